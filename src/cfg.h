@@ -1,0 +1,80 @@
+/* cfg.h: the loaded configuration (mail2sms.conf, completed by ovh.conf and OVH_*).
+ *
+ * A Cfg is immutable once loaded and reference-counted: a reload builds a new one and swaps
+ * it in; work in progress keeps the one it started with. */
+#ifndef M2S_CFG_H
+#define M2S_CFG_H
+
+#include <glib.h>
+#include <gio/gio.h>
+
+#define CFG_DEFAULT_PATH "/etc/mail2sms/mail2sms.conf"
+
+typedef enum { CFG_ACT_TEMPFAIL, CFG_ACT_REJECT, CFG_ACT_ACCEPT } CfgAction;
+typedef enum { CFG_TEXT_SUBJECT_BODY, CFG_TEXT_SUBJECT, CFG_TEXT_BODY } CfgTextMode;
+
+typedef struct Cfg {
+	gint refcount;
+	char *path;
+
+	/* [milter] */
+	char *milter_socket;
+	char *milter_user;
+	guint milter_umask;
+	char *milter_pidfile;
+	CfgAction on_api_error;
+	CfgAction on_config_error;
+	gboolean keep_sms_recipients;
+	gboolean log_numbers_full;    /* log_numbers = full | masked */
+
+	/* [ovh] (completed from ovh.conf files and OVH_* variables) */
+	char *ovh_endpoint;           /* as written: ovh-eu, or a base URL */
+	char *ovh_base_url;           /* resolved: https://eu.api.ovh.com/1.0, no trailing / */
+	char *ovh_application_key;
+	char *ovh_application_secret;
+	char *ovh_consumer_key;
+	char *ovh_service;            /* NULL: the account's only service */
+	char *ovh_ca_file;
+	guint ovh_timeout;            /* seconds for one request */
+
+	/* [sms] */
+	char *sms_sender;             /* NULL or "" for none */
+	gboolean sms_sender_for_response;
+	gboolean sms_no_stop_clause;
+	char *sms_priority;           /* high medium low veryLow */
+	guint sms_validity;           /* minutes */
+	CfgTextMode sms_text;
+	guint sms_max_segments;       /* 1..6 */
+	gboolean sms_transliterate;
+	gsize max_message_size;       /* bytes of mail read; beyond is ignored */
+
+	/* [addresses] */
+	char **addr_domains;          /* lower case */
+	char *addr_default_country;   /* ISO 3166 alpha-2, upper case */
+	char **addr_allowed_prefixes; /* "+33", ... ; empty: all */
+	char **addr_subject_addresses;/* lower case "sms@example.com" */
+	guint addr_max_recipients;
+
+	/* [aliases]: lower-case name -> GPtrArray of number strings as written */
+	GHashTable *aliases;
+
+	/* [access] */
+	GPtrArray *access_networks;   /* GInetAddressMask* */
+	gboolean access_authenticated;
+	char **access_senders;        /* "user@dom" or "@dom", lower case; empty: any */
+} Cfg;
+
+/* Loads and checks PATH; any problem is an M2S_ERR_CONFIG naming the file and key. */
+Cfg *cfg_load(const char *path, GError **err);
+/* A configuration with every default and no file (tests, parse without a config). */
+Cfg *cfg_new_default(void);
+Cfg *cfg_ref(Cfg *cfg);
+void cfg_unref(Cfg *cfg);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Cfg, cfg_unref)
+
+/* TRUE when the OVH credentials needed for signed calls are all present. */
+gboolean cfg_has_credentials(const Cfg *cfg, GError **err);
+/* Every "section.key" that cfg_load accepts, NULL-terminated (documentation checks). */
+const char *const *cfg_known_keys(void);
+
+#endif

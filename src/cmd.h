@@ -1,0 +1,23 @@
+/* cmd.h: the subcommands of bin/mail2sms, one file each (cmd_*.c).
+ *
+ * Each takes the loaded configuration and its own argv (argv[0] is the command name),
+ * parses its options with GOptionContext (so --help works), prints its result on stdout and
+ * one error line on stderr, and returns a <sysexits.h> code. */
+#ifndef M2S_CMD_H
+#define M2S_CMD_H
+
+#include "cfg.h"
+
+int cmd_send(Cfg *cfg, int argc, char **argv);
+int cmd_parse(Cfg *cfg, int argc, char **argv);
+int cmd_deliver(Cfg *cfg, int argc, char **argv);
+int cmd_services(Cfg *cfg, int argc, char **argv);
+int cmd_credits(Cfg *cfg, int argc, char **argv);
+int cmd_senders(Cfg *cfg, int argc, char **argv);
+int cmd_token(Cfg *cfg, int argc, char **argv);
+int cmd_check_config(Cfg *cfg, int argc, char **argv);
+
+/* Prints "mail2sms: MESSAGE" on stderr and returns the error's sysexits code. */
+int cmd_fail(const GError *err);
+
+#endif

@@ -1,0 +1,41 @@
+/* error.c: the M2S_ERROR domain and its mapping to sysexits.
+ *
+ * The mapping to exit codes lives here because the CLI and the delivery agent share it; the
+ * SMTP mapping belongs to the milter. Nothing here looks at an error's text. */
+#include <sysexits.h>
+#include "error.h"
+
+G_DEFINE_QUARK(m2s-error-quark, m2s_error)
+
+int m2s_error_sysexit(const GError *err)
+{
+	if (err == NULL)
+		return EX_OK;
+	if (err->domain != M2S_ERROR)
+		return EX_SOFTWARE;
+	switch ((M2sErrorCode)err->code) {
+	case M2S_ERR_UNREACHABLE:
+	case M2S_ERR_SERVER:
+	case M2S_ERR_TOO_MANY:
+		return EX_TEMPFAIL;
+	case M2S_ERR_CONFIG:
+		return EX_CONFIG;
+	case M2S_ERR_REQUEST:
+	case M2S_ERR_DATA:
+		return EX_DATAERR;
+	case M2S_ERR_NOUSER:
+		return EX_NOUSER;
+	case M2S_ERR_NOPERM:
+		return EX_NOPERM;
+	case M2S_ERR_USAGE:
+		return EX_USAGE;
+	case M2S_ERR_IO:
+		return EX_IOERR;
+	}
+	return EX_SOFTWARE;
+}
+
+gboolean m2s_error_is_transient(const GError *err)
+{
+	return m2s_error_sysexit(err) == EX_TEMPFAIL;
+}

@@ -1,0 +1,32 @@
+/* error.h: the one error domain of mail2sms.
+ *
+ * Every failure is a GError in M2S_ERROR whose code says what kind of failure it is; the
+ * front ends map the code once (SMTP reply, sysexits code) and never look at the text. */
+#ifndef M2S_ERROR_H
+#define M2S_ERROR_H
+
+#include <glib.h>
+
+#define M2S_ERROR (m2s_error_quark())
+GQuark m2s_error_quark(void);
+
+typedef enum {
+	M2S_ERR_UNREACHABLE = 1, /* cannot connect, timeout, no reply: 451 4.4.1, EX_TEMPFAIL */
+	M2S_ERR_SERVER,          /* OVH 5xx, 429, clock still skewed: 451 4.3.0, EX_TEMPFAIL */
+	M2S_ERR_CONFIG,          /* bad config, credentials, not granted, unknown service:
+	                          * 451 4.3.5 (554 5.3.5), EX_CONFIG */
+	M2S_ERR_REQUEST,         /* OVH refused the request itself (400): 554 5.3.0, EX_DATAERR */
+	M2S_ERR_NOUSER,          /* invalid number, every receiver refused: 550 5.1.1, EX_NOUSER */
+	M2S_ERR_NOPERM,          /* prefix or sender not allowed: 550 5.7.1, EX_NOPERM */
+	M2S_ERR_TOO_MANY,        /* more than max_recipients: 452 4.5.3, EX_TEMPFAIL */
+	M2S_ERR_DATA,            /* unreadable or empty mail: 554 5.6.0, EX_DATAERR */
+	M2S_ERR_USAGE,           /* bad command line: EX_USAGE */
+	M2S_ERR_IO,              /* local I/O: EX_IOERR */
+} M2sErrorCode;
+
+/* The sysexits code for an error (EX_SOFTWARE for one outside M2S_ERROR). */
+int m2s_error_sysexit(const GError *err);
+/* TRUE when trying again later may succeed. */
+gboolean m2s_error_is_transient(const GError *err);
+
+#endif

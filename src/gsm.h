@@ -1,0 +1,28 @@
+/* gsm.h: GSM 03.38 encoding decision, segment counting, transliteration, truncation. */
+#ifndef M2S_GSM_H
+#define M2S_GSM_H
+
+#include <glib.h>
+
+typedef enum { GSM_ENC_GSM7, GSM_ENC_UCS2 } GsmEncoding;
+
+typedef struct {
+	char *text;           /* UTF-8, as it will be sent (transliterated, maybe truncated) */
+	GsmEncoding encoding;
+	guint segments;       /* parts it will take */
+	guint characters;     /* characters of text (Unicode code points) */
+	gboolean truncated;
+} GsmMessage;
+
+/* Prepares UTF8 for sending: transliterates when that keeps it GSM-7 (if TRANSLITERATE),
+ * chooses the encoding, truncates to MAX_SEGMENTS parts with an ellipsis. */
+GsmMessage *gsm_prepare(const char *utf8, guint max_segments, gboolean transliterate);
+void gsm_message_free(GsmMessage *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GsmMessage, gsm_message_free)
+
+/* Septets of one code point in GSM-7: 1 basic, 2 extension, 0 not representable. */
+guint gsm_septets(gunichar c);
+/* Parts for UTF8 in ENCODING (1 for the empty text). */
+guint gsm_count_segments(const char *utf8, GsmEncoding encoding);
+
+#endif

@@ -1,0 +1,45 @@
+/* message.h: a mail and its recipients to the SMS jobs they should produce.
+ *
+ * This is the core that the milter, the delivery agent and the CLI share. It makes no
+ * network call: posting the jobs is ovh.c's business. */
+#ifndef M2S_MESSAGE_H
+#define M2S_MESSAGE_H
+
+#include <glib.h>
+#include <gmime/gmime.h>
+#include "cfg.h"
+#include "gsm.h"
+
+typedef struct {
+	GPtrArray *receivers;   /* char* E.164, distinct */
+	GPtrArray *addresses;   /* char* recipient addresses that gave these receivers */
+	GsmMessage *sms;        /* the text as it will be sent */
+	char *tag;              /* <= 20 characters */
+} MsgJob;
+
+typedef struct {
+	char *address;
+	char *reason;
+	int code;               /* M2sErrorCode: NOUSER, NOPERM, TOO_MANY */
+} MsgRefusal;
+
+typedef struct {
+	GPtrArray *jobs;        /* MsgJob* */
+	GPtrArray *refused;     /* MsgRefusal* */
+	GPtrArray *not_sms;     /* char* recipients that are not SMS addresses */
+} MsgPlan;
+
+/* Parses a mail read from STREAM (at most cfg->max_message_size bytes are read); NULL with
+ * M2S_ERR_DATA when it cannot be read as a mail at all. */
+GMimeMessage *msg_parse_stream(const Cfg *cfg, GMimeStream *stream, GError **err);
+GMimeMessage *msg_parse_bytes(const Cfg *cfg, const char *bytes, gsize len, GError **err);
+
+/* Plans the jobs for MSG sent to RECIPIENTS (NULL: its To and Cc). Never NULL. */
+MsgPlan *msg_plan(const Cfg *cfg, GMimeMessage *msg, const char *const *recipients);
+void msg_plan_free(MsgPlan *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsgPlan, msg_plan_free)
+
+/* The plan as the JSON of `mail2sms parse` (DESIGN.md), newly allocated. */
+char *msg_plan_to_json(const MsgPlan *plan);
+
+#endif
