@@ -78,6 +78,7 @@ asan: deps
 clean:
 	rm -rf build build-asan build-fuzz bin bin-asan
 
+
 -include mk/*.mk
 
 testprogs: $(TESTPROGS)
