@@ -15,6 +15,7 @@ int m2s_error_sysexit(const GError *err)
 		return EX_SOFTWARE;
 	switch ((M2sErrorCode)err->code) {
 	case M2S_ERR_UNREACHABLE:
+	case M2S_ERR_NO_REPLY:
 	case M2S_ERR_SERVER:
 	case M2S_ERR_TOO_MANY:
 		return EX_TEMPFAIL;

@@ -11,7 +11,10 @@
 GQuark m2s_error_quark(void);
 
 typedef enum {
-	M2S_ERR_UNREACHABLE = 1, /* cannot connect, timeout, no reply: 451 4.4.1, EX_TEMPFAIL */
+	M2S_ERR_UNREACHABLE = 1, /* cannot connect, or timed out before sending: 451 4.4.1,
+	                          * EX_TEMPFAIL */
+	M2S_ERR_NO_REPLY,        /* sent, but no reply: the request may have been executed;
+	                          * mapped as UNREACHABLE */
 	M2S_ERR_SERVER,          /* OVH 5xx, 429, clock still skewed: 451 4.3.0, EX_TEMPFAIL */
 	M2S_ERR_CONFIG,          /* bad config, credentials, not granted, unknown service:
 	                          * 451 4.3.5 (554 5.3.5), EX_CONFIG */

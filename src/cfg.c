@@ -1,0 +1,443 @@
+/* cfg.c: loads mail2sms.conf into an immutable, reference-counted Cfg.
+ *
+ * Every key is checked here, once: an unknown section or key, a value out of range or a
+ * secret readable by "other" is an M2S_ERR_CONFIG that names the file and the key. OVH
+ * credentials left out are completed from ovh.conf files and OVH_* variables (ovhconf.c).
+ * Error texts never quote a value of the [ovh] section: they may be secrets. */
+#include <string.h>
+#include <sys/stat.h>
+#include "cfg.h"
+#include "error.h"
+#include "ovh.h"
+#include "ovhconf.h"
+
+typedef enum { K_STR, K_BOOL, K_UINT, K_LIST, K_SECRET } KeyType;
+
+/* One accepted key; OFF is where its value goes in Cfg. */
+typedef struct {
+	const char *section;
+	const char *key;
+	KeyType type;
+	gsize off;
+	guint min, max;  /* K_UINT bounds */
+} KeyDef;
+
+#define F(field) G_STRUCT_OFFSET(Cfg, field)
+static const KeyDef keys[] = {
+	{ "milter", "socket", K_STR, F(milter_socket), 0, 0 },
+	{ "milter", "user", K_STR, F(milter_user), 0, 0 },
+	{ "milter", "umask", K_STR, 0, 0, 0 },
+	{ "milter", "pidfile", K_STR, F(milter_pidfile), 0, 0 },
+	{ "milter", "on_api_error", K_STR, 0, 0, 0 },
+	{ "milter", "on_config_error", K_STR, 0, 0, 0 },
+	{ "milter", "keep_sms_recipients", K_BOOL, F(keep_sms_recipients), 0, 0 },
+	{ "milter", "log_numbers", K_STR, 0, 0, 0 },
+	{ "ovh", "endpoint", K_STR, F(ovh_endpoint), 0, 0 },
+	{ "ovh", "application_key", K_SECRET, F(ovh_application_key), 0, 0 },
+	{ "ovh", "application_secret", K_SECRET, F(ovh_application_secret), 0, 0 },
+	{ "ovh", "consumer_key", K_SECRET, F(ovh_consumer_key), 0, 0 },
+	{ "ovh", "service", K_STR, F(ovh_service), 0, 0 },
+	{ "ovh", "ca_file", K_STR, F(ovh_ca_file), 0, 0 },
+	{ "ovh", "timeout", K_UINT, F(ovh_timeout), 1, 300 },
+	{ "sms", "sender", K_STR, F(sms_sender), 0, 0 },
+	{ "sms", "sender_for_response", K_BOOL, F(sms_sender_for_response), 0, 0 },
+	{ "sms", "no_stop_clause", K_BOOL, F(sms_no_stop_clause), 0, 0 },
+	{ "sms", "priority", K_STR, F(sms_priority), 0, 0 },
+	{ "sms", "validity", K_UINT, F(sms_validity), 1, 4320 },
+	{ "sms", "text", K_STR, 0, 0, 0 },
+	{ "sms", "max_segments", K_UINT, F(sms_max_segments), 1, 6 },
+	{ "sms", "transliterate", K_BOOL, F(sms_transliterate), 0, 0 },
+	{ "sms", "max_message_size", K_UINT, 0, 1024, 1024 * 1024 * 1024 },
+	{ "addresses", "domains", K_LIST, F(addr_domains), 0, 0 },
+	{ "addresses", "default_country", K_STR, F(addr_default_country), 0, 0 },
+	{ "addresses", "allowed_prefixes", K_LIST, F(addr_allowed_prefixes), 0, 0 },
+	{ "addresses", "subject_addresses", K_LIST, F(addr_subject_addresses), 0, 0 },
+	{ "addresses", "max_recipients", K_UINT, F(addr_max_recipients), 1, 1000 },
+	{ "access", "networks", K_LIST, 0, 0, 0 },
+	{ "access", "authenticated", K_BOOL, F(access_authenticated), 0, 0 },
+	{ "access", "senders", K_LIST, F(access_senders), 0, 0 },
+};
+#undef F
+
+static const char *const known_sections[] = { "milter", "ovh", "sms", "addresses", "aliases",
+                                              "access", NULL };
+
+const char *const *cfg_known_keys(void)
+{
+	static const char *names[G_N_ELEMENTS(keys) + 1];
+	static gsize done;
+
+	if (g_once_init_enter(&done)) {
+		for (gsize i = 0; i < G_N_ELEMENTS(keys); i++)
+			names[i] = g_intern_string(g_strconcat(keys[i].section, ".", keys[i].key, NULL));
+		g_once_init_leave(&done, 1);
+	}
+	return names;
+}
+
+static void set_str(char **slot, const char *v)
+{
+	g_free(*slot);
+	*slot = g_strdup(v);
+}
+
+Cfg *cfg_new_default(void)
+{
+	Cfg *c = g_new0(Cfg, 1);
+
+	c->refcount = 1;
+	c->milter_socket = g_strdup("inet:8891@127.0.0.1");
+	c->milter_user = g_strdup("mail2sms");
+	c->milter_umask = 007;
+	c->on_api_error = CFG_ACT_TEMPFAIL;
+	c->on_config_error = CFG_ACT_TEMPFAIL;
+	c->ovh_timeout = 20;
+	c->sms_no_stop_clause = TRUE;
+	c->sms_priority = g_strdup("high");
+	c->sms_validity = 2880;
+	c->sms_text = CFG_TEXT_SUBJECT_BODY;
+	c->sms_max_segments = 3;
+	c->sms_transliterate = TRUE;
+	c->max_message_size = 10 * 1024 * 1024;
+	c->addr_domains = g_new0(char *, 1);
+	c->addr_default_country = g_strdup("FR");
+	c->addr_allowed_prefixes = g_new0(char *, 1);
+	c->addr_subject_addresses = g_new0(char *, 1);
+	c->addr_max_recipients = 50;
+	c->aliases = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	                                   (GDestroyNotify)g_ptr_array_unref);
+	c->access_networks = g_ptr_array_new_with_free_func(g_object_unref);
+	g_ptr_array_add(c->access_networks, g_inet_address_mask_new_from_string("127.0.0.0/8", NULL));
+	g_ptr_array_add(c->access_networks, g_inet_address_mask_new_from_string("::1", NULL));
+	c->access_authenticated = TRUE;
+	c->access_senders = g_new0(char *, 1);
+	return c;
+}
+
+Cfg *cfg_ref(Cfg *cfg)
+{
+	g_atomic_int_inc(&cfg->refcount);
+	return cfg;
+}
+
+void cfg_unref(Cfg *c)
+{
+	if (c == NULL || !g_atomic_int_dec_and_test(&c->refcount))
+		return;
+	g_free(c->path);
+	g_free(c->milter_socket);
+	g_free(c->milter_user);
+	g_free(c->milter_pidfile);
+	g_free(c->ovh_endpoint);
+	g_free(c->ovh_base_url);
+	g_free(c->ovh_application_key);
+	if (c->ovh_application_secret)
+		memset(c->ovh_application_secret, 0, strlen(c->ovh_application_secret));
+	g_free(c->ovh_application_secret);
+	g_free(c->ovh_consumer_key);
+	g_free(c->ovh_service);
+	g_free(c->ovh_ca_file);
+	g_free(c->sms_sender);
+	g_free(c->sms_priority);
+	g_strfreev(c->addr_domains);
+	g_free(c->addr_default_country);
+	g_strfreev(c->addr_allowed_prefixes);
+	g_strfreev(c->addr_subject_addresses);
+	g_hash_table_unref(c->aliases);
+	g_ptr_array_unref(c->access_networks);
+	g_strfreev(c->access_senders);
+	g_free(c);
+}
+
+/* Splits a list written with commas and/or blanks; lower-cased when LOWER. */
+static char **split_list(const char *v, gboolean lower)
+{
+	g_auto(GStrv) parts = g_strsplit_set(v, ", \t", -1);
+	GPtrArray *out = g_ptr_array_new();
+
+	for (char **p = parts; *p; p++)
+		if (**p)
+			g_ptr_array_add(out, lower ? g_ascii_strdown(*p, -1) : g_strdup(*p));
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
+static gboolean parse_bool(const char *v, gboolean *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1", NULL };
+	static const char *const no[] = { "false", "no", "off", "0", NULL };
+
+	if (g_strv_contains(yes, v))
+		*out = TRUE;
+	else if (g_strv_contains(no, v))
+		*out = FALSE;
+	else
+		return FALSE;
+	return TRUE;
+}
+
+static gboolean parse_action(const char *v, CfgAction *out)
+{
+	if (strcmp(v, "tempfail") == 0)
+		*out = CFG_ACT_TEMPFAIL;
+	else if (strcmp(v, "reject") == 0)
+		*out = CFG_ACT_REJECT;
+	else if (strcmp(v, "accept") == 0)
+		*out = CFG_ACT_ACCEPT;
+	else
+		return FALSE;
+	return TRUE;
+}
+
+/* The value of a key with an inline "; comment" or "# comment" removed and blanks trimmed:
+ * the documented examples put comments after values, which GKeyFile alone would keep. */
+static char *clean_value(const char *raw)
+{
+	char *v = g_strdup(raw);
+
+	for (char *p = v; *p; p++)
+		if ((*p == ';' || *p == '#') && (p == v || p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			break;
+		}
+	return g_strstrip(v);
+}
+
+static gboolean bad(GError **err, const char *path, const KeyDef *k, const char *fmt, ...)
+	G_GNUC_PRINTF(4, 5);
+
+static gboolean bad(GError **err, const char *path, const KeyDef *k, const char *fmt, ...)
+{
+	va_list ap;
+	g_autofree char *msg = NULL;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG, "%s: [%s] %s: %s", path, k->section, k->key,
+	            msg);
+	return FALSE;
+}
+
+/* Stores one checked value; the keys without a plain slot (off 0) are decoded here. */
+static gboolean apply(Cfg *c, const KeyDef *k, const char *v, GError **err)
+{
+	const char *path = c->path;
+	void *slot = (char *)c + k->off;
+
+	if (strcmp(k->key, "umask") == 0) {
+		char *end;
+		guint64 m = g_ascii_strtoull(v, &end, 8);
+		if (!*v || *end || m > 0777)
+			return bad(err, path, k, "not an octal mask: '%s'", v);
+		c->milter_umask = (guint)m;
+	} else if (strcmp(k->key, "on_api_error") == 0) {
+		if (!parse_action(v, &c->on_api_error))
+			return bad(err, path, k, "must be tempfail, reject or accept, not '%s'", v);
+	} else if (strcmp(k->key, "on_config_error") == 0) {
+		CfgAction a;
+		if (!parse_action(v, &a) || a == CFG_ACT_ACCEPT)
+			return bad(err, path, k, "must be tempfail or reject, not '%s'", v);
+		c->on_config_error = a;
+	} else if (strcmp(k->key, "log_numbers") == 0) {
+		if (strcmp(v, "full") != 0 && strcmp(v, "masked") != 0)
+			return bad(err, path, k, "must be masked or full, not '%s'", v);
+		c->log_numbers_full = strcmp(v, "full") == 0;
+	} else if (strcmp(k->key, "text") == 0) {
+		if (strcmp(v, "subject+body") == 0)
+			c->sms_text = CFG_TEXT_SUBJECT_BODY;
+		else if (strcmp(v, "subject") == 0)
+			c->sms_text = CFG_TEXT_SUBJECT;
+		else if (strcmp(v, "body") == 0)
+			c->sms_text = CFG_TEXT_BODY;
+		else
+			return bad(err, path, k, "must be subject+body, subject or body, not '%s'", v);
+	} else if (strcmp(k->key, "networks") == 0) {
+		g_auto(GStrv) nets = split_list(v, FALSE);
+		g_ptr_array_set_size(c->access_networks, 0);
+		for (char **n = nets; *n; n++) {
+			GInetAddressMask *m = g_inet_address_mask_new_from_string(*n, NULL);
+			if (m == NULL)
+				return bad(err, path, k, "not an address or network: '%s'", *n);
+			g_ptr_array_add(c->access_networks, m);
+		}
+	} else if (strcmp(k->key, "max_message_size") == 0) {
+		char *end;
+		guint64 n = g_ascii_strtoull(v, &end, 10);
+		if (!*v || *end || n < k->min || n > k->max)
+			return bad(err, path, k, "must be a size in bytes from %u to %u, not '%s'",
+			           k->min, k->max, v);
+		c->max_message_size = n;
+	} else if (k->type == K_BOOL) {
+		if (!parse_bool(v, slot))
+			return bad(err, path, k, "must be true or false, not '%s'", v);
+	} else if (k->type == K_UINT) {
+		char *end;
+		guint64 n = g_ascii_strtoull(v, &end, 10);
+		if (!*v || *end || n < k->min || n > k->max)
+			return bad(err, path, k, "must be a number from %u to %u, not '%s'", k->min,
+			           k->max, v);
+		*(guint *)slot = (guint)n;
+	} else if (k->type == K_LIST) {
+		g_strfreev(*(char ***)slot);
+		*(char ***)slot = split_list(v, k->off != G_STRUCT_OFFSET(Cfg, addr_allowed_prefixes));
+	} else {
+		set_str(slot, v);
+	}
+	return TRUE;
+}
+
+static const KeyDef *find_key(const char *section, const char *key)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(keys); i++)
+		if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].key, key) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* [aliases]: NAME = numbers; the numbers are checked when used (address.c). */
+static gboolean load_aliases(Cfg *c, GKeyFile *kf, GError **err)
+{
+	g_auto(GStrv) names = g_key_file_get_keys(kf, "aliases", NULL, NULL);
+
+	for (char **n = names; n && *n; n++) {
+		g_autofree char *raw = g_key_file_get_value(kf, "aliases", *n, NULL);
+		g_autofree char *v = clean_value(raw ? raw : "");
+		g_auto(GStrv) nums = split_list(v, FALSE);
+		GPtrArray *list = g_ptr_array_new_with_free_func(g_free);
+
+		for (char **p = nums; *p; p++)
+			g_ptr_array_add(list, g_strdup(*p));
+		if (list->len == 0) {
+			g_ptr_array_unref(list);
+			g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG, "%s: [aliases] %s: no number", c->path,
+			            *n);
+			return FALSE;
+		}
+		g_hash_table_replace(c->aliases, g_ascii_strdown(*n, -1), list);
+	}
+	return TRUE;
+}
+
+/* Checks what single keys cannot: values that depend on each other. */
+static gboolean check_whole(Cfg *c, GError **err)
+{
+	static const char *const prios[] = { "high", "medium", "low", "veryLow", NULL };
+	const KeyDef *k;
+
+	if (!g_strv_contains(prios, c->sms_priority)) {
+		k = find_key("sms", "priority");
+		return bad(err, c->path, k, "must be high, medium, low or veryLow, not '%s'",
+		           c->sms_priority);
+	}
+	if (c->sms_sender && strlen(c->sms_sender) > 11) {
+		k = find_key("sms", "sender");
+		return bad(err, c->path, k, "at most 11 characters");
+	}
+	if (strlen(c->addr_default_country) != 2) {
+		k = find_key("addresses", "default_country");
+		return bad(err, c->path, k, "a two-letter country code, not '%s'",
+		           c->addr_default_country);
+	}
+	for (char **p = c->addr_allowed_prefixes; *p; p++) {
+		const char *s = *p;
+		if (s[0] != '+' || !s[1] || strspn(s + 1, "0123456789") != strlen(s + 1)) {
+			k = find_key("addresses", "allowed_prefixes");
+			return bad(err, c->path, k, "'%s' is not of the form +NNN", s);
+		}
+	}
+	for (char **p = c->addr_subject_addresses; *p; p++)
+		if (strchr(*p, '@') == NULL) {
+			k = find_key("addresses", "subject_addresses");
+			return bad(err, c->path, k, "'%s' is not an address", *p);
+		}
+	return TRUE;
+}
+
+/* Refuses a file holding a secret that "other" may read, naming it. */
+gboolean cfg_check_secret_mode(const char *path, GError **err)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && (st.st_mode & S_IROTH)) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG,
+		            "%s: holds an OVH secret but is readable by others (chmod o-r %s)", path,
+		            path);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+Cfg *cfg_load(const char *path, GError **err)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(Cfg) c = cfg_new_default();
+	g_autoptr(GError) e = NULL;
+	g_auto(GStrv) groups = NULL;
+	gboolean secret = FALSE;
+
+	c->path = g_strdup(path);
+	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &e)) {
+		/* GKeyFile's parse errors quote the offending line, which may hold a secret. */
+		if (e->domain == G_FILE_ERROR)
+			g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG, "%s", e->message);
+		else
+			g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG,
+			            "%s: not a valid configuration file (a line is neither [section], "
+			            "key = value nor a comment)", path);
+		return NULL;
+	}
+	groups = g_key_file_get_groups(kf, NULL);
+	for (char **g = groups; *g; g++) {
+		g_auto(GStrv) names = NULL;
+
+		if (!g_strv_contains(known_sections, *g)) {
+			g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG, "%s: unknown section [%s]", path, *g);
+			return NULL;
+		}
+		if (strcmp(*g, "aliases") == 0)
+			continue;
+		names = g_key_file_get_keys(kf, *g, NULL, NULL);
+		for (char **n = names; n && *n; n++) {
+			const KeyDef *k = find_key(*g, *n);
+			g_autofree char *raw = NULL, *v = NULL;
+
+			if (k == NULL) {
+				g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG, "%s: unknown key '%s' in [%s]",
+				            path, *n, *g);
+				return NULL;
+			}
+			raw = g_key_file_get_value(kf, *g, *n, NULL);
+			v = clean_value(raw ? raw : "");
+			if (*v == '\0')
+				continue;  /* an empty value means "not set": the default holds */
+			if (k->type == K_SECRET && k->off != G_STRUCT_OFFSET(Cfg, ovh_application_key))
+				secret = TRUE;
+			if (!apply(c, k, v, err))
+				return NULL;
+		}
+	}
+	if (secret && !cfg_check_secret_mode(path, err))
+		return NULL;
+	if (!load_aliases(c, kf, err) || !check_whole(c, err))
+		return NULL;
+	if (!ovhconf_complete(c, err))
+		return NULL;
+	return g_steal_pointer(&c);
+}
+
+gboolean cfg_has_credentials(const Cfg *c, GError **err)
+{
+	const char *missing = !c->ovh_application_key      ? "application_key"
+	                      : !c->ovh_application_secret ? "application_secret"
+	                      : !c->ovh_consumer_key       ? "consumer_key"
+	                                                   : NULL;
+
+	if (missing == NULL)
+		return TRUE;
+	g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG,
+	            "%s: [ovh] %s is not set (nor in ovh.conf or OVH_* variables; "
+	            "'mail2sms token' makes a consumer key)", c->path ? c->path : "configuration",
+	            missing);
+	return FALSE;
+}
