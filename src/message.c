@@ -1,0 +1,423 @@
+/* message.c: a mail and its recipients to the SMS jobs they should produce.
+ *
+ * Reads at most max_message_size bytes of a mail (what lies beyond is neither read nor kept),
+ * classifies every recipient (address.c), reads the text (text.c) and prepares it (gsm.c),
+ * and groups the receivers: one job per distinct text, each number once across all
+ * recipients. Promises: a plan is always returned and every recipient ends in exactly one of
+ * jobs (through job->addresses), refused or not_sms. Must not: make a network call, log, or
+ * know about SMTP; the front ends decide what a refusal means for them.
+ *
+ * Choices an operator can rely on (documented in mail2sms(1)):
+ * - a number given by several recipients (To and Cc, an alias and a plain number) is sent
+ *   once, in the job of the first recipient that gave it;
+ * - max_recipients counts distinct numbers; a recipient whose new numbers would go beyond it
+ *   is refused whole with M2S_ERR_TOO_MANY, and so is every later recipient that brings a new
+ *   number (first come, first served, like an MTA's recipient limit: the 452 lets the client
+ *   send the rest later); recipients whose numbers are all already planned still pass;
+ * - numbers read from the Subject of a subject address get the body alone as text; the
+ *   others get the configured text (subject+body by default): so a mail may give two jobs;
+ * - a job whose text would be empty is not planned: its recipients are refused with
+ *   M2S_ERR_DATA "empty message". */
+#include <string.h>
+#include <json-c/json.h>
+#include "address.h"
+#include "error.h"
+#include "message.h"
+#include "text.h"
+
+/* Length of the idempotency tag (DESIGN.md: at most 20). */
+#define MSG_TAG_LEN 20
+/* Read buffer for a mail arriving on a stream. */
+#define MSG_READ_CHUNK 65536
+/* Header recipients considered (To and Cc together) and group nesting followed. */
+#define MSG_MAX_HEADER_ADDRESSES 10000
+#define MSG_MAX_GROUP_DEPTH 4
+
+/* GMime wants g_mime_init() once per process before parsing. */
+static void msg_gmime_init(void)
+{
+	static gsize done = 0;
+	if (g_once_init_enter(&done)) {
+		g_mime_init();
+		g_once_init_leave(&done, 1);
+	}
+}
+
+/* Parses the mail held by STREAM (already bounded by the caller). */
+static GMimeMessage *msg_parse_bounded(GMimeStream *stream, GError **err)
+{
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
+	g_object_unref(parser);
+	if (msg == NULL)
+		g_set_error(err, M2S_ERROR, M2S_ERR_DATA, "the input cannot be read as a mail");
+	return msg;
+}
+
+GMimeMessage *msg_parse_bytes(const Cfg *cfg, const char *bytes, gsize len, GError **err)
+{
+	msg_gmime_init();
+	if (len > cfg->max_message_size)
+		len = cfg->max_message_size;
+	if (bytes == NULL || len == 0) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_DATA, "empty mail");
+		return NULL;
+	}
+	/* The memory stream copies at most max_message_size bytes; the parser then refers to
+	 * it instead of copying part contents again. */
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(bytes, len);
+	GMimeMessage *msg = msg_parse_bounded(stream, err);
+	g_object_unref(stream);
+	return msg;
+}
+
+GMimeMessage *msg_parse_stream(const Cfg *cfg, GMimeStream *stream, GError **err)
+{
+	msg_gmime_init();
+	/* Read up to the bound and no further: a pipe gives no length to check in advance,
+	 * and what lies beyond must cost neither memory nor time. */
+	g_autoptr(GByteArray) buf = g_byte_array_new();
+	gsize max = cfg->max_message_size;
+	guint8 chunk[MSG_READ_CHUNK];
+	while (buf->len < max) {
+		gsize want = MIN(sizeof chunk, max - buf->len);
+		ssize_t n = g_mime_stream_read(stream, (char *)chunk, want);
+		if (n < 0) {
+			g_set_error(err, M2S_ERROR, M2S_ERR_IO, "cannot read the mail");
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		g_byte_array_append(buf, chunk, (guint)n);
+	}
+	if (buf->len == 0) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_DATA, "empty mail");
+		return NULL;
+	}
+	/* The stream takes the array: no second copy. */
+	GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(g_steal_pointer(&buf));
+	GMimeMessage *msg = msg_parse_bounded(mem, err);
+	g_object_unref(mem);
+	return msg;
+}
+
+static void msg_job_free(MsgJob *job)
+{
+	if (job == NULL)
+		return;
+	g_ptr_array_unref(job->receivers);
+	g_ptr_array_unref(job->addresses);
+	gsm_message_free(job->sms);
+	g_free(job->tag);
+	g_free(job);
+}
+
+static void msg_refusal_free(MsgRefusal *r)
+{
+	if (r == NULL)
+		return;
+	g_free(r->address);
+	g_free(r->reason);
+	g_free(r);
+}
+
+void msg_plan_free(MsgPlan *plan)
+{
+	if (plan == NULL)
+		return;
+	g_ptr_array_unref(plan->jobs);
+	g_ptr_array_unref(plan->refused);
+	g_ptr_array_unref(plan->not_sms);
+	g_free(plan);
+}
+
+/* S as valid UTF-8 on one line: it goes into JSON, logs and SMTP replies. */
+static char *msg_one_line(const char *s)
+{
+	char *out = g_utf8_make_valid(s != NULL ? s : "", -1);
+	for (char *p = out; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return out;
+}
+
+static void msg_refuse(MsgPlan *plan, const char *address, int code, const char *reason)
+{
+	MsgRefusal *r = g_new0(MsgRefusal, 1);
+	r->address = msg_one_line(address);
+	r->reason = msg_one_line(reason);
+	r->code = code;
+	g_ptr_array_add(plan->refused, r);
+}
+
+/* Appends the mailboxes of LIST (groups flattened) to OUT. */
+static void msg_collect_addresses(InternetAddressList *list, GPtrArray *out, int depth)
+{
+	if (list == NULL || depth > MSG_MAX_GROUP_DEPTH)
+		return;
+	int n = internet_address_list_length(list);
+	for (int i = 0; i < n && out->len < MSG_MAX_HEADER_ADDRESSES; i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
+		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+			const char *a = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+			if (a != NULL && *a != '\0')
+				g_ptr_array_add(out, g_strdup(a));
+		} else if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			msg_collect_addresses(
+			        internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)), out,
+			        depth + 1);
+		}
+	}
+}
+
+/* The recipients to plan for: the given ones, else To and Cc; each address once. */
+static GPtrArray *msg_recipients(GMimeMessage *msg, const char *const *recipients)
+{
+	g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(g_free);
+	if (recipients != NULL) {
+		for (const char *const *r = recipients; *r != NULL; r++)
+			g_ptr_array_add(all, g_strdup(*r));
+	} else if (msg != NULL) {
+		msg_collect_addresses(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO), all, 0);
+		msg_collect_addresses(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_CC), all, 0);
+	}
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (guint i = 0; i < all->len; i++) {
+		const char *a = g_ptr_array_index(all, i);
+		char *key = g_ascii_strdown(a, -1);
+		if (!g_hash_table_add(seen, key))
+			continue;
+		g_ptr_array_add(out, g_strdup(a));
+	}
+	return out;
+}
+
+/* The two kinds of receivers a mail can have, which differ by their text. */
+enum { MSG_GROUP_TEXT, MSG_GROUP_SUBJECT, MSG_GROUPS };
+
+typedef struct {
+	GPtrArray *receivers;   /* char* E.164, in order of first appearance */
+	GPtrArray *addresses;   /* char* recipients whose numbers went here */
+} MsgGroup;
+
+static void msg_add_once(GPtrArray *arr, const char *s)
+{
+	for (guint i = 0; i < arr->len; i++)
+		if (strcmp(g_ptr_array_index(arr, i), s) == 0)
+			return;
+	g_ptr_array_add(arr, g_strdup(s));
+}
+
+/* Joins subject and body the way [sms] text asks, skipping an empty part. */
+static char *msg_compose(CfgTextMode mode, const char *subject, const char *body)
+{
+	switch (mode) {
+	case CFG_TEXT_SUBJECT:
+		return g_strdup(subject);
+	case CFG_TEXT_BODY:
+		return g_strdup(body);
+	case CFG_TEXT_SUBJECT_BODY:
+		break;
+	}
+	if (*subject == '\0')
+		return g_strdup(body);
+	if (*body == '\0')
+		return g_strdup(subject);
+	return g_strconcat(subject, "\n", body, NULL);
+}
+
+static gint msg_strcmp(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The idempotency tag: "m2s" and 17 hex digits of SHA-256 over the Message-ID (or, without
+ * one, the text), the sorted receivers and the text. A mail retried by an MTA gives the
+ * same tag; another mail, receiver set or text gives another. */
+static char *msg_tag(const char *message_id, GPtrArray *receivers, const char *text)
+{
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+	g_autoptr(GPtrArray) sorted = g_ptr_array_copy(receivers, NULL, NULL);
+	g_ptr_array_sort(sorted, msg_strcmp);
+	const char *id = message_id != NULL && *message_id != '\0' ? message_id : text;
+	/* NUL separators keep ("ab","c") and ("a","bc") apart. */
+	g_checksum_update(sum, (const guchar *)"id", 3);
+	g_checksum_update(sum, (const guchar *)id, strlen(id) + 1);
+	for (guint i = 0; i < sorted->len; i++) {
+		const char *r = g_ptr_array_index(sorted, i);
+		g_checksum_update(sum, (const guchar *)r, strlen(r) + 1);
+	}
+	g_checksum_update(sum, (const guchar *)"text", 5);
+	g_checksum_update(sum, (const guchar *)text, strlen(text));
+	return g_strdup_printf("m2s%.*s", MSG_TAG_LEN - 3, g_checksum_get_string(sum));
+}
+
+/* Adds the job for GROUP with TEXT, or refuses its recipients when the text is empty. */
+static void msg_add_job(const Cfg *cfg, MsgPlan *plan, GMimeMessage *msg, MsgGroup *group,
+                        const char *text)
+{
+	if (group->receivers->len == 0)
+		return;
+	g_autofree char *stripped = g_strstrip(g_strdup(text));
+	if (*stripped == '\0') {
+		for (guint i = 0; i < group->addresses->len; i++)
+			msg_refuse(plan, g_ptr_array_index(group->addresses, i), M2S_ERR_DATA,
+			           "empty message: no subject or body to send");
+		return;
+	}
+	MsgJob *job = g_new0(MsgJob, 1);
+	job->receivers = g_ptr_array_ref(group->receivers);
+	job->addresses = g_ptr_array_ref(group->addresses);
+	job->sms = gsm_prepare(text, cfg->sms_max_segments, cfg->sms_transliterate);
+	job->tag = msg_tag(msg != NULL ? g_mime_message_get_message_id(msg) : NULL, job->receivers,
+	                   job->sms != NULL ? job->sms->text : text);
+	g_ptr_array_add(plan->jobs, job);
+}
+
+/* Moves SRC's receivers and addresses into DST (two groups that share one text). */
+static void msg_group_merge(MsgGroup *dst, MsgGroup *src)
+{
+	for (guint i = 0; i < src->receivers->len; i++)
+		msg_add_once(dst->receivers, g_ptr_array_index(src->receivers, i));
+	for (guint i = 0; i < src->addresses->len; i++)
+		msg_add_once(dst->addresses, g_ptr_array_index(src->addresses, i));
+	g_ptr_array_set_size(src->receivers, 0);
+	g_ptr_array_set_size(src->addresses, 0);
+}
+
+MsgPlan *msg_plan(const Cfg *cfg, GMimeMessage *msg, const char *const *recipients)
+{
+	MsgPlan *plan = g_new0(MsgPlan, 1);
+	plan->jobs = g_ptr_array_new_with_free_func((GDestroyNotify)msg_job_free);
+	plan->refused = g_ptr_array_new_with_free_func((GDestroyNotify)msg_refusal_free);
+	plan->not_sms = g_ptr_array_new_with_free_func(g_free);
+
+	g_autoptr(GPtrArray) rcpts = msg_recipients(msg, recipients);
+	MsgGroup groups[MSG_GROUPS];
+	for (int g = 0; g < MSG_GROUPS; g++) {
+		groups[g].receivers = g_ptr_array_new_with_free_func(g_free);
+		groups[g].addresses = g_ptr_array_new_with_free_func(g_free);
+	}
+	/* number -> the group it was planned in (as GINT_TO_POINTER(group + 1)) */
+	g_autoptr(GHashTable) planned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autofree char *subject = NULL;
+	gboolean limit_hit = FALSE;
+	guint limit = cfg->addr_max_recipients;
+
+	for (guint i = 0; i < rcpts->len; i++) {
+		const char *addr = g_ptr_array_index(rcpts, i);
+		g_autoptr(GPtrArray) numbers = g_ptr_array_new_with_free_func(g_free);
+		g_autoptr(GError) e = NULL;
+		int group = MSG_GROUP_TEXT;
+
+		switch (addr_classify(cfg, addr, numbers, &e)) {
+		case ADDR_NOT_SMS:
+			g_ptr_array_add(plan->not_sms, msg_one_line(addr));
+			continue;
+		case ADDR_REFUSED:
+			msg_refuse(plan, addr, e != NULL ? e->code : M2S_ERR_NOUSER,
+			           e != NULL ? e->message : "refused");
+			continue;
+		case ADDR_FROM_SUBJECT:
+			if (subject == NULL)
+				subject = msg != NULL ? text_subject(msg) : g_strdup("");
+			if (!addr_numbers_from_subject(cfg, subject, numbers, &e)) {
+				msg_refuse(plan, addr, e->code, e->message);
+				continue;
+			}
+			group = MSG_GROUP_SUBJECT;
+			break;
+		case ADDR_NUMBERS:
+			break;
+		}
+
+		/* Count what this recipient adds before taking any of it. */
+		g_autoptr(GHashTable) fresh = g_hash_table_new(g_str_hash, g_str_equal);
+		for (guint j = 0; j < numbers->len; j++)
+			if (!g_hash_table_contains(planned, g_ptr_array_index(numbers, j)))
+				g_hash_table_add(fresh, g_ptr_array_index(numbers, j));
+		guint adds = g_hash_table_size(fresh);
+		if (adds > 0 && limit > 0 && (limit_hit || g_hash_table_size(planned) + adds > limit)) {
+			g_autofree char *why = g_strdup_printf(
+			        "too many SMS recipients: at most %u numbers per mail", limit);
+			limit_hit = TRUE;
+			msg_refuse(plan, addr, M2S_ERR_TOO_MANY, why);
+			continue;
+		}
+		for (guint j = 0; j < numbers->len; j++) {
+			const char *n = g_ptr_array_index(numbers, j);
+			gpointer where = g_hash_table_lookup(planned, n);
+			int g = where != NULL ? GPOINTER_TO_INT(where) - 1 : group;
+			if (where == NULL) {
+				g_hash_table_insert(planned, g_strdup(n), GINT_TO_POINTER(group + 1));
+				g_ptr_array_add(groups[g].receivers, g_strdup(n));
+			}
+			msg_add_once(groups[g].addresses, addr);
+		}
+	}
+
+	if (groups[MSG_GROUP_TEXT].receivers->len > 0 || groups[MSG_GROUP_SUBJECT].receivers->len > 0) {
+		if (subject == NULL)
+			subject = msg != NULL ? text_subject(msg) : g_strdup("");
+		g_autofree char *body = msg != NULL ? text_body(msg) : g_strdup("");
+		g_autofree char *text = msg_compose(cfg->sms_text, subject, body);
+		/* Same text for both groups (text = body): one job. */
+		if (strcmp(text, body) == 0)
+			msg_group_merge(&groups[MSG_GROUP_TEXT], &groups[MSG_GROUP_SUBJECT]);
+		msg_add_job(cfg, plan, msg, &groups[MSG_GROUP_TEXT], text);
+		msg_add_job(cfg, plan, msg, &groups[MSG_GROUP_SUBJECT], body);
+	}
+	for (int g = 0; g < MSG_GROUPS; g++) {
+		g_ptr_array_unref(groups[g].receivers);
+		g_ptr_array_unref(groups[g].addresses);
+	}
+	return plan;
+}
+
+/* A JSON array of strings. */
+static json_object *msg_json_strings(GPtrArray *arr)
+{
+	json_object *a = json_object_new_array();
+	for (guint i = 0; i < arr->len; i++)
+		json_object_array_add(a, json_object_new_string(g_ptr_array_index(arr, i)));
+	return a;
+}
+
+char *msg_plan_to_json(const MsgPlan *plan)
+{
+	json_object *root = json_object_new_object();
+	json_object *jobs = json_object_new_array();
+	json_object *refused = json_object_new_array();
+
+	for (guint i = 0; i < plan->jobs->len; i++) {
+		const MsgJob *job = g_ptr_array_index(plan->jobs, i);
+		json_object *j = json_object_new_object();
+		const GsmMessage *sms = job->sms;
+		json_object_object_add(j, "receivers", msg_json_strings(job->receivers));
+		json_object_object_add(j, "message", json_object_new_string(sms ? sms->text : ""));
+		json_object_object_add(j, "encoding",
+		                       json_object_new_string(sms && sms->encoding == GSM_ENC_UCS2
+		                                                      ? "ucs2" : "gsm7"));
+		json_object_object_add(j, "segments", json_object_new_int(sms ? (int)sms->segments : 0));
+		json_object_object_add(j, "characters",
+		                       json_object_new_int(sms ? (int)sms->characters : 0));
+		json_object_object_add(j, "truncated", json_object_new_boolean(sms && sms->truncated));
+		json_object_object_add(j, "tag", json_object_new_string(job->tag));
+		json_object_array_add(jobs, j);
+	}
+	for (guint i = 0; i < plan->refused->len; i++) {
+		const MsgRefusal *r = g_ptr_array_index(plan->refused, i);
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "address", json_object_new_string(r->address));
+		json_object_object_add(o, "reason", json_object_new_string(r->reason));
+		json_object_array_add(refused, o);
+	}
+	json_object_object_add(root, "jobs", jobs);
+	json_object_object_add(root, "refused", refused);
+	char *out = g_strdup(json_object_to_json_string_ext(
+	        root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+	return out;
+}
