@@ -1,0 +1,51 @@
+/* cmd_parse.c: `mail2sms parse [--recipient ADDR]... < mail`.
+ *
+ * Shows what a mail would become: the plan of message.c as JSON on stdout (DESIGN.md).
+ * Promises: no API call, nothing sent, nothing written but stdout and one error line.
+ * Exit status: EX_OK whenever the mail could be read, even when some or all recipients are
+ * refused (the refusals are in the JSON: that is what an administrator runs it to see);
+ * EX_DATAERR when the input is not a mail, EX_IOERR when stdin cannot be read. */
+#include <stdio.h>
+#include <unistd.h>
+#include <sysexits.h>
+#include <gmime/gmime.h>
+#include "cmd.h"
+#include "error.h"
+#include "message.h"
+
+int cmd_parse(Cfg *cfg, int argc, char **argv)
+{
+	g_auto(GStrv) recipients = NULL;
+	const GOptionEntry entries[] = {
+		{ "recipient", 'r', 0, G_OPTION_ARG_STRING_ARRAY, &recipients,
+		  "an envelope recipient (repeat it; default: the To and Cc headers)", "ADDR" },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
+	if (!cmd_options(&argc, &argv, "< MAIL",
+	                 "Prints, as JSON, the SMS jobs the mail on standard input would give and "
+	                 "the recipients that would be refused. Nothing is sent.",
+	                 entries, 0))
+		return EX_USAGE;
+	if (cfg == NULL)
+		return EX_OK;
+
+	g_autoptr(GError) err = NULL;
+	/* The pipe stream does not own fd 0; msg_parse_stream reads at most
+	 * max_message_size bytes of it. */
+	GMimeStream *in = g_mime_stream_pipe_new(STDIN_FILENO);
+	g_mime_stream_pipe_set_owner(GMIME_STREAM_PIPE(in), FALSE);
+	GMimeMessage *msg = msg_parse_stream(cfg, in, &err);
+	g_object_unref(in);
+	if (msg == NULL)
+		return cmd_fail(err);
+
+	MsgPlan *plan = msg_plan(cfg, msg, (const char *const *)recipients);
+	g_autofree char *json = msg_plan_to_json(plan);
+	msg_plan_free(plan);
+	g_object_unref(msg);
+	if (printf("%s\n", json) < 0 || fflush(stdout) != 0) {
+		fprintf(stderr, "mail2sms: cannot write the result\n");
+		return EX_IOERR;
+	}
+	return EX_OK;
+}
