@@ -20,4 +20,9 @@ int cmd_check_config(Cfg *cfg, int argc, char **argv);
 /* Prints "mail2sms: MESSAGE" on stderr and returns the error's sysexits code. */
 int cmd_fail(const GError *err);
 
+/* Parses a subcommand's options (exits on --help); FALSE with a usage error printed. At
+ * most MAX_ARGS operands may remain in *argv after argv[0]. */
+gboolean cmd_options(int *argc, char ***argv, const char *params, const char *summary,
+                     const GOptionEntry *entries, int max_args);
+
 #endif

@@ -1,0 +1,119 @@
+/* cmd_account.c: the account subcommands: services, credits, senders, token, check-config.
+ *
+ * Each is one OVH call (or a few) with its result on stdout, one line per item, so that
+ * scripts can read it. Errors are one line on stderr and a sysexits code. Nothing here may
+ * print a secret: check-config names keys, never their values. */
+#include <stdio.h>
+#include <sysexits.h>
+#include <unistd.h>
+#include "cmd.h"
+#include "error.h"
+#include "ovh.h"
+
+/* Prints a list of names, one per line. */
+static int print_list(GPtrArray *list, const GError *err)
+{
+	if (list == NULL)
+		return cmd_fail(err);
+	for (guint i = 0; i < list->len; i++)
+		printf("%s\n", (char *)list->pdata[i]);
+	g_ptr_array_unref(list);
+	return EX_OK;
+}
+
+int cmd_services(Cfg *cfg, int argc, char **argv)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(OvhClient) c = NULL;
+
+	if (!cmd_options(&argc, &argv, "", "List the SMS services of the OVH account.", NULL, 0))
+		return EX_USAGE;
+	if ((c = ovh_client_new(cfg, &err)) == NULL)
+		return cmd_fail(err);
+	GPtrArray *list = ovh_services(c, &err);
+	return print_list(list, err);
+}
+
+int cmd_senders(Cfg *cfg, int argc, char **argv)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(OvhClient) c = NULL;
+
+	if (!cmd_options(&argc, &argv, "", "List the senders of the SMS service.", NULL, 0))
+		return EX_USAGE;
+	if ((c = ovh_client_new(cfg, &err)) == NULL)
+		return cmd_fail(err);
+	GPtrArray *list = ovh_senders(c, &err);
+	return print_list(list, err);
+}
+
+int cmd_credits(Cfg *cfg, int argc, char **argv)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(OvhClient) c = NULL;
+	double credits;
+
+	if (!cmd_options(&argc, &argv, "", "Print the credits left on the SMS service.", NULL, 0))
+		return EX_USAGE;
+	if ((c = ovh_client_new(cfg, &err)) == NULL || !ovh_credits(c, &credits, &err))
+		return cmd_fail(err);
+	printf("%s %g\n", ovh_service(c, NULL), credits);
+	return EX_OK;
+}
+
+int cmd_token(Cfg *cfg, int argc, char **argv)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(OvhClient) c = NULL;
+	g_autofree char *key = NULL, *url = NULL;
+
+	if (!cmd_options(&argc, &argv, "",
+	                 "Request a consumer key limited to GET /sms, GET /sms/*, "
+	                 "POST /sms/*/jobs and GET /sms/*/outgoing.\nOpen the validation URL, "
+	                 "log in, then set [ovh] consumer_key to the key.", NULL, 0))
+		return EX_USAGE;
+	if ((c = ovh_client_new(cfg, &err)) == NULL ||
+	    !ovh_request_credential(c, &key, &url, &err))
+		return cmd_fail(err);
+	printf("validation URL: %s\nconsumer key: %s\n", url, key);
+	return EX_OK;
+}
+
+/* Checks locally (keys, files), then with OVH (credential, service, credits). */
+int cmd_check_config(Cfg *cfg, int argc, char **argv)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(OvhClient) c = NULL;
+	g_autofree char *cred = NULL;
+	gboolean offline = FALSE;
+	double credits;
+	const char *svc;
+	const GOptionEntry entries[] = {
+		{ "offline", 0, 0, G_OPTION_ARG_NONE, &offline,
+		  "check the files only, make no API call", NULL },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
+
+	if (!cmd_options(&argc, &argv, "",
+	                 "Check the configuration file, then the credentials and the service "
+	                 "with OVH.", entries, 0))
+		return EX_USAGE;
+	if (cfg->ovh_ca_file && access(cfg->ovh_ca_file, R_OK) != 0) {
+		g_set_error(&err, M2S_ERROR, M2S_ERR_CONFIG, "%s: [ovh] ca_file: cannot read %s",
+		            cfg->path, cfg->ovh_ca_file);
+		return cmd_fail(err);
+	}
+	printf("%s: syntax OK\n", cfg->path);
+	if (!cfg_has_credentials(cfg, &err))
+		return cmd_fail(err);
+	if (offline)
+		return EX_OK;
+	if ((c = ovh_client_new(cfg, &err)) == NULL ||
+	    (cred = ovh_current_credential(c, &err)) == NULL)
+		return cmd_fail(err);
+	printf("endpoint %s: credential %s\n", cfg->ovh_base_url, cred);
+	if ((svc = ovh_service(c, &err)) == NULL || !ovh_credits(c, &credits, &err))
+		return cmd_fail(err);
+	printf("service %s: %g credits left\n", svc, credits);
+	return EX_OK;
+}
