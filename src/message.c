@@ -236,7 +236,7 @@ static gint msg_strcmp(gconstpointer a, gconstpointer b)
 /* The idempotency tag: "m2s" and 17 hex digits of SHA-256 over the Message-ID (or, without
  * one, the text), the sorted receivers and the text. A mail retried by an MTA gives the
  * same tag; another mail, receiver set or text gives another. */
-static char *msg_tag(const char *message_id, GPtrArray *receivers, const char *text)
+char *msg_tag(const char *message_id, GPtrArray *receivers, const char *text)
 {
 	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
 	g_autoptr(GPtrArray) sorted = g_ptr_array_copy(receivers, NULL, NULL);
