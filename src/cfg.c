@@ -4,6 +4,7 @@
  * secret readable by "other" is an M2S_ERR_CONFIG that names the file and the key. OVH
  * credentials left out are completed from ovh.conf files and OVH_* variables (ovhconf.c).
  * Error texts never quote a value of the [ovh] section: they may be secrets. */
+#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "cfg.h"
@@ -380,7 +381,9 @@ Cfg *cfg_load(const char *path, GError **err)
 	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &e)) {
 		/* GKeyFile's parse errors quote the offending line, which may hold a secret. */
 		if (e->domain == G_FILE_ERROR)
-			g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG, "%s", e->message);
+			g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG, "%s: cannot read (%s)", path,
+			            g_strerror(e->code == G_FILE_ERROR_NOENT ? ENOENT
+			                       : e->code == G_FILE_ERROR_ACCES ? EACCES : EIO));
 		else
 			g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG,
 			            "%s: not a valid configuration file (a line is neither [section], "

@@ -37,7 +37,11 @@ static void ovhconf_file_free(OvhConfFile *f)
 static GPtrArray *ovhconf_files(void)
 {
 	GPtrArray *files = g_ptr_array_new_with_free_func((GDestroyNotify)ovhconf_file_free);
-	g_autofree char *home = g_build_filename(g_get_home_dir(), ".ovh.conf", NULL);
+	/* $HOME as python-ovh reads it; g_get_home_dir() would cache the first value. */
+	const char *env_home = g_getenv("HOME");
+	g_autofree char *home = g_build_filename(env_home && *env_home ? env_home
+	                                                               : g_get_home_dir(),
+	                                         ".ovh.conf", NULL);
 	const char *paths[] = { "/etc/ovh.conf", home, "ovh.conf" };
 
 	for (gsize i = 0; i < G_N_ELEMENTS(paths); i++) {

@@ -1,0 +1,245 @@
+/* test_cfg.c: loading mail2sms.conf: defaults, every kind of refusal, ovh.conf precedence,
+ * permissions of files holding secrets, and no secret in any error text. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "cfg.h"
+#include "error.h"
+
+typedef struct {
+	char *dir;
+	char *cwd;
+} Fix;
+
+static int setup(void **state)
+{
+	Fix *f = g_new0(Fix, 1);
+
+	f->dir = g_dir_make_tmp("m2s-cfg-XXXXXX", NULL);
+	f->cwd = g_get_current_dir();
+	/* ovh.conf is looked up in ./ and ~/: both point into the scratch directory. */
+	g_assert(chdir(f->dir) == 0);
+	g_setenv("HOME", f->dir, TRUE);
+	g_unsetenv("OVH_ENDPOINT");
+	g_unsetenv("OVH_APPLICATION_KEY");
+	g_unsetenv("OVH_APPLICATION_SECRET");
+	g_unsetenv("OVH_CONSUMER_KEY");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	Fix *f = *state;
+	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
+
+	g_assert(chdir(f->cwd) == 0);
+	g_assert(system(cmd) == 0);
+	g_free(f->dir);
+	g_free(f->cwd);
+	g_free(f);
+	return 0;
+}
+
+/* Writes NAME in the scratch directory with MODE and returns its path. */
+static char *put(Fix *f, const char *name, const char *text, int mode)
+{
+	char *p = g_build_filename(f->dir, name, NULL);
+
+	g_assert(g_file_set_contents(p, text, -1, NULL));
+	g_assert(g_chmod(p, mode) == 0);
+	return p;
+}
+
+/* Loads TEXT and expects a configuration error whose message contains WANT. */
+static void refused(Fix *f, const char *text, const char *want)
+{
+	g_autofree char *p = put(f, "m.conf", text, 0600);
+	g_autoptr(GError) e = NULL;
+	Cfg *c = cfg_load(p, &e);
+
+	assert_null(c);
+	assert_non_null(e);
+	assert_int_equal(e->code, M2S_ERR_CONFIG);
+	if (strstr(e->message, want) == NULL)
+		fail_msg("'%s' does not contain '%s'", e->message, want);
+	assert_non_null(strstr(e->message, p));
+}
+
+static void defaults_of_an_empty_file(void **state)
+{
+	g_autofree char *p = put(*state, "m.conf", "", 0644);
+	g_autoptr(GError) e = NULL;
+	g_autoptr(Cfg) c = cfg_load(p, &e);
+
+	assert_non_null(c);
+	assert_string_equal(c->milter_socket, "inet:8891@127.0.0.1");
+	assert_int_equal(c->milter_umask, 007);
+	assert_int_equal(c->on_api_error, CFG_ACT_TEMPFAIL);
+	assert_int_equal(c->ovh_timeout, 20);
+	assert_string_equal(c->ovh_base_url, "https://eu.api.ovh.com/1.0");
+	assert_true(c->sms_no_stop_clause);
+	assert_string_equal(c->sms_priority, "high");
+	assert_int_equal(c->sms_validity, 2880);
+	assert_int_equal(c->sms_max_segments, 3);
+	assert_int_equal(c->max_message_size, 10 * 1024 * 1024);
+	assert_int_equal(c->addr_max_recipients, 50);
+	assert_int_equal(c->access_networks->len, 2);
+	assert_true(c->access_authenticated);
+	assert_false(cfg_has_credentials(c, NULL));
+}
+
+static void values_and_inline_comments(void **state)
+{
+	g_autofree char *p = put(*state, "m.conf",
+		"[milter]\nsocket = local:/run/m.sock   ; a comment\numask = 027\n"
+		"on_api_error = accept\nlog_numbers = full\n"
+		"[ovh]\nendpoint = https://127.0.0.1:9443/1.0/\nservice = sms-ab1-1\ntimeout = 5\n"
+		"[sms]\ntext = body\nmax_segments = 6\ntransliterate = no\n"
+		"[addresses]\ndomains = SMS.example.com, sms2.example.com\n"
+		"allowed_prefixes = +33 +32\nsubject_addresses = Sms@Example.com\n"
+		"[aliases]\nOnCall = +33611111111, +33622222222\n"
+		"[access]\nnetworks = 10.0.0.0/8 192.168.1.1 ::1\nsenders = @example.com\n", 0644);
+	g_autoptr(GError) e = NULL;
+	g_autoptr(Cfg) c = cfg_load(p, &e);
+
+	assert_non_null(c);
+	assert_string_equal(c->milter_socket, "local:/run/m.sock");
+	assert_int_equal(c->milter_umask, 027);
+	assert_int_equal(c->on_api_error, CFG_ACT_ACCEPT);
+	assert_true(c->log_numbers_full);
+	assert_string_equal(c->ovh_base_url, "https://127.0.0.1:9443/1.0");
+	assert_string_equal(c->ovh_service, "sms-ab1-1");
+	assert_int_equal(c->sms_text, CFG_TEXT_BODY);
+	assert_int_equal(c->sms_max_segments, 6);
+	assert_false(c->sms_transliterate);
+	assert_string_equal(c->addr_domains[0], "sms.example.com");
+	assert_string_equal(c->addr_domains[1], "sms2.example.com");
+	assert_null(c->addr_domains[2]);
+	assert_string_equal(c->addr_allowed_prefixes[1], "+32");
+	assert_string_equal(c->addr_subject_addresses[0], "sms@example.com");
+	GPtrArray *oncall = g_hash_table_lookup(c->aliases, "oncall");
+	assert_non_null(oncall);
+	assert_int_equal(oncall->len, 2);
+	assert_int_equal(c->access_networks->len, 3);
+	assert_string_equal(c->access_senders[0], "@example.com");
+}
+
+static void unknown_section_and_key(void **state)
+{
+	refused(*state, "[smtp]\nx = 1\n", "unknown section [smtp]");
+	refused(*state, "[sms]\nmax_segment = 3\n", "unknown key 'max_segment' in [sms]");
+}
+
+static void bad_values_name_the_key(void **state)
+{
+	refused(*state, "[sms]\nmax_segments = 7\n", "[sms] max_segments");
+	refused(*state, "[sms]\npriority = urgent\n", "[sms] priority");
+	refused(*state, "[sms]\ntext = all\n", "[sms] text");
+	refused(*state, "[sms]\ntransliterate = maybe\n", "[sms] transliterate");
+	refused(*state, "[sms]\nsender = ABCDEFGHIJKL\n", "[sms] sender");
+	refused(*state, "[milter]\numask = 999\n", "[milter] umask");
+	refused(*state, "[milter]\non_config_error = accept\n", "[milter] on_config_error");
+	refused(*state, "[ovh]\nendpoint = ovh-mars\n", "[ovh] endpoint");
+	refused(*state, "[ovh]\ntimeout = 0\n", "[ovh] timeout");
+	refused(*state, "[addresses]\nallowed_prefixes = 33\n", "[addresses] allowed_prefixes");
+	refused(*state, "[addresses]\ndefault_country = FRA\n", "[addresses] default_country");
+	refused(*state, "[addresses]\nsubject_addresses = sms\n", "[addresses] subject_addresses");
+	refused(*state, "[access]\nnetworks = 10.0.0.0/33\n", "[access] networks");
+	refused(*state, "[aliases]\noncall =\n", "[aliases] oncall");
+}
+
+/* A malformed line must not be quoted: it may hold a secret. */
+static void syntax_error_quotes_nothing(void **state)
+{
+	g_autofree char *p = put(*state, "m.conf", "[ovh]\napplication_secret: s3cr3tVALUE\n", 0600);
+	g_autoptr(GError) e = NULL;
+
+	assert_null(cfg_load(p, &e));
+	assert_non_null(e);
+	assert_null(strstr(e->message, "s3cr3tVALUE"));
+	assert_non_null(strstr(e->message, p));
+}
+
+static void secret_readable_by_others_refused(void **state)
+{
+	g_autofree char *p = put(*state, "m.conf", "[ovh]\napplication_secret = s3cr3tVALUE\n", 0644);
+	g_autoptr(GError) e = NULL;
+
+	assert_null(cfg_load(p, &e));
+	assert_non_null(strstr(e->message, p));
+	assert_non_null(strstr(e->message, "readable by others"));
+	assert_null(strstr(e->message, "s3cr3tVALUE"));
+	g_clear_error(&e);
+	g_assert(g_chmod(p, 0640) == 0);
+	g_autoptr(Cfg) c = cfg_load(p, &e);
+	assert_non_null(c);
+}
+
+static void missing_file_named(void **state)
+{
+	g_autofree char *p = g_build_filename(((Fix *)*state)->dir, "absent.conf", NULL);
+	g_autoptr(GError) e = NULL;
+
+	assert_null(cfg_load(p, &e));
+	assert_int_equal(e->code, M2S_ERR_CONFIG);
+	assert_non_null(strstr(e->message, p));
+}
+
+/* mail2sms.conf > OVH_* > ./ovh.conf > ~/.ovh.conf > /etc/ovh.conf. */
+static void ovh_conf_precedence(void **state)
+{
+	Fix *f = *state;
+	g_autofree char *home = put(f, ".ovh.conf",
+		"[default]\nendpoint = ovh-ca\n[ovh-ca]\napplication_key = homeAK\n"
+		"application_secret = homeAS\nconsumer_key = homeCK\n", 0600);
+	g_autofree char *local = put(f, "ovh.conf",
+		"[ovh-ca]\napplication_secret = localAS\n", 0600);
+	g_autofree char *p = put(f, "m.conf", "[ovh]\nconsumer_key = mainCK\n", 0600);
+	g_autoptr(GError) e = NULL;
+	g_autoptr(Cfg) c = NULL;
+
+	g_setenv("OVH_APPLICATION_KEY", "envAK", TRUE);
+	c = cfg_load(p, &e);
+	g_unsetenv("OVH_APPLICATION_KEY");
+	assert_non_null(c);
+	assert_string_equal(c->ovh_base_url, "https://ca.api.ovh.com/1.0");
+	assert_string_equal(c->ovh_application_key, "envAK");
+	assert_string_equal(c->ovh_application_secret, "localAS");
+	assert_string_equal(c->ovh_consumer_key, "mainCK");
+	assert_true(cfg_has_credentials(c, NULL));
+}
+
+static void ovh_conf_readable_by_others_refused(void **state)
+{
+	Fix *f = *state;
+	g_autofree char *home = put(f, ".ovh.conf",
+		"[ovh-eu]\napplication_secret = homeAS\n", 0644);
+	g_autofree char *p = put(f, "m.conf", "", 0644);
+	g_autoptr(GError) e = NULL;
+
+	assert_null(cfg_load(p, &e));
+	assert_non_null(strstr(e->message, home));
+	assert_null(strstr(e->message, "homeAS"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(defaults_of_an_empty_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(values_and_inline_comments, setup, teardown),
+		cmocka_unit_test_setup_teardown(unknown_section_and_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(bad_values_name_the_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(syntax_error_quotes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(missing_file_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(secret_readable_by_others_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(ovh_conf_precedence, setup, teardown),
+		cmocka_unit_test_setup_teardown(ovh_conf_readable_by_others_refused, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
