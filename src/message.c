@@ -239,7 +239,10 @@ static gint msg_strcmp(gconstpointer a, gconstpointer b)
 char *msg_tag(const char *message_id, GPtrArray *receivers, const char *text)
 {
 	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-	g_autoptr(GPtrArray) sorted = g_ptr_array_copy(receivers, NULL, NULL);
+	/* A copy of the pointers only: the strings stay the caller's. */
+	g_autoptr(GPtrArray) sorted = g_ptr_array_sized_new(receivers->len);
+	for (guint i = 0; i < receivers->len; i++)
+		g_ptr_array_add(sorted, g_ptr_array_index(receivers, i));
 	g_ptr_array_sort(sorted, msg_strcmp);
 	const char *id = message_id != NULL && *message_id != '\0' ? message_id : text;
 	/* NUL separators keep ("ab","c") and ("a","bc") apart. */
