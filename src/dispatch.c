@@ -1,0 +1,118 @@
+/* dispatch.c: a plan's jobs to OVH, one log line each, nothing sent twice.
+ *
+ * Shared by the milter and the delivery agent, which only map the outcome. The log line
+ * (syslog, facility chosen by the front end) masks numbers unless log_numbers = full, and
+ * never holds the text of the SMS. */
+#include <string.h>
+#include <syslog.h>
+#include "dispatch.h"
+#include "address.h"
+#include "error.h"
+#include "send.h"
+
+static char *receivers_for_log(const Cfg *cfg, GPtrArray *numbers)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < numbers->len; i++) {
+		g_autofree char *m = addr_mask(numbers->pdata[i], cfg->log_numbers_full);
+		g_string_append_printf(s, "%s%s", i ? "," : "", m);
+	}
+	return g_string_free(s, FALSE);
+}
+
+static char *ids_text(GArray *ids)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < ids->len; i++)
+		g_string_append_printf(s, "%s%" G_GINT64_FORMAT, i ? "," : "",
+		                       g_array_index(ids, gint64, i));
+	return g_string_free(s, FALSE);
+}
+
+/* A job sent earlier under the same tag, by this process or, with CHECK_TAG, any. */
+static char *already_sent(Runtime *rt, const MsgJob *job, gboolean check_tag)
+{
+	char *ids = runtime_tag_lookup(job->tag);
+	GArray *found;
+
+	if (ids || !check_tag)
+		return ids;
+	found = ovh_outgoing_by_tag(runtime_ovh(rt), job->tag, NULL);
+	if (found && found->len > 0)
+		ids = ids_text(found);
+	if (found)
+		g_array_unref(found);
+	return ids;
+}
+
+static void report_add(DispatchReport *r, const MsgJob *job, const char *ids,
+                       GPtrArray *valid, double credits)
+{
+	if (r->ids == NULL) {
+		r->ids = g_string_new(NULL);
+		r->receivers = g_string_new(NULL);
+		r->sent_jobs = g_ptr_array_new();
+	}
+	g_string_append_printf(r->ids, "%s%s", r->ids->len ? "," : "", ids);
+	for (guint i = 0; i < valid->len; i++)
+		g_string_append_printf(r->receivers, "%s%s", r->receivers->len ? "," : "",
+		                       (char *)valid->pdata[i]);
+	g_ptr_array_add(r->sent_jobs, (gpointer)job);
+	r->credits += credits;
+}
+
+gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
+                       gboolean check_tag, DispatchProgress progress, void *arg,
+                       DispatchReport *report, GError **err)
+{
+	const Cfg *cfg = runtime_cfg(rt);
+	const char *qid = queue_id && *queue_id ? queue_id : "NOQUEUE";
+
+	for (guint i = 0; i < plan->jobs->len; i++) {
+		const MsgJob *job = plan->jobs->pdata[i];
+		g_autofree char *who = receivers_for_log(cfg, job->receivers);
+		g_autofree char *ids = NULL;
+		g_autoptr(OvhJobResult) r = NULL;
+		g_autoptr(GError) e = NULL;
+		gint64 t0 = g_get_monotonic_time();
+
+		if (progress)
+			progress(arg);
+		if ((ids = already_sent(rt, job, check_tag)) != NULL) {
+			syslog(LOG_INFO, "%s: already sent ids=%s receivers=%s tag=%s", qid, ids, who,
+			       job->tag);
+			report_add(report, job, ids, job->receivers, 0);
+			continue;
+		}
+		g_ptr_array_add(job->receivers, NULL);
+		r = send_job(runtime_ovh(rt), cfg, (const char *const *)job->receivers->pdata,
+		             job->sms->text, job->tag, NULL, &e);
+		g_ptr_array_remove_index(job->receivers, job->receivers->len - 1);
+		if (r == NULL) {
+			syslog(LOG_WARNING, "%s: failed receivers=%s reason=%s", qid, who, e->message);
+			g_propagate_error(err, g_steal_pointer(&e));
+			return FALSE;
+		}
+		ids = ids_text(r->ids);
+		runtime_tag_sent(job->tag, ids);
+		syslog(LOG_INFO, "%s: sent ids=%s receivers=%s segments=%u encoding=%s credits=%g "
+		       "ms=%" G_GINT64_FORMAT " invalid=%u", qid, ids, who, job->sms->segments,
+		       job->sms->encoding == GSM_ENC_GSM7 ? "gsm7" : "ucs2", r->credits,
+		       (g_get_monotonic_time() - t0) / 1000, r->invalid->len);
+		report_add(report, job, ids, r->valid, r->credits);
+	}
+	return TRUE;
+}
+
+void dispatch_report_clear(DispatchReport *r)
+{
+	if (r->ids)
+		g_string_free(r->ids, TRUE);
+	if (r->receivers)
+		g_string_free(r->receivers, TRUE);
+	if (r->sent_jobs)
+		g_ptr_array_unref(r->sent_jobs);
+	memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,27 @@
+/* dispatch.h: posts the jobs of a plan and logs one line per job. */
+#ifndef M2S_DISPATCH_H
+#define M2S_DISPATCH_H
+
+#include "message.h"
+#include "runtime.h"
+
+typedef struct {
+	GString *ids;          /* "1,2,3" over every job sent */
+	GString *receivers;    /* "+33...,+33..." valid receivers */
+	GPtrArray *sent_jobs;  /* MsgJob* (borrowed from the plan) that were sent */
+	double credits;
+} DispatchReport;
+
+/* Called before each job, so that a front end can tell its MTA it is still alive. */
+typedef void (*DispatchProgress)(void *arg);
+
+/* Posts every job of PLAN, stopping at the first failure (returned in *err); the jobs sent
+ * before it are in REPORT. A job whose tag this process already sent is not posted again;
+ * with CHECK_TAG, OVH is asked for the tag first (a retry by another process). QUEUE_ID
+ * prefixes the log lines. */
+gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
+                       gboolean check_tag, DispatchProgress progress, void *arg,
+                       DispatchReport *report, GError **err);
+void dispatch_report_clear(DispatchReport *report);
+
+#endif

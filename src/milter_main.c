@@ -1,0 +1,263 @@
+/* milter_main.c: mail2sms-milter: start-up, privileges, reload, and libmilter's main loop.
+ *
+ * Start-up order matters: the configuration is checked first (an error names the key and
+ * exits EX_CONFIG), then the socket is opened (so a socket error shows before anything
+ * else), then privileges are dropped, then libmilter runs. SIGUSR1 reloads: a new
+ * configuration replaces the old one for new messages; a bad file is logged and the old
+ * one kept. libmilter itself stops on SIGTERM, SIGHUP and SIGINT. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sysexits.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <gmime/gmime.h>
+#include "milter.h"
+#include "error.h"
+
+typedef struct {
+	char *config;
+	char *socket;
+	char *user;
+	char *pidfile;
+	gboolean foreground;
+	gboolean check_only;
+	gboolean version;
+} Options;
+
+static int die(int code, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/* One line on stderr and in the log, then the exit code. */
+static int die(int code, const char *fmt, ...)
+{
+	va_list ap;
+	g_autofree char *msg = NULL;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "mail2sms-milter: %s\n", msg);
+	syslog(LOG_ERR, "%s", msg);
+	return code;
+}
+
+/* The configuration with the command line's values on top. */
+static Cfg *load_config(const Options *o, GError **err)
+{
+	Cfg *cfg = cfg_load(o->config, err);
+
+	if (cfg == NULL)
+		return NULL;
+	if (o->socket) {
+		g_free(cfg->milter_socket);
+		cfg->milter_socket = g_strdup(o->socket);
+	}
+	if (o->user) {
+		g_free(cfg->milter_user);
+		cfg->milter_user = g_strdup(o->user);
+	}
+	if (o->pidfile) {
+		g_free(cfg->milter_pidfile);
+		cfg->milter_pidfile = g_strdup(o->pidfile);
+	}
+	return cfg;
+}
+
+/* The path of a unix socket spec ("unix:/p", "local:/p", "/p"), or NULL for inet. */
+static const char *unix_path(const char *spec)
+{
+	if (g_str_has_prefix(spec, "unix:"))
+		return spec + 5;
+	if (g_str_has_prefix(spec, "local:"))
+		return spec + 6;
+	return spec[0] == '/' ? spec : NULL;
+}
+
+/* A stale unix socket is removed; one that answers belongs to a running instance. */
+static gboolean clear_stale_socket(const char *path, GError **err)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st) != 0)
+		return TRUE;
+	if (!S_ISSOCK(st.st_mode)) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG, "%s exists and is not a socket", path);
+		return FALSE;
+	}
+	g_strlcpy(sun.sun_path, path, sizeof sun.sun_path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	rc = fd >= 0 ? connect(fd, (struct sockaddr *)&sun, sizeof sun) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG,
+		            "%s: another instance is answering on this socket", path);
+		return FALSE;
+	}
+	unlink(path);
+	return TRUE;
+}
+
+/* Switches to USER (and its groups), giving it the unix socket first. */
+static gboolean drop_privileges(const char *user, const char *sock, GError **err)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0 || user == NULL || *user == '\0')
+		return TRUE;
+	if ((pw = getpwnam(user)) == NULL) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG, "[milter] user: no user '%s'", user);
+		return FALSE;
+	}
+	if (sock && chown(sock, pw->pw_uid, pw->pw_gid) != 0) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "chown %s: %s", sock, g_strerror(errno));
+		return FALSE;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0 || setuid(0) == 0) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "cannot become %s: %s", user,
+		            g_strerror(errno));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean write_pidfile(const char *path, GError **err)
+{
+	g_autofree char *pid = g_strdup_printf("%ld\n", (long)getpid());
+
+	if (path == NULL || *path == '\0')
+		return TRUE;
+	if (!g_file_set_contents(path, pid, -1, NULL)) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "cannot write pidfile %s", path);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Waits for SIGUSR1 and swaps in a freshly loaded configuration. */
+static gpointer reload_loop(gpointer arg)
+{
+	const Options *o = arg;
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	for (;;) {
+		g_autoptr(GError) e = NULL;
+		g_autoptr(Cfg) cfg = NULL;
+		g_autoptr(Runtime) rt = NULL;
+
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if ((cfg = load_config(o, &e)) == NULL || (rt = runtime_new(cfg, &e)) == NULL) {
+			syslog(LOG_ERR, "reload refused, keeping the running configuration: %s",
+			       e->message);
+			continue;
+		}
+		runtime_install(rt);
+		syslog(LOG_INFO, "configuration reloaded from %s", o->config);
+	}
+	return NULL;
+}
+
+static gboolean parse_options(int argc, char **argv, Options *o)
+{
+	const GOptionEntry entries[] = {
+		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &o->config,
+		  "configuration file (default " CFG_DEFAULT_PATH ")", "FILE" },
+		{ "foreground", 'f', 0, G_OPTION_ARG_NONE, &o->foreground, "stay in the foreground",
+		  NULL },
+		{ "socket", 'p', 0, G_OPTION_ARG_STRING, &o->socket,
+		  "socket: inet:PORT@HOST or local:/path (overrides [milter] socket)", "SOCKET" },
+		{ "user", 'u', 0, G_OPTION_ARG_STRING, &o->user, "user to run as after start-up",
+		  "USER" },
+		{ "pidfile", 'P', 0, G_OPTION_ARG_FILENAME, &o->pidfile, "write the pid to FILE",
+		  "FILE" },
+		{ "check", 'n', 0, G_OPTION_ARG_NONE, &o->check_only,
+		  "check the configuration and exit", NULL },
+		{ "version", 'V', 0, G_OPTION_ARG_NONE, &o->version, "print the versions and exit",
+		  NULL },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
+	g_autoptr(GOptionContext) ctx = g_option_context_new("");
+	g_autoptr(GError) e = NULL;
+
+	g_option_context_set_summary(ctx, "Sends mail addressed to phone numbers as SMS through "
+	                                  "the OVHcloud API (a Postfix and Sendmail milter).");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!g_option_context_parse(ctx, &argc, &argv, &e) || argc > 1) {
+		fprintf(stderr, "mail2sms-milter: %s (see --help)\n",
+		        e ? e->message : "unexpected argument");
+		return FALSE;
+	}
+	if (o->config == NULL)
+		o->config = g_strdup(CFG_DEFAULT_PATH);
+	return TRUE;
+}
+
+int main(int argc, char **argv)
+{
+	Options o = { 0 };
+	g_autoptr(GError) e = NULL;
+	g_autoptr(Cfg) cfg = NULL;
+	g_autoptr(Runtime) rt = NULL;
+	const char *sock_path;
+	sigset_t set;
+	unsigned int major, minor, patch;
+	int rc;
+
+	if (!parse_options(argc, argv, &o))
+		return EX_USAGE;
+	if (o.version) {
+		smfi_version(&major, &minor, &patch);
+		printf("mail2sms-milter %s, libmilter %u.%u.%u\n", M2S_VERSION, major, minor, patch);
+		return EX_OK;
+	}
+	openlog("mail2sms-milter", LOG_PID | (o.foreground ? LOG_PERROR : 0), LOG_MAIL);
+	if ((cfg = load_config(&o, &e)) == NULL || (rt = runtime_new(cfg, &e)) == NULL)
+		return die(m2s_error_sysexit(e), "%s", e->message);
+	if (o.check_only) {
+		printf("%s: configuration OK\n", o.config);
+		return EX_OK;
+	}
+	sock_path = unix_path(cfg->milter_socket);
+	if (sock_path && !clear_stale_socket(sock_path, &e))
+		return die(EX_UNAVAILABLE, "%s", e->message);
+	if (smfi_setconn(cfg->milter_socket) != MI_SUCCESS || smfi_register(milter_desc) != MI_SUCCESS)
+		return die(EX_SOFTWARE, "cannot register with libmilter");
+	umask(cfg->milter_umask);
+	if (smfi_opensocket(FALSE) != MI_SUCCESS)
+		return die(EX_UNAVAILABLE, "cannot open the socket %s", cfg->milter_socket);
+	if (!drop_privileges(cfg->milter_user, sock_path, &e))
+		return die(EX_NOPERM, "%s", e->message);
+	if (!o.foreground && daemon(0, 0) != 0)
+		return die(EX_OSERR, "cannot go to the background: %s", g_strerror(errno));
+	if (!write_pidfile(cfg->milter_pidfile, &e))
+		return die(EX_CANTCREAT, "%s", e->message);
+	g_mime_init();
+	runtime_install(rt);
+	/* Blocked before any thread starts, so that only reload_loop receives it. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	g_thread_unref(g_thread_new("reload", reload_loop, &o));
+	syslog(LOG_INFO, "started on %s", cfg->milter_socket);
+	rc = smfi_main();
+	syslog(LOG_INFO, "stopped");
+	runtime_install(NULL);
+	if (cfg->milter_pidfile && *cfg->milter_pidfile)
+		unlink(cfg->milter_pidfile);
+	g_mime_shutdown();
+	return rc == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
+}

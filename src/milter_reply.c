@@ -1,0 +1,103 @@
+/* milter_reply.c: maps an M2S_ERROR to the SMTP reply of DESIGN.md.
+ *
+ * The one place that knows the codes; the text after them says what happened, with OVH's
+ * message when there is one. The text is one printable line: nothing an outsider put in a
+ * Subject or an address, nor anything OVH answers, can add a line to the SMTP dialogue. */
+#include <string.h>
+#include "milter_reply.h"
+#include "error.h"
+
+#define REPLY_MAX 980
+
+char *milter_safe_text(const char *text, gsize max, gboolean percent)
+{
+	g_autofree char *valid = g_utf8_make_valid(text ? text : "", -1);
+	GString *out = g_string_new(NULL);
+
+	for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		gsize len = g_utf8_next_char(p) - p;
+		gsize need = (c == '%' && percent) ? 2 : g_unichar_iscntrl(c) ? 1 : len;
+
+		if (out->len + need > max)
+			break;
+		if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029)
+			g_string_append_c(out, ' ');
+		else if (c == '%' && percent)
+			g_string_append(out, "%%");
+		else
+			g_string_append_len(out, p, len);
+	}
+	return g_string_free(out, FALSE);
+}
+
+static void set(MilterReply *r, const char *rcode, const char *xcode)
+{
+	g_strlcpy(r->rcode, rcode, sizeof r->rcode);
+	g_strlcpy(r->xcode, xcode, sizeof r->xcode);
+	r->temporary = rcode[0] == '4';
+}
+
+/* OVH trouble follows on_api_error: a 4xx by default, a 5xx, or accept. */
+static void api_trouble(const Cfg *cfg, MilterReply *r, const char *temp, const char *perm)
+{
+	switch (cfg->on_api_error) {
+	case CFG_ACT_REJECT:
+		set(r, "554", perm);
+		break;
+	case CFG_ACT_ACCEPT:
+		r->accept = TRUE;
+		set(r, "451", temp);  /* kept for the log and the header */
+		break;
+	case CFG_ACT_TEMPFAIL:
+		set(r, "451", temp);
+		break;
+	}
+}
+
+void milter_reply_for(const Cfg *cfg, const GError *err, MilterReply *r)
+{
+	memset(r, 0, sizeof *r);
+	switch (err->domain == M2S_ERROR ? (M2sErrorCode)err->code : M2S_ERR_IO) {
+	case M2S_ERR_NOUSER:
+		set(r, "550", "5.1.1");
+		break;
+	case M2S_ERR_NOPERM:
+		set(r, "550", "5.7.1");
+		break;
+	case M2S_ERR_TOO_MANY:
+		set(r, "452", "4.5.3");
+		break;
+	case M2S_ERR_UNREACHABLE:
+	case M2S_ERR_NO_REPLY:
+		api_trouble(cfg, r, "4.4.1", "5.4.1");
+		break;
+	case M2S_ERR_SERVER:
+		api_trouble(cfg, r, "4.3.0", "5.3.0");
+		break;
+	case M2S_ERR_CONFIG:
+		if (cfg->on_config_error == CFG_ACT_REJECT)
+			set(r, "554", "5.3.5");
+		else
+			set(r, "451", "4.3.5");
+		break;
+	case M2S_ERR_REQUEST:
+		set(r, "554", "5.6.0");
+		break;
+	case M2S_ERR_DATA:
+		set(r, "554", "5.6.0");
+		break;
+	case M2S_ERR_USAGE:
+	case M2S_ERR_IO:
+		set(r, "451", "4.3.0");
+		break;
+	}
+	g_autofree char *msg = g_strconcat("SMS not sent: ", err->message, NULL);
+	r->text = milter_safe_text(msg, REPLY_MAX, TRUE);
+}
+
+void milter_reply_clear(MilterReply *r)
+{
+	g_free(r->text);
+	memset(r, 0, sizeof *r);
+}
