@@ -15,14 +15,20 @@ typedef struct {
 } GsmMessage;
 
 /* Prepares UTF8 for sending: transliterates when that keeps it GSM-7 (if TRANSLITERATE),
- * chooses the encoding, truncates to MAX_SEGMENTS parts with an ellipsis. */
+ * chooses the encoding, truncates to MAX_SEGMENTS parts with an ellipsis ("..." in GSM-7,
+ * "…" in UCS-2, which keeps a truncated UCS-2 text UCS-2). Invalid UTF-8 is repaired;
+ * MAX_SEGMENTS 0 means 1. An empty text gives "" in one GSM-7 segment: OVH refuses empty
+ * messages, so refusing them is the caller's decision. Never NULL. */
 GsmMessage *gsm_prepare(const char *utf8, guint max_segments, gboolean transliterate);
 void gsm_message_free(GsmMessage *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GsmMessage, gsm_message_free)
 
 /* Septets of one code point in GSM-7: 1 basic, 2 extension, 0 not representable. */
 guint gsm_septets(gunichar c);
-/* Parts for UTF8 in ENCODING (1 for the empty text). */
+/* Parts for UTF8 in ENCODING (1 for the empty text): one part up to 160 septets or 70
+ * UTF-16 units, else parts of 153 or 67 filled the way a sender fills them, an escape pair or
+ * a surrogate pair that does not fit whole moving to the next part (so it can be one more
+ * than ceil(n/153)). In GSM-7, a character outside the tables counts one. */
 guint gsm_count_segments(const char *utf8, GsmEncoding encoding);
 
 #endif

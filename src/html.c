@@ -24,6 +24,7 @@ typedef struct {
 	guint breaks;          /* line breaks owed before the next word */
 	guint pre;             /* depth of <pre> */
 	guint quote;           /* depth of <blockquote> */
+	gboolean bullet;       /* a list item's "- " is owed before its first word */
 } HtmlOut;
 
 static gboolean name_in(const xmlChar *name, const char *const *names)
@@ -100,6 +101,10 @@ static void flush_pending(HtmlOut *h)
 	if (h->quote > 0 && (h->out->len == 0 || h->out->str[h->out->len - 1] == '\n'))
 		for (guint i = 0; i < h->quote; i++)
 			g_string_append(h->out, "> ");
+	if (h->bullet) {
+		g_string_append(h->out, "- ");
+		h->bullet = FALSE;
+	}
 }
 
 static void owe_break(HtmlOut *h)
@@ -149,10 +154,8 @@ static void element_edge(HtmlOut *h, xmlNodePtr node, gboolean enter)
 		h->pre = enter ? h->pre + 1 : h->pre - 1;
 	else if (g_ascii_strcasecmp((const char *)name, "blockquote") == 0)
 		h->quote = enter ? h->quote + 1 : h->quote - 1;
-	else if (enter && g_ascii_strcasecmp((const char *)name, "li") == 0) {
-		flush_pending(h);
-		g_string_append(h->out, "- ");
-	}
+	else if (g_ascii_strcasecmp((const char *)name, "li") == 0)
+		h->bullet = enter;  /* an empty item gets no bullet */
 }
 
 char *html_to_text(const char *html, gsize len)

@@ -70,7 +70,7 @@ static void pre_keeps_line_breaks(void **state)
 static void list_items_start_lines(void **state)
 {
 	(void)state;
-	g_autofree char *t = h2t("<ul><li>disk</li><li>cpu</li></ul>");
+	g_autofree char *t = h2t("<ul><li>disk</li><li></li><li>cpu</li></ul>");
 	assert_string_equal(t, "- disk\n- cpu");
 }
 

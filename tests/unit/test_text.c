@@ -318,6 +318,24 @@ static void html_is_used_when_no_plain_text(void **state)
 	assert_string_equal(b, "dépôt");
 }
 
+static void html_reply_quotes_and_signature_are_cut(void **state)
+{
+	(void)state;
+	g_autofree char *o = body_of(
+	    "Content-Type: text/html; charset=windows-1252\n\n"
+	    "<p>Bonjour,<br><br>Le camion arrivera \xe0 14h30.<br><br>Cordialement,<br>-- <br>"
+	    "Herv\xe9" "<br>Responsable logistique<br><br>Le lun. 23 nov. 2026 \xe0 18:02, Marc "
+	    "<marc@example.fr> a \xe9" "crit :<br>> Pouvez-vous confirmer ?<br></p>\n");
+	assert_string_equal(o, "Bonjour,\nLe camion arrivera à 14h30.\nCordialement,");
+	g_autofree char *g = body_of(
+	    "Content-Type: text/html; charset=utf-8\n\n"
+	    "<div dir=\"ltr\">Oui, c'est bon.</div><br><div class=\"gmail_quote\">"
+	    "<div class=\"gmail_attr\">Le lun. 23 nov. 2026 à 18:02, Marc &lt;<a href=\"mailto:"
+	    "m@x.fr\">m@x.fr</a>&gt; a écrit&nbsp;:<br></div><blockquote class=\"gmail_quote\">"
+	    "<div>Pouvez-vous confirmer ?</div></blockquote></div>\n");
+	assert_string_equal(g, "Oui, c'est bon.");
+}
+
 static void empty_plain_text_falls_back_to_html(void **state)
 {
 	(void)state;
@@ -490,6 +508,7 @@ int main(void)
 		cmocka_unit_test(format_flowed_is_joined),
 		cmocka_unit_test(format_flowed_quotes_stay_quotes),
 		cmocka_unit_test(html_is_used_when_no_plain_text),
+		cmocka_unit_test(html_reply_quotes_and_signature_are_cut),
 		cmocka_unit_test(empty_plain_text_falls_back_to_html),
 		cmocka_unit_test(plain_text_is_preferred_to_html),
 		cmocka_unit_test(forwarded_message_and_attachments_are_skipped),
