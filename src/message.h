@@ -39,6 +39,10 @@ MsgPlan *msg_plan(const Cfg *cfg, GMimeMessage *msg, const char *const *recipien
 void msg_plan_free(MsgPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsgPlan, msg_plan_free)
 
+/* The idempotency tag (<= 20 characters) of TEXT sent to RECEIVERS (char*) for the mail
+ * MESSAGE_ID (NULL: none, the text stands for it). */
+char *msg_tag(const char *message_id, GPtrArray *receivers, const char *text);
+
 /* The plan as the JSON of `mail2sms parse` (DESIGN.md), newly allocated. */
 char *msg_plan_to_json(const MsgPlan *plan);
 

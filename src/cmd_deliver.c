@@ -1,0 +1,86 @@
+/* cmd_deliver.c: `mail2sms deliver`, the Postfix pipe(8) delivery agent.
+ *
+ * Reads one mail on stdin (at most max_message_size bytes), builds its jobs with the same
+ * engine as the milter, posts them and exits with the sysexits code that makes Postfix do
+ * the right thing: 0 sent, EX_TEMPFAIL defer and retry, EX_NOUSER/EX_NOPERM/EX_DATAERR
+ * bounce. Its last stderr line is the reason, which Postfix puts in the DSN. It never sends
+ * a job twice: before posting, OVH is asked whether the job's tag was already sent (an
+ * earlier attempt of Postfix's retry may have gone through). */
+#include <stdio.h>
+#include <sysexits.h>
+#include <syslog.h>
+#include <unistd.h>
+#include "access.h"
+#include "cmd.h"
+#include "dispatch.h"
+#include "error.h"
+#include "message.h"
+
+/* The plan's first refusal as the error of the whole delivery: with one recipient per
+ * call (the documented set-up) it is that recipient's. */
+static gboolean plan_ok(const MsgPlan *plan, GError **err)
+{
+	if (plan->not_sms->len > 0) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_NOUSER, "%s: not an SMS address",
+		            (char *)plan->not_sms->pdata[0]);
+		return FALSE;
+	}
+	if (plan->refused->len > 0) {
+		MsgRefusal *r = plan->refused->pdata[0];
+		g_set_error(err, M2S_ERROR, r->code, "%s: %s", r->address, r->reason);
+		return FALSE;
+	}
+	if (plan->jobs->len == 0) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_DATA, "the mail has no text to send");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+int cmd_deliver(Cfg *cfg, int argc, char **argv)
+{
+	g_autoptr(GError) err = NULL;
+	g_auto(GStrv) rcpts = NULL;
+	g_autofree char *sender = NULL, *queue_id = NULL;
+	g_autoptr(Runtime) rt = NULL;
+	g_autoptr(MsgPlan) plan = NULL;
+	GMimeStream *in;
+	GMimeMessage *mime;
+	DispatchReport report = { 0 };
+	gboolean ok;
+	const GOptionEntry entries[] = {
+		{ "recipient", 'r', 0, G_OPTION_ARG_STRING_ARRAY, &rcpts,
+		  "an envelope recipient (repeat for several)", "ADDR" },
+		{ "sender", 'f', 0, G_OPTION_ARG_STRING, &sender, "the envelope sender", "SENDER" },
+		{ "queue-id", 'q', 0, G_OPTION_ARG_STRING, &queue_id,
+		  "the MTA queue id, for the log", "ID" },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
+
+	if (!cmd_options(&argc, &argv, "< mail",
+	                 "Deliver one mail as SMS (Postfix pipe(8) transport); the exit code "
+	                 "is from sysexits.h.", entries, 0))
+		return EX_USAGE;
+	if (rcpts == NULL) {
+		fprintf(stderr, "mail2sms deliver: --recipient is needed (see --help)\n");
+		return EX_USAGE;
+	}
+	openlog("mail2sms", LOG_PID, LOG_MAIL);
+	if (!access_may_send(cfg, NULL, NULL, sender, &err))
+		return cmd_fail(err);
+	in = g_mime_stream_fs_new(dup(STDIN_FILENO));
+	mime = msg_parse_stream(cfg, in, &err);
+	g_object_unref(in);
+	if (mime == NULL)
+		return cmd_fail(err);
+	plan = msg_plan(cfg, mime, (const char *const *)rcpts);
+	g_object_unref(mime);
+	if (!plan_ok(plan, &err) || (rt = runtime_new(cfg, &err)) == NULL)
+		return cmd_fail(err);
+	ok = dispatch_plan(rt, plan, queue_id ? queue_id : "deliver", TRUE, NULL, NULL, &report,
+	                   &err);
+	if (ok)
+		printf("sent ids=%s\n", report.ids ? report.ids->str : "");
+	dispatch_report_clear(&report);
+	return ok ? EX_OK : cmd_fail(err);
+}

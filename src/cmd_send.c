@@ -1,0 +1,82 @@
+/* cmd_send.c: `mail2sms send --to N[,N] [--sender S] TEXT`: one SMS from the command line.
+ *
+ * The numbers go through the same rules as mail (default_country, allowed_prefixes) and the
+ * text through the same GSM preparation, so that what an administrator tries by hand is
+ * what mail would do. */
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+#include "address.h"
+#include "cmd.h"
+#include "error.h"
+#include "gsm.h"
+#include "message.h"
+#include "send.h"
+#include "text.h"
+
+static void print_strings(const char *label, GPtrArray *list)
+{
+	printf("%s:", label);
+	for (guint i = 0; i < list->len; i++)
+		printf("%s%s", i ? "," : " ", (char *)list->pdata[i]);
+	printf("\n");
+}
+
+int cmd_send(Cfg *cfg, int argc, char **argv)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(OvhClient) c = NULL;
+	g_autoptr(GPtrArray) receivers = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GsmMessage) sms = NULL;
+	g_autoptr(OvhJobResult) r = NULL;
+	g_autofree char *tag = NULL;
+	g_auto(GStrv) to = NULL;
+	g_autofree char *sender = NULL;
+	const GOptionEntry entries[] = {
+		{ "to", 't', 0, G_OPTION_ARG_STRING_ARRAY, &to, "receivers, comma separated", "N[,N]" },
+		{ "sender", 's', 0, G_OPTION_ARG_STRING, &sender, "sender (else [sms] sender)", "S" },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
+
+	if (!cmd_options(&argc, &argv, "TEXT", "Send one SMS.", entries, 1))
+		return EX_USAGE;
+	if (to == NULL || argc != 2 || !*argv[1]) {
+		fprintf(stderr, "mail2sms send: --to and a TEXT are needed (see --help)\n");
+		return EX_USAGE;
+	}
+	for (char **t = to; *t; t++) {
+		g_auto(GStrv) parts = g_strsplit(*t, ",", -1);
+		for (char **p = parts; *p; p++) {
+			char *n;
+			if (!*g_strstrip(*p))
+				continue;
+			if ((n = addr_number_normalise(cfg, *p, &err)) == NULL)
+				return cmd_fail(err);
+			if (!g_ptr_array_find_with_equal_func(receivers, n, g_str_equal, NULL))
+				g_ptr_array_add(receivers, n);
+			else
+				g_free(n);
+		}
+	}
+	if (receivers->len == 0 || receivers->len > cfg->addr_max_recipients) {
+		fprintf(stderr, "mail2sms send: from 1 to %u receivers\n", cfg->addr_max_recipients);
+		return EX_USAGE;
+	}
+	g_autofree char *text = text_to_utf8(argv[1], strlen(argv[1]), NULL);
+	sms = gsm_prepare(text, cfg->sms_max_segments, cfg->sms_transliterate);
+	tag = msg_tag(NULL, receivers, sms->text);
+	g_ptr_array_add(receivers, NULL);
+	if ((c = ovh_client_new(cfg, &err)) == NULL ||
+	    (r = send_job(c, cfg, (const char *const *)receivers->pdata, sms->text, tag, sender,
+	                  &err)) == NULL)
+		return cmd_fail(err);
+	printf("ids:");
+	for (guint i = 0; i < r->ids->len; i++)
+		printf("%s%" G_GINT64_FORMAT, i ? "," : " ", g_array_index(r->ids, gint64, i));
+	printf("\n");
+	print_strings("valid", r->valid);
+	print_strings("invalid", r->invalid);
+	printf("credits: %g\nsegments: %u\nencoding: %s%s\n", r->credits, sms->segments,
+	       sms->encoding == GSM_ENC_GSM7 ? "gsm7" : "ucs2", sms->truncated ? " (truncated)" : "");
+	return EX_OK;
+}
