@@ -9,7 +9,8 @@
  *
  * Must not: fetch anything (HTML_PARSE_NONET), print parser complaints, recurse on the
  * document depth (the walk follows parent/next links), keep state. The input is UTF-8
- * (text_to_utf8 has run); a <meta> charset is not obeyed. */
+ * (bytes that are not are read as text_to_utf8 reads unlabelled mail); a <meta> charset
+ * is not obeyed. */
 #include <limits.h>
 #include <string.h>
 
@@ -160,10 +161,18 @@ static void element_edge(HtmlOut *h, xmlNodePtr node, gboolean enter)
 
 char *html_to_text(const char *html, gsize len)
 {
+	g_autofree char *repaired = NULL;
+
 	if (html == NULL || len == 0)
 		return g_strdup("");
 	if (len > INT_MAX)
 		len = INT_MAX;
+	/* libxml2 passes bytes that are not UTF-8 through to the text nodes: repair first. */
+	if (!g_utf8_validate(html, len, NULL)) {
+		repaired = text_to_utf8(html, len, NULL);
+		html = repaired;
+		len = MIN(strlen(repaired), (gsize)INT_MAX);
+	}
 	htmlDocPtr doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
 	                                HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET
 	                                | HTML_PARSE_RECOVER);
@@ -206,5 +215,6 @@ char *html_to_text(const char *html, gsize len)
 			node = node->next;
 	}
 	xmlFreeDoc(doc);
-	return g_strstrip(g_string_free(h.out, FALSE));
+	g_autofree char *text = g_string_free(h.out, FALSE);
+	return g_strstrip(g_utf8_make_valid(text, -1));
 }

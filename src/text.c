@@ -198,9 +198,10 @@ static char *html_meta_charset(const guint8 *data, gsize len)
 		gsize s = i + sizeof key - 1, e;
 		while (s < n && (data[s] == '"' || data[s] == '\'' || data[s] == ' '))
 			s++;
-		for (e = s; e < n && e - s < 40 && (g_ascii_isalnum(data[e]) || strchr("-_.:", data[e]))
-		     && data[e] != '\0'; e++)
-			;
+		for (e = s; e < n && e - s < 40; e++)
+			if (!g_ascii_isalnum(data[e]) && data[e] != '-' && data[e] != '_'
+			    && data[e] != '.' && data[e] != ':')
+				break;
 		if (e > s)
 			return g_strndup((const char *)data + s, e - s);
 	}
