@@ -369,27 +369,47 @@ gboolean cfg_check_secret_mode(const char *path, GError **err)
 	return TRUE;
 }
 
+/* Reads PATH into KF. GKeyFile knows only '#' comments; INI files, and our examples, also
+ * use ';', so those lines are turned into '#' ones first. */
+gboolean cfg_read_ini(GKeyFile *kf, const char *path, GError **err)
+{
+	g_autofree char *text = NULL;
+	g_autoptr(GError) e = NULL;
+	gsize len;
+
+	if (!g_file_get_contents(path, &text, &len, &e)) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG, "%s: cannot read (%s)", path,
+		            g_strerror(e->code == G_FILE_ERROR_NOENT ? ENOENT
+		                       : e->code == G_FILE_ERROR_ACCES ? EACCES : EIO));
+		return FALSE;
+	}
+	for (char *p = text; p && *p;) {
+		p += strspn(p, " \t");
+		if (*p == ';')
+			*p = '#';
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	/* GKeyFile's parse errors quote the offending line, which may hold a secret. */
+	if (!g_key_file_load_from_data(kf, text, len, G_KEY_FILE_NONE, NULL)) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG,
+		            "%s: not a valid configuration file (a line is neither [section], "
+		            "key = value nor a comment)", path);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 Cfg *cfg_load(const char *path, GError **err)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
 	g_autoptr(Cfg) c = cfg_new_default();
-	g_autoptr(GError) e = NULL;
 	g_auto(GStrv) groups = NULL;
 	gboolean secret = FALSE;
 
 	c->path = g_strdup(path);
-	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &e)) {
-		/* GKeyFile's parse errors quote the offending line, which may hold a secret. */
-		if (e->domain == G_FILE_ERROR)
-			g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG, "%s: cannot read (%s)", path,
-			            g_strerror(e->code == G_FILE_ERROR_NOENT ? ENOENT
-			                       : e->code == G_FILE_ERROR_ACCES ? EACCES : EIO));
-		else
-			g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG,
-			            "%s: not a valid configuration file (a line is neither [section], "
-			            "key = value nor a comment)", path);
+	if (!cfg_read_ini(kf, path, err))
 		return NULL;
-	}
 	groups = g_key_file_get_groups(kf, NULL);
 	for (char **g = groups; *g; g++) {
 		g_auto(GStrv) names = NULL;

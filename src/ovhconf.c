@@ -33,10 +33,9 @@ static void ovhconf_file_free(OvhConfFile *f)
 	g_free(f);
 }
 
-/* The ovh.conf files that exist, lowest precedence first. */
-static GPtrArray *ovhconf_files(void)
+/* The ovh.conf files that exist, lowest precedence first; FALSE if one cannot be read. */
+static gboolean ovhconf_files(GPtrArray *files, GError **err)
 {
-	GPtrArray *files = g_ptr_array_new_with_free_func((GDestroyNotify)ovhconf_file_free);
 	/* $HOME as python-ovh reads it; g_get_home_dir() would cache the first value. */
 	const char *env_home = g_getenv("HOME");
 	g_autofree char *home = g_build_filename(env_home && *env_home ? env_home
@@ -45,16 +44,18 @@ static GPtrArray *ovhconf_files(void)
 	const char *paths[] = { "/etc/ovh.conf", home, "ovh.conf" };
 
 	for (gsize i = 0; i < G_N_ELEMENTS(paths); i++) {
-		OvhConfFile *f = g_new0(OvhConfFile, 1);
+		OvhConfFile *f;
 
+		if (!g_file_test(paths[i], G_FILE_TEST_EXISTS))
+			continue;
+		f = g_new0(OvhConfFile, 1);
 		f->kf = g_key_file_new();
 		f->path = g_strdup(paths[i]);
-		if (g_key_file_load_from_file(f->kf, paths[i], G_KEY_FILE_NONE, NULL))
-			g_ptr_array_add(files, f);
-		else
-			ovhconf_file_free(f);
+		g_ptr_array_add(files, f);
+		if (!cfg_read_ini(f->kf, paths[i], err))
+			return FALSE;
 	}
-	return files;
+	return TRUE;
 }
 
 /* The value of SECTION.KEY in the highest-precedence file that has it, and that file. */
@@ -75,7 +76,10 @@ static char *files_lookup(GPtrArray *files, const char *section, const char *key
 
 gboolean ovhconf_complete(Cfg *c, GError **err)
 {
-	g_autoptr(GPtrArray) files = ovhconf_files();
+	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func((GDestroyNotify)ovhconf_file_free);
+
+	if (!ovhconf_files(files, err))
+		return FALSE;
 
 	if (c->ovh_endpoint == NULL) {
 		const char *env = g_getenv("OVH_ENDPOINT");
