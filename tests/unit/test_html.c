@@ -110,6 +110,15 @@ static void empty_and_text_only_input(void **state)
 	assert_string_equal(c, "just text");
 }
 
+static void bytes_that_are_not_utf8_give_utf8(void **state)
+{
+	(void)state;
+	g_autofree char *t = h2t("<p>d\xe9p\xf4t \xff\xfe &#xD800; &#0; ok</p>");
+	assert_true(g_utf8_validate(t, -1, NULL));
+	assert_non_null(strstr(t, "dépôt"));
+	assert_non_null(strstr(t, "ok"));
+}
+
 static void deep_nesting_does_not_crash(void **state)
 {
 	(void)state;
@@ -137,6 +146,7 @@ int main(void)
 		cmocka_unit_test(hidden_elements_are_removed),
 		cmocka_unit_test(broken_html_is_recovered),
 		cmocka_unit_test(empty_and_text_only_input),
+		cmocka_unit_test(bytes_that_are_not_utf8_give_utf8),
 		cmocka_unit_test(deep_nesting_does_not_crash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
