@@ -1,0 +1,242 @@
+#!/bin/sh
+# Proves that bin/ovhmock behaves like the OVH API the client is tested against: curl with real
+# certificate verification, signatures computed here, every error class, job validation and
+# part counting, the log, the faults and the handshake counter.  Prints TAP lines.
+here=$(cd "$(dirname "$0")" && pwd)
+TOP=${TOP:-$(cd "$here/../.." && pwd)}
+. "$TOP/tests/lib/mock.sh"
+
+fails=0
+ok() { # description command...
+	_d=$1
+	shift
+	if "$@"; then
+		echo "ok - $_d"
+	else
+		echo "not ok - $_d"
+		fails=$((fails + 1))
+	fi
+}
+has() { # haystack needle: fixed-string match
+	case $1 in *"$2"*) return 0 ;; esac
+	echo "# expected $2 in: $1" >&2
+	return 1
+}
+reply_is() { # "STATUS BODY" status needle
+	case $1 in
+	"$2 "*) has "$1" "$3" ;;
+	*) echo "# expected status $2: $1" >&2; return 1 ;;
+	esac
+}
+repeat() { # text count
+	awk -v s="$1" -v n="$2" 'BEGIN { for (i = 0; i < n; i++) printf "%s", s }'
+}
+near() { # value expected slack
+	[ -n "$1" ] && [ "$(($1 - $2))" -le "$3" ] && [ "$(($2 - $1))" -le "$3" ]
+}
+stat_of() { # field: from /stats
+	mock_stats | sed -n "s/.*\"$1\":\([0-9-]*\).*/\1/p"
+}
+job() { # message receivers-json: prints the reply of a job post
+	mock_call POST /sms/sms-xx11111-1/jobs "{\"message\":\"$1\",\"receivers\":$2,\"noStopClause\":true}"
+}
+
+trap mock_stop EXIT
+trap 'exit 1' INT TERM
+if ! mock_start --app ak:as --consumer ck:ak --consumer ro:ak:'GET /sms' \
+	--expired-consumer old:ak --service sms-xx11111-1 --service sms-yy22222-2:5; then
+	echo "not ok - ovhmock starts"
+	exit 1
+fi
+echo "ok - ovhmock starts (HTTPS $MOCK_PORT, control $MOCK_CTL)"
+
+# The shell signer itself, against python-ovh's published vector.
+ok "signature helper matches python-ovh's vector" [ "$(mock_sign 9ufkBmLaTQ9nz5yMUlg79taH0GNnzDjk \
+	5mBuy6SUQcRw2ZUxg0cG68BoDKpED4KY GET https://eu.api.ovh.com/1.0/auth '' 1457018875)" = \
+	'$1$e9556054b6309771395efa467c22e627407461ad' ]
+ok "signature helper matches python-ovh's POST vector" [ "$(mock_sign 9ufkBmLaTQ9nz5yMUlg79taH0GNnzDjk \
+	5mBuy6SUQcRw2ZUxg0cG68BoDKpED4KY POST https://eu.api.ovh.com/1.0/auth '{"a":"b","c":"d"}' \
+	1457018875)" = '$1$ec2fb5c7a81f64723c77d2e5b609ae6f58a84fc1' ]
+
+# Clock and transport.
+t=$(curl -sS --cacert "$MOCK_CA" "$MOCK_URL/auth/time")
+now=$(date +%s)
+ok "GET /auth/time is a bare integer near now, certificate verified" near "$t" "$now" 2
+hdr=$(curl -sS --cacert "$MOCK_CA" -D - -o /dev/null "$MOCK_URL/auth/time")
+ok "replies carry X-Ovh-QueryID" has "$hdr" "X-Ovh-QueryID: EU.ext-1."
+ok "a client without the CA refuses the certificate" \
+	sh -c '! curl -s -o /dev/null "$1/auth/time"' - "$MOCK_URL"
+
+# Signed calls and each refusal.
+ok "signed GET /sms lists the services" reply_is "$(mock_call GET /sms)" 200 \
+	'["sms-xx11111-1","sms-yy22222-2"]'
+ok "GET /sms/{svc} reports creditsLeft" reply_is "$(mock_call GET /sms/sms-xx11111-1)" 200 \
+	'"creditsLeft":1000'
+ok "GET /sms/{svc}/senders" reply_is "$(mock_call GET /sms/sms-xx11111-1/senders)" 200 '["MAIL2SMS"]'
+ts=$(date +%s)
+r=$(curl -sS --cacert "$MOCK_CA" -w ' %{http_code}' -H 'X-Ovh-Application: ak' \
+	-H 'X-Ovh-Consumer: ck' -H "X-Ovh-Timestamp: $ts" \
+	-H "X-Ovh-Signature: $(mock_sign as ck GET "$MOCK_URL/sms?x=1" '' "$ts")" "$MOCK_URL/sms")
+ok "a signature over another URL is INVALID_SIGNATURE" has "$r" \
+	'{"errorCode":"INVALID_SIGNATURE","httpCode":"400 Bad Request","message":"Invalid signature"} 400'
+ts=$(($(date +%s) - 60))
+r=$(curl -sS --cacert "$MOCK_CA" -w ' %{http_code}' -H 'X-Ovh-Application: ak' \
+	-H 'X-Ovh-Consumer: ck' -H "X-Ovh-Timestamp: $ts" \
+	-H "X-Ovh-Signature: $(mock_sign as ck GET "$MOCK_URL/sms" '' "$ts")" "$MOCK_URL/sms")
+ok "a timestamp 60 s behind is QUERY_TIME_OUT" has "$r" \
+	'{"errorCode":"QUERY_TIME_OUT","httpCode":"400 Bad Request","message":"Query out of time"} 400'
+ok "unknown application key is INVALID_KEY" reply_is "$(MOCK_AK=zz mock_call GET /sms)" 403 \
+	'"errorCode":"INVALID_KEY"'
+ok "unknown consumer key is NOT_CREDENTIAL" reply_is "$(MOCK_CK=zz mock_call GET /sms)" 403 \
+	'"errorCode":"NOT_CREDENTIAL","httpCode":"403 Forbidden","message":"This credential does not exist"'
+ok "expired consumer key is INVALID_CREDENTIAL" reply_is "$(MOCK_CK=old mock_call GET /sms)" 403 \
+	'"errorCode":"INVALID_CREDENTIAL"'
+ok "a call outside the key's rules is NOT_GRANTED_CALL" \
+	reply_is "$(MOCK_CK=ro mock_call GET /sms/sms-xx11111-1)" 403 '"errorCode":"NOT_GRANTED_CALL"'
+ok "a call inside the key's rules passes" reply_is "$(MOCK_CK=ro mock_call GET /sms)" 200 '["sms-'
+r=$(curl -sS --cacert "$MOCK_CA" -w ' %{http_code}' "$MOCK_URL/sms")
+ok "no credentials at all is 401" has "$r" '"message":"You must login first"} 401'
+ok "unknown service is 404 This service does not exist" reply_is "$(mock_call GET /sms/nope)" 404 \
+	'{"class":"Client::NotFound","message":"This service does not exist"}'
+ok "unknown route is 404" reply_is "$(mock_call GET /nothing/here)" 404 'invalid (or empty) URL'
+
+# Consumer keys.
+r=$(curl -sS --cacert "$MOCK_CA" -H 'X-Ovh-Application: ak' -H 'Content-Type: application/json' \
+	--data-binary '{"accessRules":[{"method":"GET","path":"/sms"},{"method":"GET","path":"/sms/*"}]}' \
+	"$MOCK_URL/auth/credential")
+ck=$(echo "$r" | sed -n 's/.*"consumerKey":"\([A-Za-z0-9]*\)".*/\1/p')
+ok "POST /auth/credential gives a 32-character key" [ ${#ck} -eq 32 ]
+ok "POST /auth/credential gives a validation URL" has "$r" \
+	"\"state\":\"pendingValidation\",\"validationUrl\":\"https://127.0.0.1:$MOCK_PORT/auth/?credentialToken="
+ok "the new key has exactly its rules" reply_is "$(MOCK_CK=$ck mock_call GET /auth/currentCredential)" \
+	200 '"rules":[{"method":"GET","path":"/sms"},{"method":"GET","path":"/sms/*"}]'
+ok "the new key may read but not post jobs" \
+	reply_is "$(MOCK_CK=$ck job hi '["+33612345678"]')" 403 NOT_GRANTED_CALL
+
+# Jobs.
+r=$(job 'Disk full on srv1' '["+33612345678","0033612345679","+33699991234","12345"]')
+ok "a job answers ids for valid receivers and lists the invalid ones" reply_is "$r" 200 \
+	'"totalCreditsRemoved":2,"invalidReceivers":["+33699991234","12345"],"ids":['
+ok "0033 receivers come back as +33" has "$r" '"validReceivers":["+33612345678","+33612345679"]'
+ok "the job is in the log with its parts and encoding" \
+	grep -q '"job":{"service":"sms-xx11111-1".*"parts":1,"encoding":"gsm7","characters":17,"credits":2' "$MOCK_LOG"
+ok "credits are taken" reply_is "$(mock_call GET /sms/sms-xx11111-1)" 200 '"creditsLeft":998'
+ok "every receiver invalid is still 200 with no ids" \
+	reply_is "$(job x '["+33699990000"]')" 200 '"invalidReceivers":["+33699990000"],"ids":[],"validReceivers":[]'
+outgoing_by_tag() {
+	r=$(mock_call POST /sms/sms-xx11111-1/jobs \
+		'{"message":"t","receivers":["+33611111111"],"tag":"abc"}')
+	id=$(echo "$r" | sed -n 's/.*"ids":\[\([0-9]*\)\].*/\1/p')
+	[ -n "$id" ] &&
+		reply_is "$(mock_call GET '/sms/sms-xx11111-1/outgoing?tag=abc')" 200 "[$id]" &&
+		reply_is "$(mock_call GET "/sms/sms-xx11111-1/outgoing/$id")" 200 \
+			'"receiver":"+33611111111","sender":"","tag":"abc","credits":1'
+}
+ok "outgoing?tag= and outgoing/{id} find the job" outgoing_by_tag
+gsm161=$(repeat a 161)
+ok "161 GSM-7 characters are 2 parts" \
+	reply_is "$(job "$gsm161" '["+33612345678"]')" 200 '"totalCreditsRemoved":2'
+ok "80 euro signs (160 septets) are 1 part" \
+	reply_is "$(job "$(repeat € 80)" '["+33612345678"]')" 200 '"totalCreditsRemoved":1'
+ok "70 UCS-2 characters are 1 part" reply_is "$(job "$(repeat ê 70)" '["+33612345678"]')" 200 \
+	'"totalCreditsRemoved":1'
+ok "71 UCS-2 characters are 2 parts" reply_is "$(job "$(repeat ê 71)" '["+33612345678"]')" 200 \
+	'"totalCreditsRemoved":2'
+ok "6 parts of GSM-7 (918 septets) are accepted" \
+	reply_is "$(job "$(repeat a 918)" '["+33612345678"]')" 200 '"totalCreditsRemoved":6'
+ok "919 septets (7 parts) are refused: Message too long" \
+	reply_is "$(job "$(repeat a 919)" '["+33612345678"]')" 400 '"message":"Message too long"'
+ok "a body that is not JSON is refused" \
+	reply_is "$(mock_call POST /sms/sms-xx11111-1/jobs '{"message":')" 400 'Invalid JSON received'
+ok "an unknown field is refused" reply_is "$(mock_call POST /sms/sms-xx11111-1/jobs \
+	'{"message":"m","receivers":["+33612345678"],"foo":1}')" 400 '"message":"Invalid parameter foo"'
+ok "a bad priority is refused" reply_is "$(mock_call POST /sms/sms-xx11111-1/jobs \
+	'{"message":"m","receivers":["+33612345678"],"priority":"urgent"}')" 400 'Invalid parameter priority'
+ok "a wrongly typed field is refused" reply_is "$(mock_call POST /sms/sms-xx11111-1/jobs \
+	'{"message":"m","receivers":["+33612345678"],"validityPeriod":"2880"}')" 400 'validityPeriod'
+ok "a tag over 20 characters is refused" reply_is "$(mock_call POST /sms/sms-xx11111-1/jobs \
+	'{"message":"m","receivers":["+33612345678"],"tag":"123456789012345678901"}')" 400 'Invalid parameter tag'
+ok "no receivers is refused" reply_is "$(mock_call POST /sms/sms-xx11111-1/jobs '{"message":"m"}')" \
+	400 'No receivers'
+ok "every OVH field is accepted" reply_is "$(mock_call POST /sms/sms-xx11111-1/jobs \
+	'{"message":"m","receivers":["+33612345678"],"sender":"MAIL2SMS","senderForResponse":false,"noStopClause":true,"priority":"high","validityPeriod":2880,"differedPeriod":0,"tag":"t","charset":"UTF-8","coding":"7bit","class":"phoneDisplay"}')" \
+	200 '"ids":['
+
+# Faults.
+mock_reset
+mock_fault '{"status":503,"count":1}'
+ok "status fault 503 count 1: first call 503" reply_is "$(mock_call GET /sms)" 503 'Server::ServiceUnavailable'
+ok "status fault 503 count 1: second call 200" reply_is "$(mock_call GET /sms)" 200 '["sms-'
+mock_fault '{"status":429}'
+hdr=$(curl -sS --cacert "$MOCK_CA" -D - -o /dev/null "$MOCK_URL/sms")
+ok "status fault 429 until cleared, with Retry-After" has "$hdr" "Retry-After: 1"
+mock_fault '{"status":0}'
+jobs_before=$(stat_of jobs)
+mock_fault '{"drop_after_execute":1}'
+r=$(job dropped '["+33612345678"]' 2>/dev/null)
+ok "drop_after_execute: the client gets no reply" has "$r" "000 "
+ok "drop_after_execute: the job is recorded" [ "$(stat_of jobs)" = "$((jobs_before + 1))" ]
+ok "drop_after_execute: /jobs shows it as dropped" has "$(mock_jobs)" '"message":"dropped"'
+ok "drop_after_execute: only the next job" reply_is "$(job after '["+33612345678"]')" 200 '"ids":['
+mock_fault '{"clock_offset":100}'
+t=$(curl -sS --cacert "$MOCK_CA" "$MOCK_URL/auth/time")
+ok "clock_offset moves /auth/time" near "$t" $(($(date +%s) + 100)) 2
+ok "clock_offset makes local timestamps QUERY_TIME_OUT" reply_is "$(mock_call GET /sms)" 400 QUERY_TIME_OUT
+mock_fault '{"clock_offset":0,"time_lie":50}'
+t=$(curl -sS --cacert "$MOCK_CA" "$MOCK_URL/auth/time")
+ok "time_lie moves /auth/time" near "$t" $(($(date +%s) + 50)) 2
+ok "time_lie leaves the timestamp check alone" reply_is "$(mock_call GET /sms)" 200 '["sms-'
+mock_fault '{"time_lie":0,"latency_ms":300}'
+t0=$(date +%s%N)
+curl -sS --cacert "$MOCK_CA" -o /dev/null "$MOCK_URL/auth/time"
+ok "latency_ms delays replies" [ $((($(date +%s%N) - t0) / 1000000)) -ge 300 ]
+mock_fault '{"latency_ms":0,"refuse":true}'
+hs=$(stat_of handshakes)
+ok "refuse: new connections are closed" sh -c '! curl -s --cacert "$1" "$2/auth/time"' - "$MOCK_CA" "$MOCK_URL"
+ok "refuse: no handshake counted" [ "$(stat_of handshakes)" = "$hs" ]
+ok "the control port is never refused" mock_reset
+ok "a bad fault is refused by the control port" \
+	[ "$(curl -s -o /dev/null -w '%{http_code}' --data '{"nonsense":1}' "$MOCK_CTL/fault")" = 400 ]
+
+# Connections and handshakes.
+mock_reset
+curl -sS --cacert "$MOCK_CA" -o /dev/null -o /dev/null "$MOCK_URL/auth/time" "$MOCK_URL/auth/time"
+one_handshake() {
+	s=$(mock_stats)
+	has "$s" '"handshakes":1,' && has "$s" '"requests":2,'
+}
+ok "two requests on one keep-alive connection are one handshake" one_handshake
+curl -sS --cacert "$MOCK_CA" -o /dev/null "$MOCK_URL/auth/time"
+ok "a new connection is a new handshake" has "$(mock_stats)" '"handshakes":2,'
+ok "log lines carry the connection number" grep -q '"n":[0-9]*,"conn":[0-9]*,"method":"GET"' "$MOCK_LOG"
+
+# Command-line errors.
+case ${BIN:-bin} in
+/*) prog=$BIN/ovhmock ;;
+*) prog=$TOP/${BIN:-bin}/ovhmock ;;
+esac
+port_in_use() {
+	"$prog" --port "$MOCK_PORT" --control-port 1 --cert "$MOCK_DIR/server.pem" \
+		--key "$MOCK_DIR/server.key" >"$MOCK_DIR/out" 2>&1
+	[ $? -ne 0 ] && grep -q "HTTPS port 127.0.0.1:$MOCK_PORT: Address already in use" "$MOCK_DIR/out"
+}
+ok "a port in use is a clear error" port_in_use
+bad_args() {
+	"$prog" --port x >"$MOCK_DIR/out" 2>&1
+	[ $? -eq 2 ] && grep -q "expected a port number" "$MOCK_DIR/out" &&
+		! "$prog" --port 1 --control-port 2 >/dev/null 2>&1 &&
+		! "$prog" --port 1 --control-port 2 --cert x --key y --app nocolon >/dev/null 2>&1
+}
+ok "bad arguments exit non-zero with a message" bad_args
+
+# Clean stop.
+stop_cleanly() {
+	pid=$MOCK_PID
+	MOCK_PID=
+	kill -TERM "$pid"
+	wait "$pid"
+	[ $? -eq 0 ] && [ ! -e "$MOCK_DIR/pid" ]
+}
+ok "SIGTERM stops it with status 0 and removes the pidfile" stop_cleanly
+
+[ $fails -eq 0 ]
