@@ -16,8 +16,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 $(WARN) $(HARDEN) -Isrc $(PKG_CFLAGS) -DM2S_VERSION='"$(VERSION)"'
-LDFLAGS  += -pie -Wl,-z,relro,-z,now
+override CFLAGS += -std=gnu11 $(WARN) $(HARDEN) -Isrc $(PKG_CFLAGS) -DM2S_VERSION='"$(VERSION)"'
+override LDFLAGS += -pie -Wl,-z,relro,-z,now
 LIBS     := $(PKG_LIBS) -lpthread
 
 BUILD    ?= build

@@ -33,6 +33,8 @@ typedef struct {
 	GString *body;
 	char *query_id;
 	gboolean too_big;
+	gboolean once;       /* the request must not be sent twice */
+	int sends;           /* times libcurl was about to send it */
 } Reply;
 
 static const struct { const char *name, *url; } endpoints[] = {
@@ -150,6 +152,20 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* libcurl silently sends a request again on a fresh connection when a kept-alive one dies
+ * before any reply: for a job that may have been executed already, so it is stopped here
+ * and the caller asks OVH for the job's tag instead. */
+static int before_send(void *arg, char *ip, char *local_ip, int port, int local_port)
+{
+	Reply *r = arg;
+
+	(void)ip;
+	(void)local_ip;
+	(void)port;
+	(void)local_port;
+	return ++r->sends > 1 && r->once ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+}
+
 /* A handle from the pool, or a new one set up with the options that never change. */
 static CURL *borrow(OvhClient *c)
 {
@@ -174,6 +190,7 @@ static CURL *borrow(OvhClient *c)
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "mail2sms/" M2S_VERSION);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, before_send);
 	if (c->cfg->ovh_ca_file) {
 		curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, add_ca);
 		curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, c->cfg->ovh_ca_file);
@@ -278,6 +295,7 @@ static void transport_error(CURLcode rc, const Reply *r, const char *what, GErro
 			return;
 		}
 		break;
+	case CURLE_ABORTED_BY_CALLBACK:  /* before_send: the connection died after sending */
 	case CURLE_GOT_NOTHING:
 	case CURLE_RECV_ERROR:
 	case CURLE_PARTIAL_FILE:
@@ -305,6 +323,8 @@ static gboolean perform(OvhClient *c, const char *method, const char *url, const
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(h, CURLOPT_PREREQDATA, r);
+	r->once = strcmp(method, "GET") != 0;
 	if (strcmp(method, "GET") == 0) {
 		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
