@@ -7,7 +7,8 @@
  * jobs (through job->addresses), refused or not_sms. Must not: make a network call, log, or
  * know about SMTP; the front ends decide what a refusal means for them.
  *
- * Choices an operator can rely on (documented in mail2sms(1)):
+ * Choices an operator can rely on:
+ * - an address given twice (To and Cc, any case) is considered once;
  * - a number given by several recipients (To and Cc, an alias and a plain number) is sent
  *   once, in the job of the first recipient that gave it;
  * - max_recipients counts distinct numbers; a recipient whose new numbers would go beyond it
