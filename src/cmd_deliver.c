@@ -16,6 +16,16 @@
 #include "error.h"
 #include "message.h"
 
+/* Reads what is left of the mail beyond max_message_size, unused: Postfix's pipe(8) counts
+ * a reader that stops early as a failed delivery (broken pipe). */
+static void drain_stdin(void)
+{
+	char buf[65536];
+
+	while (read(STDIN_FILENO, buf, sizeof buf) > 0)
+		;
+}
+
 /* The plan's first refusal as the error of the whole delivery: with one recipient per
  * call (the documented set-up) it is that recipient's. */
 static gboolean plan_ok(const MsgPlan *plan, GError **err)
@@ -71,6 +81,7 @@ int cmd_deliver(Cfg *cfg, int argc, char **argv)
 	in = g_mime_stream_fs_new(dup(STDIN_FILENO));
 	mime = msg_parse_stream(cfg, in, &err);
 	g_object_unref(in);
+	drain_stdin();
 	if (mime == NULL)
 		return cmd_fail(err);
 	plan = msg_plan(cfg, mime, (const char *const *)rcpts);
