@@ -54,7 +54,6 @@ int cmd_deliver(Cfg *cfg, int argc, char **argv)
 	g_autofree char *sender = NULL, *queue_id = NULL;
 	g_autoptr(Runtime) rt = NULL;
 	g_autoptr(MsgPlan) plan = NULL;
-	GMimeStream *in;
 	GMimeMessage *mime;
 	DispatchReport report = { 0 };
 	gboolean ok;
@@ -78,9 +77,7 @@ int cmd_deliver(Cfg *cfg, int argc, char **argv)
 	openlog("mail2sms", LOG_PID, LOG_MAIL);
 	if (!access_may_send(cfg, NULL, NULL, sender, &err))
 		return cmd_fail(err);
-	in = g_mime_stream_fs_new(dup(STDIN_FILENO));
-	mime = msg_parse_stream(cfg, in, &err);
-	g_object_unref(in);
+	mime = msg_parse_fd(cfg, STDIN_FILENO, &err);
 	drain_stdin();
 	if (mime == NULL)
 		return cmd_fail(err);

@@ -30,12 +30,7 @@ int cmd_parse(Cfg *cfg, int argc, char **argv)
 		return EX_OK;
 
 	g_autoptr(GError) err = NULL;
-	/* The pipe stream does not own fd 0; msg_parse_stream reads at most
-	 * max_message_size bytes of it. */
-	GMimeStream *in = g_mime_stream_pipe_new(STDIN_FILENO);
-	g_mime_stream_pipe_set_owner(GMIME_STREAM_PIPE(in), FALSE);
-	GMimeMessage *msg = msg_parse_stream(cfg, in, &err);
-	g_object_unref(in);
+	GMimeMessage *msg = msg_parse_fd(cfg, STDIN_FILENO, &err);
 	if (msg == NULL)
 		return cmd_fail(err);
 

@@ -103,6 +103,18 @@ GMimeMessage *msg_parse_stream(const Cfg *cfg, GMimeStream *stream, GError **err
 	return msg;
 }
 
+GMimeMessage *msg_parse_fd(const Cfg *cfg, int fd, GError **err)
+{
+	/* A pipe stream reads pipes, files and terminals alike, and leaves FD open. */
+	GMimeStream *in = g_mime_stream_pipe_new(fd);
+	GMimeMessage *msg;
+
+	g_mime_stream_pipe_set_owner(GMIME_STREAM_PIPE(in), FALSE);
+	msg = msg_parse_stream(cfg, in, err);
+	g_object_unref(in);
+	return msg;
+}
+
 static void msg_job_free(MsgJob *job)
 {
 	if (job == NULL)
