@@ -17,6 +17,10 @@ int cmd_senders(Cfg *cfg, int argc, char **argv);
 int cmd_token(Cfg *cfg, int argc, char **argv);
 int cmd_check_config(Cfg *cfg, int argc, char **argv);
 
+/* The delivery agent's exit code for ERR: a configuration problem defers unless
+ * on_config_error = reject (CFG may be NULL: the configuration could not be loaded). */
+int cmd_deliver_exit(const Cfg *cfg, const GError *err);
+
 /* Prints "mail2sms: MESSAGE" on stderr and returns the error's sysexits code. */
 int cmd_fail(const GError *err);
 

@@ -26,6 +26,25 @@ static void drain_stdin(void)
 		;
 }
 
+/* Postfix bounces on EX_CONFIG: a broken set-up (an expired consumer key, say) would
+ * bounce every SMS until fixed. Unless on_config_error = reject, it defers instead, as the
+ * milter's 451 4.3.5 does; Postfix's queue keeps the mail meanwhile. */
+int cmd_deliver_exit(const Cfg *cfg, const GError *err)
+{
+	int rc = m2s_error_sysexit(err);
+
+	if (rc == EX_CONFIG && (cfg == NULL || cfg->on_config_error != CFG_ACT_REJECT))
+		return EX_TEMPFAIL;
+	return rc;
+}
+
+/* The reason on stderr (Postfix puts it in the DSN) and the exit code for it. */
+static int fail(const Cfg *cfg, const GError *err)
+{
+	cmd_fail(err);
+	return cmd_deliver_exit(cfg, err);
+}
+
 /* The plan's first refusal as the error of the whole delivery: with one recipient per
  * call (the documented set-up) it is that recipient's. */
 static gboolean plan_ok(const MsgPlan *plan, GError **err)
@@ -76,19 +95,19 @@ int cmd_deliver(Cfg *cfg, int argc, char **argv)
 	}
 	openlog("mail2sms", LOG_PID, LOG_MAIL);
 	if (!access_may_send(cfg, NULL, NULL, sender, &err))
-		return cmd_fail(err);
+		return fail(cfg, err);
 	mime = msg_parse_fd(cfg, STDIN_FILENO, &err);
 	drain_stdin();
 	if (mime == NULL)
-		return cmd_fail(err);
+		return fail(cfg, err);
 	plan = msg_plan(cfg, mime, (const char *const *)rcpts);
 	g_object_unref(mime);
 	if (!plan_ok(plan, &err) || (rt = runtime_new(cfg, &err)) == NULL)
-		return cmd_fail(err);
+		return fail(cfg, err);
 	ok = dispatch_plan(rt, plan, queue_id ? queue_id : "deliver", TRUE, NULL, NULL, &report,
 	                   &err);
 	if (ok)
 		printf("sent ids=%s\n", report.ids ? report.ids->str : "");
 	dispatch_report_clear(&report);
-	return ok ? EX_OK : cmd_fail(err);
+	return ok ? EX_OK : fail(cfg, err);
 }

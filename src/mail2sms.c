@@ -73,8 +73,10 @@ int main(int argc, char **argv)
 			if (strcmp(argv[j], "--help") == 0 || strcmp(argv[j], "-h") == 0)
 				return commands[k].run(NULL, argc - i, argv + i);
 		cfg = cfg_load(path, &err);
-		if (cfg == NULL)
-			return cmd_fail(err);
+		if (cfg == NULL) {
+			rc = cmd_fail(err);
+			return commands[k].run == cmd_deliver ? cmd_deliver_exit(NULL, err) : rc;
+		}
 		g_mime_init();
 		rc = commands[k].run(cfg, argc - i, argv + i);
 		g_mime_shutdown();
