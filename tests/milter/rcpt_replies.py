@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""rcpt_replies.py: the milter's reply to each RCPT, text included.
+
+miltertest tells a Lua script only that a recipient was answered with a reply code
+(SMFIR_REPLYCODE), not which code nor which text; this speaks the milter protocol itself
+for one envelope and prints one line per recipient: "CONTINUE", "REJECT", "TEMPFAIL",
+"ACCEPT", "DISCARD", or the reply line as the milter sent it ("550 5.1.1 text"), with any
+CR, LF or other control character shown as \\r, \\n, \\xNN so that the caller can see it.
+
+usage: rcpt_replies.py PORT CLIENT_IP AUTH_USER|- SENDER RCPT...
+"""
+import socket
+import struct
+import sys
+
+NAMES = {b"c": "CONTINUE", b"r": "REJECT", b"t": "TEMPFAIL", b"a": "ACCEPT", b"d": "DISCARD"}
+
+
+def send(sock, cmd, data=b""):
+    sock.sendall(struct.pack(">I", len(data) + 1) + cmd + data)
+
+
+def recv_exact(sock, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise EOFError("the milter closed the connection")
+        buf += chunk
+    return buf
+
+
+def recv(sock):
+    (n,) = struct.unpack(">I", recv_exact(sock, 4))
+    pkt = recv_exact(sock, n)
+    return pkt[:1], pkt[1:]
+
+
+def shown(data):
+    out = []
+    for b in data.rstrip(b"\0"):
+        if b == 13:
+            out.append("\\r")
+        elif b == 10:
+            out.append("\\n")
+        elif b < 32 or b == 127:
+            out.append("\\x%02x" % b)
+        else:
+            out.append(chr(b))
+    return "".join(out)
+
+
+def reply(sock):
+    cmd, data = recv(sock)
+    if cmd == b"y":
+        return shown(data)
+    return NAMES.get(cmd, "UNEXPECTED %r" % cmd)
+
+
+def main(argv):
+    if len(argv) < 6:
+        sys.stderr.write(__doc__)
+        return 2
+    port, ip, auth, sender, rcpts = int(argv[1]), argv[2], argv[3], argv[4], argv[5:]
+    sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+    # Protocol version 6, every action and every protocol option offered.
+    send(sock, b"O", struct.pack(">III", 6, 0x1FF, 0x1FFFFF))
+    cmd, _ = recv(sock)
+    if cmd != b"O":
+        print("UNEXPECTED negotiation %r" % cmd)
+        return 1
+    family = b"6" if ":" in ip else b"4"
+    send(sock, b"C", b"client.test\0" + family + struct.pack(">H", 12345) + ip.encode() + b"\0")
+    r = reply(sock)
+    if r != "CONTINUE":
+        print("connect: " + r)
+        return 1
+    if auth != "-":
+        send(sock, b"D", b"M" + b"{auth_authen}\0" + auth.encode() + b"\0")
+    send(sock, b"M", sender.encode() + b"\0")
+    r = reply(sock)
+    if r != "CONTINUE":
+        print("mail: " + r)
+        return 1
+    for rcpt in rcpts:
+        send(sock, b"R", rcpt.encode("utf-8", "surrogateescape") + b"\0")
+        print(reply(sock))
+    send(sock, b"Q")
+    sock.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
