@@ -40,8 +40,12 @@ PROGS    := $(BIN)/mail2sms $(if $(wildcard src/milter_main.c),$(BIN)/mail2sms-m
 TESTPROGS :=
 all: $(PROGS)
 
+# Short lines unless V=1.
+Q := $(if $(V),,@)
+
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIBOBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -53,7 +57,8 @@ $(BIN)/mail2sms-milter: $(BUILD)/milter_main.o $(LIB) | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS) -lmilter
 
 $(BIN)/test_%: tests/unit/test_%.c $(LIB) | $(BIN)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS) -lcmocka -lmilter
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS) -lcmocka -lmilter
 
 $(BUILD) $(BIN):
 	mkdir -p $@

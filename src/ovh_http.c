@@ -1,0 +1,445 @@
+/* ovh_http.c: the OVHcloud API's transport: signed HTTPS requests and their classified
+ * errors.
+ *
+ * It promises: the bytes signed are the bytes sent; TLS peer and host verification always
+ * on; connections kept alive and reused through a pool of libcurl handles that threads
+ * borrow, so that concurrent calls neither share one connection nor open one each; every
+ * request bounded in time (connect 5 s, whole request cfg->ovh_timeout) and in reply size
+ * (1 MiB); a request with a body never sent twice. Errors are M2S_ERROR values carrying
+ * OVH's own message, errorCode and query id. It must not log, print, or put a secret into
+ * an error. It knows nothing of SMS: ovh.c builds the calls. */
+#include <string.h>
+#include <curl/curl.h>
+#include <json-c/json.h>
+#include <openssl/sha.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include "ovh_http.h"
+#include "error.h"
+
+#define OVH_MAX_REPLY (1024 * 1024)
+#define OVH_MAX_IDLE 64
+#define OVH_MAX_MESSAGE 300  /* characters of OVH's error text we keep */
+
+
+typedef struct {
+	long status;
+	GString *body;
+	char *query_id;
+	gboolean too_big;
+	gboolean once;       /* the request must not be sent twice */
+	int sends;           /* times libcurl was about to send it */
+} Reply;
+
+static const struct { const char *name, *url; } endpoints[] = {
+	{ "ovh-eu", "https://eu.api.ovh.com/1.0" },
+	{ "ovh-ca", "https://ca.api.ovh.com/1.0" },
+	{ "ovh-us", "https://api.us.ovhcloud.com/1.0" },
+	{ "kimsufi-eu", "https://eu.api.kimsufi.com/1.0" },
+	{ "kimsufi-ca", "https://ca.api.kimsufi.com/1.0" },
+	{ "soyoustart-eu", "https://eu.api.soyoustart.com/1.0" },
+	{ "soyoustart-ca", "https://ca.api.soyoustart.com/1.0" },
+};
+
+char *ovh_endpoint_url(const char *endpoint)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(endpoints); i++)
+		if (g_ascii_strcasecmp(endpoint, endpoints[i].name) == 0)
+			return g_strdup(endpoints[i].url);
+	if (g_str_has_prefix(endpoint, "https://") && strlen(endpoint) > strlen("https://") &&
+	    !strpbrk(endpoint, " \t\r\n?#")) {
+		char *url = g_strdup(endpoint);
+		gsize n = strlen(url);
+		while (n > 0 && url[n - 1] == '/')
+			url[--n] = '\0';
+		return url;
+	}
+	return NULL;
+}
+
+char *ovh_sign(const char *secret, const char *consumer, const char *method, const char *url,
+               const char *body, gint64 timestamp)
+{
+	g_autofree char *plain = g_strdup_printf("%s+%s+%s+%s+%s+%" G_GINT64_FORMAT, secret,
+	                                         consumer, method, url, body ? body : "",
+	                                         timestamp);
+	unsigned char md[SHA_DIGEST_LENGTH];
+	GString *sig = g_string_new("$1$");
+
+	SHA1((const unsigned char *)plain, strlen(plain), md);
+	for (gsize i = 0; i < sizeof md; i++)
+		g_string_append_printf(sig, "%02x", md[i]);
+	memset(plain, 0, strlen(plain));
+	return g_string_free(sig, FALSE);
+}
+
+static gpointer curl_init_once(gpointer unused)
+{
+	(void)unused;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	return NULL;
+}
+
+OvhClient *ovh_client_new(const Cfg *cfg, GError **err)
+{
+	static GOnce once = G_ONCE_INIT;
+	OvhClient *c;
+
+	if (cfg->ovh_base_url == NULL) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG, "no OVH endpoint configured");
+		return NULL;
+	}
+	g_once(&once, curl_init_once, NULL);
+	c = g_new0(OvhClient, 1);
+	c->cfg = cfg_ref((Cfg *)cfg);
+	g_mutex_init(&c->lock);
+	c->idle = g_ptr_array_new_with_free_func((GDestroyNotify)curl_easy_cleanup);
+	if (cfg->ovh_service)
+		c->service = g_strdup(cfg->ovh_service);
+	return c;
+}
+
+void ovh_client_free(OvhClient *c)
+{
+	if (c == NULL)
+		return;
+	g_ptr_array_unref(c->idle);
+	g_mutex_clear(&c->lock);
+	g_free(c->service);
+	cfg_unref(c->cfg);
+	g_free(c);
+}
+
+/* Adds ca_file to the system trust store rather than replacing it: a TLS-inspecting proxy's
+ * CA or a test CA comes on top of the public ones. */
+static CURLcode add_ca(CURL *h, void *sslctx, void *arg)
+{
+	(void)h;
+	X509_STORE *store = SSL_CTX_get_cert_store(sslctx);
+	return X509_STORE_load_locations(store, arg, NULL) == 1 ? CURLE_OK
+	                                                        : CURLE_SSL_CACERT_BADFILE;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	Reply *r = arg;
+
+	if (r->body->len + size * n > OVH_MAX_REPLY) {
+		r->too_big = TRUE;
+		return 0;
+	}
+	g_string_append_len(r->body, data, size * n);
+	return size * n;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *arg)
+{
+	Reply *r = arg;
+	gsize len = size * n;
+	static const char name[] = "x-ovh-queryid:";
+
+	if (len > sizeof name - 1 && len < 256 &&
+	    g_ascii_strncasecmp(data, name, sizeof name - 1) == 0) {
+		g_free(r->query_id);
+		r->query_id = g_strstrip(g_strndup(data + sizeof name - 1, len - (sizeof name - 1)));
+	}
+	return len;
+}
+
+/* libcurl silently sends a request again on a fresh connection when a kept-alive one dies
+ * before any reply: for a job that may have been executed already, so it is stopped here
+ * and the caller asks OVH for the job's tag instead. */
+static int before_send(void *arg, char *ip, char *local_ip, int port, int local_port)
+{
+	Reply *r = arg;
+
+	(void)ip;
+	(void)local_ip;
+	(void)port;
+	(void)local_port;
+	return ++r->sends > 1 && r->once ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+}
+
+/* A handle from the pool, or a new one set up with the options that never change. */
+static CURL *borrow(OvhClient *c)
+{
+	CURL *h = NULL;
+
+	g_mutex_lock(&c->lock);
+	if (c->idle->len > 0)
+		h = g_ptr_array_steal_index_fast(c->idle, c->idle->len - 1);
+	g_mutex_unlock(&c->lock);
+	if (h)
+		return h;
+	h = curl_easy_init();
+	if (h == NULL)
+		return NULL;
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 5L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)c->cfg->ovh_timeout);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "mail2sms/" M2S_VERSION);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, before_send);
+	if (c->cfg->ovh_ca_file) {
+		curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, add_ca);
+		curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, c->cfg->ovh_ca_file);
+	}
+	return h;
+}
+
+/* Returns a handle, keeping its connection open for the next caller. */
+static void give_back(OvhClient *c, CURL *h)
+{
+	g_mutex_lock(&c->lock);
+	if (c->idle->len < OVH_MAX_IDLE) {
+		g_ptr_array_add(c->idle, h);
+		h = NULL;
+	}
+	g_mutex_unlock(&c->lock);
+	if (h)
+		curl_easy_cleanup(h);
+}
+
+char *ovh_clean_text(const char *s)
+{
+	GString *out = g_string_new(NULL);
+
+	for (const char *p = s; *p && out->len < OVH_MAX_MESSAGE; p++)
+		g_string_append_c(out, g_ascii_iscntrl(*p) ? ' ' : *p);
+	if (!g_utf8_validate(out->str, -1, NULL)) {
+		char *v = g_utf8_make_valid(out->str, -1);
+		g_string_free(out, TRUE);
+		return v;
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* The reply body as JSON, or NULL when it is not (exactly) JSON. */
+static json_object *reply_json(const Reply *r)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *j = json_tokener_parse_ex(tok, r->body->str, (int)r->body->len);
+
+	if (j && json_tokener_get_parse_end(tok) < r->body->len) {
+		json_object_put(j);
+		j = NULL;
+	}
+	json_tokener_free(tok);
+	return j;
+}
+
+/* Classifies a non-2xx reply, reading both shapes of OVH error body. */
+static void reply_error(const Reply *r, const char *what, char **code_out, GError **err)
+{
+	json_object *j = reply_json(r), *v;
+	const char *code = NULL, *msg = NULL;
+	M2sErrorCode kind;
+	g_autofree char *cmsg = NULL, *ccode = NULL;
+
+	if (j && json_object_is_type(j, json_type_object)) {
+		if (json_object_object_get_ex(j, "errorCode", &v) && json_object_is_type(v, json_type_string))
+			code = json_object_get_string(v);
+		else if (json_object_object_get_ex(j, "class", &v) && json_object_is_type(v, json_type_string))
+			code = json_object_get_string(v);
+		if (json_object_object_get_ex(j, "message", &v) && json_object_is_type(v, json_type_string))
+			msg = json_object_get_string(v);
+	}
+	if (r->status == 429 || r->status >= 500)
+		kind = M2S_ERR_SERVER;
+	else if (r->status == 401 || r->status == 403 || r->status == 404)
+		kind = M2S_ERR_CONFIG;
+	else if (code && strcmp(code, "INVALID_SIGNATURE") == 0)
+		kind = M2S_ERR_CONFIG;  /* a wrong application secret looks like this */
+	else if (code && strcmp(code, "QUERY_TIME_OUT") == 0)
+		kind = M2S_ERR_SERVER;  /* still skewed after a re-sync: may pass later */
+	else
+		kind = M2S_ERR_REQUEST;
+	cmsg = ovh_clean_text(msg ? msg : r->status == 429 ? "too many requests" : "no error message");
+	ccode = code ? ovh_clean_text(code) : NULL;
+	g_set_error(err, M2S_ERROR, kind, "OVH %s: %s (%s%sHTTP %ld%s%s)", what, cmsg,
+	            ccode ? ccode : "", ccode ? ", " : "", r->status,
+	            r->query_id ? ", query " : "", r->query_id ? r->query_id : "");
+	if (code_out)
+		*code_out = code ? g_strdup(code) : NULL;
+	if (j)
+		json_object_put(j);
+}
+
+/* Maps a libcurl failure: before the request was sent it cannot have been executed. */
+static void transport_error(CURLcode rc, const Reply *r, const char *what, GError **err)
+{
+	M2sErrorCode kind = M2S_ERR_UNREACHABLE;
+
+	switch (rc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+		kind = M2S_ERR_CONFIG;
+		break;
+	case CURLE_WRITE_ERROR:
+		if (r->too_big) {
+			g_set_error(err, M2S_ERROR, M2S_ERR_SERVER, "OVH %s: reply larger than 1 MiB",
+			            what);
+			return;
+		}
+		break;
+	case CURLE_ABORTED_BY_CALLBACK:  /* before_send: the connection died after sending */
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_OPERATION_TIMEDOUT:
+		kind = M2S_ERR_NO_REPLY;
+		break;
+	default:
+		break;
+	}
+	g_set_error(err, M2S_ERROR, kind, "OVH %s: %s", what, curl_easy_strerror(rc));
+}
+
+/* One HTTP exchange; FALSE only when no HTTP reply came. */
+static gboolean perform(OvhClient *c, const char *method, const char *url, const char *body,
+                        struct curl_slist *headers, Reply *r, const char *what, GError **err)
+{
+	CURL *h = borrow(c);
+	CURLcode rc;
+
+	if (h == NULL) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "OVH %s: cannot create an HTTP handle", what);
+		return FALSE;
+	}
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(h, CURLOPT_PREREQDATA, r);
+	r->once = strcmp(method, "GET") != 0;
+	if (strcmp(method, "GET") == 0) {
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
+	} else {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)(body ? strlen(body) : 0));
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, strcmp(method, "POST") ? method : NULL);
+	}
+	rc = curl_easy_perform(h);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+	/* The handle keeps no pointer to our headers or reply between calls. */
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	give_back(c, h);
+	if (rc != CURLE_OK) {
+		transport_error(rc, r, what, err);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void reply_clear(Reply *r)
+{
+	if (r->body)
+		g_string_free(r->body, TRUE);
+	g_free(r->query_id);
+	memset(r, 0, sizeof *r);
+}
+
+/* Reads OVH's clock (unauthenticated GET /auth/time) and keeps the offset. */
+static gboolean sync_time(OvhClient *c, GError **err)
+{
+	g_autofree char *url = g_strconcat(c->cfg->ovh_base_url, "/auth/time", NULL);
+	Reply r = { .body = g_string_new(NULL) };
+	gint64 server;
+	char *end;
+	gboolean ok = FALSE;
+
+	if (perform(c, "GET", url, NULL, NULL, &r, "clock", err)) {
+		if (r.status != 200) {
+			reply_error(&r, "clock", NULL, err);
+		} else {
+			server = g_ascii_strtoll(g_strstrip(r.body->str), &end, 10);
+			if (*end || server <= 0) {
+				g_set_error(err, M2S_ERROR, M2S_ERR_SERVER,
+				            "OVH clock: /auth/time did not answer a time");
+			} else {
+				g_mutex_lock(&c->lock);
+				c->offset = server - g_get_real_time() / G_USEC_PER_SEC;
+				c->synced = TRUE;
+				g_mutex_unlock(&c->lock);
+				ok = TRUE;
+			}
+		}
+	}
+	reply_clear(&r);
+	return ok;
+}
+
+json_object *ovh_call(OvhClient *c, const char *method, const char *path,
+                         const char *body, gboolean sign, const char *what, GError **err)
+{
+	const Cfg *cfg = c->cfg;
+	g_autofree char *url = g_strconcat(cfg->ovh_base_url, path, NULL);
+
+	if (sign && !cfg_has_credentials(cfg, err))
+		return NULL;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		struct curl_slist *hl = NULL;
+		g_autofree char *h_app = NULL, *h_ck = NULL, *h_ts = NULL, *h_sig = NULL;
+		g_autofree char *sig = NULL, *code = NULL;
+		Reply r = { .body = g_string_new(NULL) };
+		json_object *j = NULL;
+		gboolean synced;
+
+		g_mutex_lock(&c->lock);
+		synced = c->synced;
+		g_mutex_unlock(&c->lock);
+		if (sign && !synced && !sync_time(c, err)) {
+			reply_clear(&r);
+			return NULL;
+		}
+		hl = curl_slist_append(hl, "Accept: application/json");
+		if (body)
+			hl = curl_slist_append(hl, "Content-Type: application/json");
+		if (cfg->ovh_application_key) {
+			h_app = g_strconcat("X-Ovh-Application: ", cfg->ovh_application_key, NULL);
+			hl = curl_slist_append(hl, h_app);
+		}
+		if (sign) {
+			gint64 ts;
+			g_mutex_lock(&c->lock);
+			ts = g_get_real_time() / G_USEC_PER_SEC + c->offset;
+			g_mutex_unlock(&c->lock);
+			sig = ovh_sign(cfg->ovh_application_secret, cfg->ovh_consumer_key, method, url,
+			               body, ts);
+			h_ck = g_strconcat("X-Ovh-Consumer: ", cfg->ovh_consumer_key, NULL);
+			h_ts = g_strdup_printf("X-Ovh-Timestamp: %" G_GINT64_FORMAT, ts);
+			h_sig = g_strconcat("X-Ovh-Signature: ", sig, NULL);
+			hl = curl_slist_append(hl, h_ck);
+			hl = curl_slist_append(hl, h_ts);
+			hl = curl_slist_append(hl, h_sig);
+		}
+		if (perform(c, method, url, body, hl, &r, what, err)) {
+			if (r.status >= 200 && r.status < 300) {
+				j = reply_json(&r);
+				if (j == NULL)
+					g_set_error(err, M2S_ERROR, M2S_ERR_SERVER,
+					            "OVH %s: the reply is not JSON (HTTP %ld)", what, r.status);
+			} else {
+				reply_error(&r, what, &code, err);
+			}
+		}
+		curl_slist_free_all(hl);
+		reply_clear(&r);
+		if (j)
+			return j;
+		if (!(sign && attempt == 0 && code && strcmp(code, "QUERY_TIME_OUT") == 0))
+			return NULL;
+		g_clear_error(err);
+		if (!sync_time(c, err))
+			return NULL;
+	}
+	return NULL;
+}
