@@ -10,41 +10,32 @@
 #include "error.h"
 #include "ovh.h"
 
-/* Prints a list of names, one per line. */
-static int print_list(GPtrArray *list, const GError *err)
+/* A command that prints one OVH list, a name per line. */
+static int list_command(Cfg *cfg, int argc, char **argv, const char *summary,
+                        GPtrArray *(*fetch)(OvhClient *, GError **))
 {
-	if (list == NULL)
+	g_autoptr(GError) err = NULL;
+	g_autoptr(OvhClient) c = NULL;
+	g_autoptr(GPtrArray) list = NULL;
+
+	if (!cmd_options(&argc, &argv, "", summary, NULL, 0))
+		return EX_USAGE;
+	if ((c = ovh_client_new(cfg, &err)) == NULL || (list = fetch(c, &err)) == NULL)
 		return cmd_fail(err);
 	for (guint i = 0; i < list->len; i++)
 		printf("%s\n", (char *)list->pdata[i]);
-	g_ptr_array_unref(list);
 	return EX_OK;
 }
 
 int cmd_services(Cfg *cfg, int argc, char **argv)
 {
-	g_autoptr(GError) err = NULL;
-	g_autoptr(OvhClient) c = NULL;
-
-	if (!cmd_options(&argc, &argv, "", "List the SMS services of the OVH account.", NULL, 0))
-		return EX_USAGE;
-	if ((c = ovh_client_new(cfg, &err)) == NULL)
-		return cmd_fail(err);
-	GPtrArray *list = ovh_services(c, &err);
-	return print_list(list, err);
+	return list_command(cfg, argc, argv, "List the SMS services of the OVH account.",
+	                    ovh_services);
 }
 
 int cmd_senders(Cfg *cfg, int argc, char **argv)
 {
-	g_autoptr(GError) err = NULL;
-	g_autoptr(OvhClient) c = NULL;
-
-	if (!cmd_options(&argc, &argv, "", "List the senders of the SMS service.", NULL, 0))
-		return EX_USAGE;
-	if ((c = ovh_client_new(cfg, &err)) == NULL)
-		return cmd_fail(err);
-	GPtrArray *list = ovh_senders(c, &err);
-	return print_list(list, err);
+	return list_command(cfg, argc, argv, "List the senders of the SMS service.", ovh_senders);
 }
 
 int cmd_credits(Cfg *cfg, int argc, char **argv)
