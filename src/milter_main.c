@@ -201,8 +201,9 @@ static gboolean parse_options(int argc, char **argv, Options *o)
 		        e ? e->message : "unexpected argument");
 		return FALSE;
 	}
-	if (o->config == NULL)
-		o->config = g_strdup(CFG_DEFAULT_PATH);
+	/* Absolute, since the daemon leaves its working directory before a reload reads it. */
+	g_autofree char *path = o->config;
+	o->config = g_canonicalize_filename(path ? path : CFG_DEFAULT_PATH, NULL);
 	return TRUE;
 }
 
