@@ -82,7 +82,7 @@ void milter_reply_for(const Cfg *cfg, const GError *err, MilterReply *r)
 			set(r, "451", "4.3.5");
 		break;
 	case M2S_ERR_REQUEST:
-		set(r, "554", "5.6.0");
+		set(r, "554", "5.3.0");  /* OVH refused the request itself (error.h) */
 		break;
 	case M2S_ERR_DATA:
 		set(r, "554", "5.6.0");
