@@ -249,3 +249,27 @@ function T.rcpt_replies(ip, auth, sender, rcpts)
 	T.check(#lines == #rcpts, "rcpt_replies: expected %d lines, got: %s", #rcpts, out)
 	return lines
 end
+
+-- The reason of the milter's last "failed" log line (what OVH or the transport said).
+function T.failed_reason()
+	local reason
+	for r in T.milter_log():gmatch("failed receivers=[^ ]* reason=([^\n]*)") do
+		reason = r
+	end
+	return reason
+end
+
+-- The text libmilter carries for a reply saying TEXT: '%' doubled.
+function T.percent(text)
+	return (text:gsub("%%", "%%%%"))
+end
+
+-- Sends a one-SMS-recipient message plus a non-SMS one on a new connection and returns
+-- the connection after end of message.
+function T.try_send(subject, id, rcpt)
+	local conn = T.connect()
+	T.message(conn, { from = "<alice@example.org>",
+	                  rcpts = { rcpt or "<+33612345678@sms.example.com>", "<bob@example.org>" },
+	                  subject = subject, id = id })
+	return conn
+end
