@@ -233,7 +233,9 @@ end
 
 -- The milter's reply to each of RCPTS (a list) for one envelope from SENDER by a client at
 -- IP, authenticated as AUTH (or not, when nil), text included (see rcpt_replies.py).
-function T.rcpt_replies(ip, auth, sender, rcpts)
+-- ENV (optional) is put before the command: "M2S_MESSAGE='Subject' M2S_CLIENT_PORT=0";
+-- the lines about end of message, "EOM " removed, are the second result.
+function T.rcpt_replies(ip, auth, sender, rcpts, env)
 	local args = { "python3", TESTDIR .. "/rcpt_replies.py", PORT, ip, auth or "-", sender }
 	for _, r in ipairs(rcpts) do
 		args[#args + 1] = r
@@ -241,13 +243,17 @@ function T.rcpt_replies(ip, auth, sender, rcpts)
 	for i, a in ipairs(args) do
 		args[i] = quote(a)
 	end
-	local out = T.sh(table.concat(args, " ") .. " 2>&1")
-	local lines = {}
+	local out = T.sh((env and env .. " " or "") .. table.concat(args, " ") .. " 2>&1")
+	local lines, eom = {}, {}
 	for line in (out .. "\n"):gmatch("([^\n]*)\n") do
-		lines[#lines + 1] = line
+		if line:sub(1, 4) == "EOM " then
+			eom[#eom + 1] = line:sub(5)
+		elseif line ~= "" then
+			lines[#lines + 1] = line
+		end
 	end
 	T.check(#lines == #rcpts, "rcpt_replies: expected %d lines, got: %s", #rcpts, out)
-	return lines
+	return lines, eom
 end
 
 -- The reason of the milter's last "failed" log line (what OVH or the transport said).

@@ -7,8 +7,15 @@ for one envelope and prints one line per recipient: "CONTINUE", "REJECT", "TEMPF
 "ACCEPT", "DISCARD", or the reply line as the milter sent it ("550 5.1.1 text"), with any
 CR, LF or other control character shown as \\r, \\n, \\xNN so that the caller can see it.
 
+With M2S_MESSAGE set (a Subject), the message follows: DATA, a few headers, a body, end
+of message; then one line per request of end of message ("ADDHEADER name: value",
+"DELRCPT <addr>", ...) and the final reply, each prefixed with "EOM ". M2S_CLIENT_HOST and
+M2S_CLIENT_PORT change the connect information (default client.test, 12345).
+
 usage: rcpt_replies.py PORT CLIENT_IP AUTH_USER|- SENDER RCPT...
 """
+import hashlib
+import os
 import socket
 import struct
 import sys
@@ -57,12 +64,47 @@ def reply(sock):
     return NAMES.get(cmd, "UNEXPECTED %r" % cmd)
 
 
+def message(sock, subject):
+    send(sock, b"T")
+    r = reply(sock)
+    print("EOM DATA " + r)
+    if r != "CONTINUE":
+        return
+    for name, value in (("From", "alice@example.org"), ("Subject", subject),
+                        ("Message-ID", "<%s@milter.test>" % hashlib.sha1(subject.encode()).hexdigest()[:16])):
+        send(sock, b"L", name.encode() + b"\0" + value.encode() + b"\0")
+        r = reply(sock)
+        if r != "CONTINUE":
+            print("EOM header " + r)
+            return
+    send(sock, b"N")
+    reply(sock)
+    send(sock, b"B", b"Body.\r\n")
+    reply(sock)
+    send(sock, b"E")
+    while True:
+        cmd, data = recv(sock)
+        if cmd == b"h":
+            name, value = data.rstrip(b"\0").split(b"\0", 1)
+            print("EOM ADDHEADER %s: %s" % (shown(name), shown(value)))
+        elif cmd == b"-":
+            print("EOM DELRCPT " + shown(data))
+        elif cmd == b"p":
+            continue
+        elif cmd == b"y":
+            print("EOM " + shown(data))
+            return
+        else:
+            print("EOM " + NAMES.get(cmd, "UNEXPECTED %r" % cmd))
+            return
+
+
 def main(argv):
     if len(argv) < 6:
         sys.stderr.write(__doc__)
         return 2
-    port, ip, auth, sender, rcpts = int(argv[1]), argv[2], argv[3], argv[4], argv[5:]
-    sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+    mport, ip, auth, sender, rcpts = int(argv[1]), argv[2], argv[3], argv[4], argv[5:]
+    sock = socket.create_connection(("127.0.0.1", mport), timeout=20)
     # Protocol version 6, every action and every protocol option offered.
     send(sock, b"O", struct.pack(">III", 6, 0x1FF, 0x1FFFFF))
     cmd, _ = recv(sock)
@@ -70,7 +112,9 @@ def main(argv):
         print("UNEXPECTED negotiation %r" % cmd)
         return 1
     family = b"6" if ":" in ip else b"4"
-    send(sock, b"C", b"client.test\0" + family + struct.pack(">H", 12345) + ip.encode() + b"\0")
+    host = os.environ.get("M2S_CLIENT_HOST", "client.test").encode()
+    port = int(os.environ.get("M2S_CLIENT_PORT", "12345"))
+    send(sock, b"C", host + b"\0" + family + struct.pack(">H", port) + ip.encode() + b"\0")
     r = reply(sock)
     if r != "CONTINUE":
         print("connect: " + r)
@@ -85,6 +129,9 @@ def main(argv):
     for rcpt in rcpts:
         send(sock, b"R", rcpt.encode("utf-8", "surrogateescape") + b"\0")
         print(reply(sock))
+    subject = os.environ.get("M2S_MESSAGE")
+    if subject is not None:
+        message(sock, subject)
     send(sock, b"Q")
     sock.close()
     return 0
