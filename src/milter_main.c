@@ -248,9 +248,14 @@ int main(int argc, char **argv)
 		return die(EX_CANTCREAT, "%s", e->message);
 	g_mime_init();
 	runtime_install(rt);
-	/* Blocked before any thread starts, so that only reload_loop receives it. */
+	/* Blocked before any thread starts: SIGUSR1 is for reload_loop alone, and the signals
+	 * libmilter handles (it blocks them only when smfi_main starts) must not reach a
+	 * thread that would die of them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	g_thread_unref(g_thread_new("reload", reload_loop, &o));
 	syslog(LOG_INFO, "started on %s", cfg->milter_socket);
