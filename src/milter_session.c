@@ -203,8 +203,22 @@ static sfsistat on_data(SMFICTX *ctx)
 		conn_end_message(c);
 		return SMFIS_ACCEPT;  /* not for us: Postfix sends no header nor body */
 	}
-	m->raw = g_string_sized_new(8192);
 	return SMFIS_CONTINUE;
+}
+
+/* The message being copied for SMS, or NULL for one that is not. The copy starts at the
+ * first header rather than at DATA: an MTA speaking an older milter protocol sends no
+ * DATA step. */
+static Msg *sms_message(SMFICTX *ctx)
+{
+	Conn *c = conn_of(ctx);
+	Msg *m = c ? c->msg : NULL;
+
+	if (m == NULL || m->sms_rcpts->len == 0)
+		return NULL;
+	if (m->raw == NULL)
+		m->raw = g_string_sized_new(8192);
+	return m;
 }
 
 /* Appends to the copy of the mail, silently stopping at max_message_size. */
@@ -220,31 +234,31 @@ static gboolean keep(Msg *m, const char *s, gsize len)
 
 static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 {
-	Conn *c = conn_of(ctx);
+	Msg *m = sms_message(ctx);
 
-	if (c && c->msg && c->msg->raw) {
-		keep(c->msg, name, strlen(name));
-		keep(c->msg, ": ", 2);
-		keep(c->msg, value, strlen(value));
-		keep(c->msg, "\r\n", 2);
+	if (m) {
+		keep(m, name, strlen(name));
+		keep(m, ": ", 2);
+		keep(m, value, strlen(value));
+		keep(m, "\r\n", 2);
 	}
 	return SMFIS_CONTINUE;
 }
 
 static sfsistat on_eoh(SMFICTX *ctx)
 {
-	Conn *c = conn_of(ctx);
+	Msg *m = sms_message(ctx);
 
-	if (c && c->msg && c->msg->raw)
-		keep(c->msg, "\r\n", 2);
+	if (m)
+		keep(m, "\r\n", 2);
 	return SMFIS_CONTINUE;
 }
 
 static sfsistat on_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
-	Conn *c = conn_of(ctx);
+	Msg *m = sms_message(ctx);
 
-	if (c && c->msg && c->msg->raw && !keep(c->msg, (const char *)chunk, len))
+	if (m && !keep(m, (const char *)chunk, len))
 		return SMFIS_SKIP;  /* the rest is not read: bounded memory */
 	return SMFIS_CONTINUE;
 }
@@ -349,7 +363,7 @@ static sfsistat on_eom(SMFICTX *ctx)
 	Conn *c = conn_of(ctx);
 	sfsistat st = SMFIS_CONTINUE;
 
-	if (c && c->msg && c->msg->raw)
+	if (sms_message(ctx))
 		st = decide(ctx, c);
 	conn_end_message(c);
 	return st;
