@@ -209,7 +209,8 @@ static gboolean parse_options(int argc, char **argv, Options *o)
 
 int main(int argc, char **argv)
 {
-	Options o = { 0 };
+	/* Static: reload_loop reads it until the process exits, after main's frame is gone. */
+	static Options o;
 	g_autoptr(GError) e = NULL;
 	g_autoptr(Cfg) cfg = NULL;
 	g_autoptr(Runtime) rt = NULL;
