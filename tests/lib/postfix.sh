@@ -27,7 +27,8 @@
 # Postfix accepts a configuration directory other than /etc/postfix only when the system
 # main.cf lists it in alternate_config_directories; postfix_start adds it there (creating
 # /etc/postfix/main.cf when the package was installed with "No configuration") and
-# postfix_stop removes it again, together with entries whose directory no longer exists.
+# postfix_stop removes it again, together with entries whose directory no longer exists
+# (and main.cf itself when nothing else is left in it).
 # Every parent of DIR must be traversable by the postfix user: DIR itself is made 0755.
 
 # A TCP port nobody listens on right now.
@@ -51,7 +52,19 @@ _pf_alt() {
 		[ "$new" = "$cur" ] && exit 0
 		[ -f /etc/postfix/main.cf ] || : >/etc/postfix/main.cf
 		postconf -c /etc/postfix -e "alternate_config_directories = $new"
-	) 9>>/etc/postfix/.mail2sms-tests.lock
+		# A main.cf that holds nothing else was created here: remove it again.
+		if [ -z "$new" ] && ! grep -qv '^alternate_config_directories =' /etc/postfix/main.cf; then
+			rm -f /etc/postfix/main.cf
+		fi
+	) 9>>"$(_pf_lockfile)"
+}
+
+_pf_lockfile() {
+	if [ -d /run/lock ] && [ -w /run/lock ]; then
+		echo /run/lock/mail2sms-tests-postfix.lock
+	else
+		echo /tmp/mail2sms-tests-postfix.lock
+	fi
 }
 
 # Waits until 127.0.0.1:$1 accepts a TCP connection; 1 after $2 tenths of a second.
