@@ -285,7 +285,7 @@ char *text_body(GMimeMessage *msg)
 	if (tp.plain != NULL) {
 		g_autofree char *raw = part_text(tp.plain, FALSE);
 		char *clean = text_clean(raw);
-		/* An empty text/plain beside HTML is a placeholder: the HTML is the message. */
+		/* An empty text/plain beside HTML carries nothing: the HTML is the message. */
 		if (*clean != '\0' || tp.html == NULL)
 			return clean;
 		g_free(clean);
