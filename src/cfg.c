@@ -432,8 +432,10 @@ Cfg *cfg_load(const char *path, GError **err)
 			}
 			raw = g_key_file_get_value(kf, *g, *n, NULL);
 			v = clean_value(raw ? raw : "");
-			if (*v == '\0')
-				continue;  /* an empty value means "not set": the default holds */
+			/* An empty value means "not set": the default holds; but an empty user
+			 * means "do not switch", the only way to say it in the file. */
+			if (*v == '\0' && k->off != G_STRUCT_OFFSET(Cfg, milter_user))
+				continue;
 			if (k->type == K_SECRET && k->off != G_STRUCT_OFFSET(Cfg, ovh_application_key))
 				secret = TRUE;
 			if (!apply(c, k, v, err))

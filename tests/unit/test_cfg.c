@@ -130,6 +130,19 @@ static void values_and_inline_comments(void **state)
 	assert_string_equal(c->access_senders[0], "@example.com");
 }
 
+/* An empty user means "stay who I was started as" (the systemd unit starts it as the user
+ * already); every other empty value keeps its default. */
+static void empty_user_means_no_switch(void **state)
+{
+	g_autofree char *p = put(*state, "m.conf", "[milter]\nuser =\nsocket =\n", 0644);
+	g_autoptr(GError) e = NULL;
+	g_autoptr(Cfg) c = cfg_load(p, &e);
+
+	assert_non_null(c);
+	assert_string_equal(c->milter_user, "");
+	assert_string_equal(c->milter_socket, "inet:8891@127.0.0.1");
+}
+
 static void unknown_section_and_key(void **state)
 {
 	refused(*state, "[smtp]\nx = 1\n", "unknown section [smtp]");
@@ -233,6 +246,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(defaults_of_an_empty_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(values_and_inline_comments, setup, teardown),
+		cmocka_unit_test_setup_teardown(empty_user_means_no_switch, setup, teardown),
 		cmocka_unit_test_setup_teardown(unknown_section_and_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_values_name_the_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(syntax_error_quotes_nothing, setup, teardown),
