@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 #include "address.h"
 #include "cmd.h"
 #include "error.h"
@@ -64,7 +65,10 @@ int cmd_send(Cfg *cfg, int argc, char **argv)
 	}
 	g_autofree char *text = text_to_utf8(argv[1], strlen(argv[1]), NULL);
 	sms = gsm_prepare(text, cfg->sms_max_segments, cfg->sms_transliterate);
-	tag = msg_tag(NULL, receivers, sms->text);
+	/* Each send is a new intent: its tag only has to recognise this send's own retry. */
+	g_autofree char *nonce = g_strdup_printf("send:%" G_GINT64_FORMAT ":%ld", g_get_real_time(),
+	                                         (long)getpid());
+	tag = msg_tag(nonce, receivers, sms->text);
 	g_ptr_array_add(receivers, NULL);
 	if ((c = ovh_client_new(cfg, &err)) == NULL ||
 	    (r = send_job(c, cfg, (const char *const *)receivers->pdata, sms->text, tag, sender,

@@ -270,6 +270,20 @@ char *msg_tag(const char *message_id, GPtrArray *receivers, const char *text)
 	return g_strdup_printf("m2s%.*s", MSG_TAG_LEN - 3, g_checksum_get_string(sum));
 }
 
+void msg_plan_set_queue_id(MsgPlan *plan, GMimeMessage *msg, const char *queue_id)
+{
+	const char *mid = msg != NULL ? g_mime_message_get_message_id(msg) : NULL;
+
+	if (queue_id == NULL || *queue_id == '\0' || (mid != NULL && *mid != '\0'))
+		return;
+	g_autofree char *id = g_strconcat("queue:", queue_id, NULL);
+	for (guint i = 0; i < plan->jobs->len; i++) {
+		MsgJob *job = g_ptr_array_index(plan->jobs, i);
+		g_free(job->tag);
+		job->tag = msg_tag(id, job->receivers, job->sms->text);
+	}
+}
+
 /* Adds the job for GROUP with TEXT, or refuses its recipients when the text is empty. */
 static void msg_add_job(const Cfg *cfg, MsgPlan *plan, GMimeMessage *msg, MsgGroup *group,
                         const char *text)

@@ -41,6 +41,11 @@ MsgPlan *msg_plan(const Cfg *cfg, GMimeMessage *msg, const char *const *recipien
 void msg_plan_free(MsgPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsgPlan, msg_plan_free)
 
+/* A mail without a Message-ID (devices, scripts) would give the same tag as every earlier
+ * mail with the same text to the same numbers, and be taken for a retry of it: the MTA's
+ * QUEUE_ID, which an MTA keeps across its own retries, then stands for the Message-ID. */
+void msg_plan_set_queue_id(MsgPlan *plan, GMimeMessage *msg, const char *queue_id);
+
 /* The idempotency tag (<= 20 characters) of TEXT sent to RECEIVERS (char*) for the mail
  * MESSAGE_ID (NULL: none, the text stands for it). */
 char *msg_tag(const char *message_id, GPtrArray *receivers, const char *text);

@@ -85,7 +85,7 @@ static sfsistat on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 {
 	(void)f2;
 	(void)f3;
-	*pf0 = (SMFIF_ADDHDRS | SMFIF_DELRCPT) & f0;
+	*pf0 = (SMFIF_ADDHDRS | SMFIF_DELRCPT | SMFIF_SETSYMLIST) & f0;  /* the lists below */
 	*pf1 = (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_SKIP) & f1;
 	*pf2 = *pf3 = 0;
 	smfi_setsymlist(ctx, SMFIM_ENVFROM, "{auth_authen}");
@@ -326,6 +326,7 @@ static sfsistat decide(SMFICTX *ctx, Conn *c)
 	mime = msg_parse_bytes(cfg, m->raw->str, m->raw->len, &e);
 	if (mime) {
 		plan = msg_plan(cfg, mime, (const char *const *)m->sms_rcpts->pdata);
+		msg_plan_set_queue_id(plan, mime, qid);
 		g_object_unref(mime);
 	}
 	g_ptr_array_remove_index(m->sms_rcpts, m->sms_rcpts->len - 1);

@@ -257,6 +257,16 @@ static void test_tag(void **state)
 	assert_string_not_equal(u1, ((MsgJob *)g_ptr_array_index(q2->jobs, 0))->tag);
 	assert_string_equal(u1, ((MsgJob *)g_ptr_array_index(q3->jobs, 0))->tag);
 
+	/* ... unless the MTA's queue id stands for the missing Message-ID: two mails with the
+	 * same text are then two jobs, and a Message-ID is never overridden. */
+	msg_plan_set_queue_id(q1, n1, "4AAA1");
+	msg_plan_set_queue_id(q3, n1, "4BBB2");
+	assert_string_not_equal(((MsgJob *)g_ptr_array_index(q1->jobs, 0))->tag,
+	                        ((MsgJob *)g_ptr_array_index(q3->jobs, 0))->tag);
+	g_autofree char *before = g_strdup(t3);
+	msg_plan_set_queue_id(p3, m, "4CCC3");
+	assert_string_equal(before, ((MsgJob *)g_ptr_array_index(p3->jobs, 0))->tag);
+
 	msg_plan_free(p1);
 	msg_plan_free(p2);
 	msg_plan_free(p3);
