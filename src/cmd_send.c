@@ -72,7 +72,7 @@ int cmd_send(Cfg *cfg, int argc, char **argv)
 	g_ptr_array_add(receivers, NULL);
 	if ((c = ovh_client_new(cfg, &err)) == NULL ||
 	    (r = send_job(c, cfg, (const char *const *)receivers->pdata, sms->text, tag, sender,
-	                  &err)) == NULL)
+	                  NULL, &err)) == NULL)
 		return cmd_fail(err);
 	printf("ids:");
 	for (guint i = 0; i < r->ids->len; i++)

@@ -31,20 +31,31 @@ static char *ids_text(GArray *ids)
 	return g_string_free(s, FALSE);
 }
 
-/* A job sent earlier under the same tag, by this process or, with CHECK_TAG, any. */
-static char *already_sent(Runtime *rt, const MsgJob *job, gboolean check_tag)
+/* A job sent earlier under the same tag: known to this process, or found at OVH when asked
+ * (CHECK_TAG, or an earlier attempt's fate is unknown). FALSE when OVH had to be asked and
+ * could not be: posting then could send the SMS twice. */
+static gboolean already_sent(Runtime *rt, const MsgJob *job, gboolean check_tag, char **ids,
+                             GError **err)
 {
-	char *ids = runtime_tag_lookup(job->tag);
+	g_autoptr(GError) e = NULL;
 	GArray *found;
 
-	if (ids || !check_tag)
-		return ids;
-	found = ovh_outgoing_by_tag(runtime_ovh(rt), job->tag, NULL);
-	if (found && found->len > 0)
-		ids = ids_text(found);
-	if (found)
-		g_array_unref(found);
-	return ids;
+	if ((*ids = runtime_tag_lookup(job->tag)) != NULL)
+		return TRUE;
+	if (!check_tag && !runtime_tag_is_uncertain(job->tag))
+		return TRUE;
+	if ((found = ovh_outgoing_by_tag(runtime_ovh(rt), job->tag, &e)) == NULL) {
+		g_set_error(err, M2S_ERROR, e->code,
+		            "cannot tell whether an earlier attempt was sent: %s", e->message);
+		return FALSE;
+	}
+	if (found->len > 0) {
+		*ids = ids_text(found);
+		runtime_tag_sent(job->tag, *ids);
+	}
+	runtime_tag_settled(job->tag);
+	g_array_unref(found);
+	return TRUE;
 }
 
 static void report_add(DispatchReport *r, const MsgJob *job, const char *ids,
@@ -77,10 +88,17 @@ gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
 		g_autoptr(OvhJobResult) r = NULL;
 		g_autoptr(GError) e = NULL;
 		gint64 t0 = g_get_monotonic_time();
+		gboolean unknown = FALSE;
 
 		if (progress)
 			progress(arg);
-		if ((ids = already_sent(rt, job, check_tag)) != NULL) {
+		if (!already_sent(rt, job, check_tag, &ids, &e)) {
+			syslog(LOG_WARNING, "%s: deferred receivers=%s tag=%s reason=%s", qid, who,
+			       job->tag, e->message);
+			g_propagate_error(err, g_steal_pointer(&e));
+			return FALSE;
+		}
+		if (ids != NULL) {
 			syslog(LOG_INFO, "%s: already sent ids=%s receivers=%s tag=%s", qid, ids, who,
 			       job->tag);
 			report_add(report, job, ids, job->receivers, 0);
@@ -88,9 +106,11 @@ gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
 		}
 		g_ptr_array_add(job->receivers, NULL);
 		r = send_job(runtime_ovh(rt), cfg, (const char *const *)job->receivers->pdata,
-		             job->sms->text, job->tag, NULL, &e);
+		             job->sms->text, job->tag, NULL, &unknown, &e);
 		g_ptr_array_remove_index(job->receivers, job->receivers->len - 1);
 		if (r == NULL) {
+			if (unknown)
+				runtime_tag_uncertain(job->tag);
 			syslog(LOG_WARNING, "%s: failed receivers=%s reason=%s", qid, who, e->message);
 			g_propagate_error(err, g_steal_pointer(&e));
 			return FALSE;

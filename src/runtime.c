@@ -8,11 +8,13 @@
 
 #define RUNTIME_MAX_TAGS 20000
 
-/* Tags already sent, shared by every runtime of the process. */
+/* Tags already sent, and tags whose job's fate is unknown, shared by every runtime of the
+ * process. */
 typedef struct {
 	GMutex lock;
-	GHashTable *ids;   /* tag -> "id,id" */
-	GQueue order;      /* tags, oldest first */
+	GHashTable *ids;        /* tag -> "id,id" */
+	GQueue order;           /* tags, oldest first */
+	GHashTable *uncertain;  /* tags; bounded like ids */
 } SentTags;
 
 struct Runtime {
@@ -88,6 +90,35 @@ char *runtime_tag_lookup(const char *tag)
 		ids = g_strdup(g_hash_table_lookup(sent.ids, tag));
 	g_mutex_unlock(&sent.lock);
 	return ids;
+}
+
+void runtime_tag_uncertain(const char *tag)
+{
+	g_mutex_lock(&sent.lock);
+	if (sent.uncertain == NULL)
+		sent.uncertain = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	/* Past the bound, a tag of unknown fate is still asked about: it is dropped last. */
+	if (g_hash_table_size(sent.uncertain) < RUNTIME_MAX_TAGS)
+		g_hash_table_add(sent.uncertain, g_strdup(tag));
+	g_mutex_unlock(&sent.lock);
+}
+
+gboolean runtime_tag_is_uncertain(const char *tag)
+{
+	gboolean yes;
+
+	g_mutex_lock(&sent.lock);
+	yes = sent.uncertain && g_hash_table_contains(sent.uncertain, tag);
+	g_mutex_unlock(&sent.lock);
+	return yes;
+}
+
+void runtime_tag_settled(const char *tag)
+{
+	g_mutex_lock(&sent.lock);
+	if (sent.uncertain)
+		g_hash_table_remove(sent.uncertain, tag);
+	g_mutex_unlock(&sent.lock);
 }
 
 Runtime *runtime_current(void)

@@ -21,6 +21,11 @@ OvhClient *runtime_ovh(const Runtime *rt);
 void runtime_tag_sent(const char *tag, const char *ids);
 /* The ids TAG was sent with, newly allocated, or NULL. */
 char *runtime_tag_lookup(const char *tag);
+/* Remembers that TAG's job may have been executed (sent, no reply, OVH not reachable to
+ * ask): before it is posted again OVH must be asked. runtime_tag_settled forgets it. */
+void runtime_tag_uncertain(const char *tag);
+gboolean runtime_tag_is_uncertain(const char *tag);
+void runtime_tag_settled(const char *tag);
 
 /* The current runtime of the process (a new reference), and its replacement. */
 Runtime *runtime_current(void);

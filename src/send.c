@@ -1,23 +1,26 @@
 /* send.c: one SMS job from the configuration to OVH and back.
  *
  * The one place where the [sms] settings become an OVH job and where OVH's answer becomes
- * sent or refused, shared by the CLI, the delivery agent and the milter. It must not retry a
- * job that may have been executed without first asking OVH for its tag. */
+ * sent or refused, shared by the CLI, the delivery agent and the milter. A job whose fate is
+ * unknown (sent, then no reply or a server error) is looked up by its tag; when even that
+ * fails, the caller is told, so that it never posts the job again blindly. */
 #include "send.h"
 #include "error.h"
 
-/* A job OVH executed although its reply was lost: rebuilt from the tag's ids. */
-static OvhJobResult *recover_by_tag(OvhClient *c, const char *const *receivers,
-                                    const char *tag)
+/* Whether OVH has a job under TAG: its ids rebuilt as a result, or NULL with *found FALSE;
+ * FALSE when OVH could not be asked. */
+static gboolean lookup_tag(OvhClient *c, const char *const *receivers, const char *tag,
+                           OvhJobResult **found, GError **err)
 {
-	g_autoptr(GError) e = NULL;
-	GArray *ids = ovh_outgoing_by_tag(c, tag, &e);
+	GArray *ids = ovh_outgoing_by_tag(c, tag, err);
 	OvhJobResult *r;
 
-	if (ids == NULL || ids->len == 0) {
-		if (ids)
-			g_array_unref(ids);
-		return NULL;
+	*found = NULL;
+	if (ids == NULL)
+		return FALSE;
+	if (ids->len == 0) {
+		g_array_unref(ids);
+		return TRUE;
 	}
 	r = g_new0(OvhJobResult, 1);
 	r->ids = ids;
@@ -25,12 +28,13 @@ static OvhJobResult *recover_by_tag(OvhClient *c, const char *const *receivers,
 	r->invalid = g_ptr_array_new_with_free_func(g_free);
 	for (const char *const *p = receivers; *p; p++)
 		g_ptr_array_add(r->valid, g_strdup(*p));
-	return r;
+	*found = r;
+	return TRUE;
 }
 
 OvhJobResult *send_job(OvhClient *c, const Cfg *cfg, const char *const *receivers,
                        const char *message, const char *tag, const char *sender,
-                       GError **err)
+                       gboolean *unknown, GError **err)
 {
 	OvhJob job = {
 		.message = message,
@@ -43,10 +47,22 @@ OvhJobResult *send_job(OvhClient *c, const Cfg *cfg, const char *const *receiver
 		.tag = tag,
 	};
 	g_autoptr(GError) e = NULL;
+	g_autoptr(GError) asked = NULL;  /* why OVH could not be asked about the tag */
 	OvhJobResult *r = ovh_post_job(c, &job, &e);
 
-	if (r == NULL && tag && g_error_matches(e, M2S_ERROR, M2S_ERR_NO_REPLY))
-		r = recover_by_tag(c, receivers, tag);
+	/* No reply, or a server error, after the job was sent: OVH may have executed it. */
+	if (r == NULL && tag &&
+	    (g_error_matches(e, M2S_ERROR, M2S_ERR_NO_REPLY) ||
+	     g_error_matches(e, M2S_ERROR, M2S_ERR_SERVER))) {
+		if (!lookup_tag(c, receivers, tag, &r, &asked)) {
+			if (unknown)
+				*unknown = TRUE;
+			g_propagate_error(err, g_steal_pointer(&e));
+			return NULL;
+		}
+		if (r == NULL && e->code == M2S_ERR_NO_REPLY)
+			e->code = M2S_ERR_UNREACHABLE;  /* settled: OVH has no such job */
+	}
 	if (r == NULL) {
 		g_propagate_error(err, g_steal_pointer(&e));
 		return NULL;

@@ -183,8 +183,11 @@ function T.mock_jobs()
 end
 
 -- The queryId of the stand-in's last logged request (it appears in OVH error texts).
+-- The query id of the stand-in's last job POST (the reply quoted to the client is the
+-- POST's, even when a tag lookup followed it).
 function T.mock_last_query()
-	local last = T.sh("tail -n 1 " .. quote(MOCK_LOG))
+	local last = T.sh("grep '\"method\":\"POST\",\"path\":\"[^\"]*/jobs\"' " ..
+	                  quote(MOCK_LOG) .. " | tail -n 1")
 	return last:match('"queryId":"([^"]*)"')
 end
 
