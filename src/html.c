@@ -99,9 +99,10 @@ static void flush_pending(HtmlOut *h)
 		g_string_append_c(h->out, ' ');
 		h->space = FALSE;
 	}
+	/* One mark whatever the depth: text_clean only needs to see a quoted line, and one
+	 * per level would let nested blockquotes multiply the text. */
 	if (h->quote > 0 && (h->out->len == 0 || h->out->str[h->out->len - 1] == '\n'))
-		for (guint i = 0; i < h->quote; i++)
-			g_string_append(h->out, "> ");
+		g_string_append(h->out, "> ");
 	if (h->bullet) {
 		g_string_append(h->out, "- ");
 		h->bullet = FALSE;

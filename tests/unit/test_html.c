@@ -131,6 +131,22 @@ static void deep_nesting_does_not_crash(void **state)
 	g_string_free(s, TRUE);
 }
 
+/* Nested quotes cost one "> " per line, not one per level: 250 levels of blockquote over
+ * many short lines must not multiply the input hundreds of times. */
+static void nested_quotes_stay_bounded(void **state)
+{
+	(void)state;
+	GString *s = g_string_new(NULL);
+	for (int i = 0; i < 250; i++)
+		g_string_append(s, "<blockquote>");
+	while (s->len < 200000)
+		g_string_append(s, "<br>x");
+	g_autofree char *t = html_to_text(s->str, s->len);
+	assert_true(strlen(t) < 2 * s->len);
+	assert_true(g_str_has_prefix(t, ">"));
+	g_string_free(s, TRUE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -148,6 +164,7 @@ int main(void)
 		cmocka_unit_test(empty_and_text_only_input),
 		cmocka_unit_test(bytes_that_are_not_utf8_give_utf8),
 		cmocka_unit_test(deep_nesting_does_not_crash),
+		cmocka_unit_test(nested_quotes_stay_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
