@@ -56,7 +56,9 @@ static gboolean plan_ok(const MsgPlan *plan, GError **err)
 	}
 	if (plan->refused->len > 0) {
 		MsgRefusal *r = plan->refused->pdata[0];
-		g_set_error(err, M2S_ERROR, r->code, "%s: %s", r->address, r->reason);
+		/* Postfix's retry would meet the same limit. */
+		g_set_error(err, M2S_ERROR, r->code == M2S_ERR_TOO_MANY ? M2S_ERR_LIMIT : r->code,
+		            "%s: %s", r->address, r->reason);
 		return FALSE;
 	}
 	if (plan->jobs->len == 0) {

@@ -27,6 +27,7 @@ int m2s_error_sysexit(const GError *err)
 	case M2S_ERR_NOUSER:
 		return EX_NOUSER;
 	case M2S_ERR_NOPERM:
+	case M2S_ERR_LIMIT:
 		return EX_NOPERM;
 	case M2S_ERR_USAGE:
 		return EX_USAGE;

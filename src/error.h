@@ -22,6 +22,9 @@ typedef enum {
 	M2S_ERR_NOUSER,          /* invalid number, every receiver refused: 550 5.1.1, EX_NOUSER */
 	M2S_ERR_NOPERM,          /* prefix or sender not allowed: 550 5.7.1, EX_NOPERM */
 	M2S_ERR_TOO_MANY,        /* more than max_recipients: 452 4.5.3, EX_TEMPFAIL */
+	M2S_ERR_LIMIT,           /* the same where trying again cannot help (one alias or one
+	                          * Subject with too many numbers, a whole mail at end of
+	                          * message): 550 5.5.3, EX_NOPERM */
 	M2S_ERR_DATA,            /* unreadable or empty mail: 554 5.6.0, EX_DATAERR */
 	M2S_ERR_USAGE,           /* bad command line: EX_USAGE */
 	M2S_ERR_IO,              /* local I/O: EX_IOERR */

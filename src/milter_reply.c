@@ -68,6 +68,9 @@ void milter_reply_for(const Cfg *cfg, const GError *err, MilterReply *r)
 	case M2S_ERR_TOO_MANY:
 		set(r, "452", "4.5.3");
 		break;
+	case M2S_ERR_LIMIT:
+		set(r, "550", "5.5.3");
+		break;
 	case M2S_ERR_UNREACHABLE:
 	case M2S_ERR_NO_REPLY:
 		api_trouble(cfg, r, "4.4.1", "5.4.1");

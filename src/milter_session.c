@@ -186,8 +186,11 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
 	}
 	if (m->numbers->len > cfg->addr_max_recipients) {
 		g_ptr_array_remove_range(m->numbers, m->numbers->len - added, added);
-		g_set_error(&e, M2S_ERROR, M2S_ERR_TOO_MANY, "more than %u SMS receivers",
-		            cfg->addr_max_recipients);
+		/* 452 lets the client send the rest in another mail; a recipient that alone has
+		 * too many numbers would never pass. */
+		g_set_error(&e, M2S_ERROR, added > cfg->addr_max_recipients ? M2S_ERR_LIMIT
+		                                                             : M2S_ERR_TOO_MANY,
+		            "more than %u SMS receivers", cfg->addr_max_recipients);
 		return refuse(ctx, cfg, e);
 	}
 	g_ptr_array_add(m->sms_rcpts, g_strdup(argv[0]));
@@ -303,7 +306,9 @@ static const GError *plan_refusal(const MsgPlan *plan, GError **tmp)
 	if (plan->refused->len == 0)
 		return NULL;
 	r = plan->refused->pdata[0];
-	g_set_error(tmp, M2S_ERROR, r->code, "%s: %s%s", r->address, r->reason,
+	/* At end of message a retry would meet the same limit. */
+	g_set_error(tmp, M2S_ERROR, r->code == M2S_ERR_TOO_MANY ? M2S_ERR_LIMIT : r->code,
+	            "%s: %s%s", r->address, r->reason,
 	            plan->refused->len > 1 ? " (and others)" : "");
 	return *tmp;
 }

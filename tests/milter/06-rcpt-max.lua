@@ -21,6 +21,11 @@ r = T.rcpt_replies("127.0.0.1", nil, "<alice@example.org>",
 T.check(r[1] == "CONTINUE", "alias of two numbers: got %q", r[1])
 T.check(r[2]:sub(1, 10) == "452 4.5.3 ", "a number after a two-number alias: got %q", r[2])
 
+-- A recipient that alone has more numbers than the limit would never pass: 550 5.5.3.
+r = T.rcpt_replies("127.0.0.1", nil, "<alice@example.org>", { "<trio@sms.example.com>" })
+T.check(r[1] == "550 5.5.3 SMS not sent: more than 2 SMS receivers", "a three-number alias: got %q",
+        r[1])
+
 -- Through to the end: the refused third receiver is not sent to.
 T.mock_reset()
 local conn = T.connect()

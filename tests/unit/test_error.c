@@ -21,6 +21,7 @@ static void every_code_has_its_exit(void **s)
 	check(M2S_ERR_NO_REPLY, EX_TEMPFAIL, TRUE);
 	check(M2S_ERR_SERVER, EX_TEMPFAIL, TRUE);
 	check(M2S_ERR_TOO_MANY, EX_TEMPFAIL, TRUE);
+	check(M2S_ERR_LIMIT, EX_NOPERM, FALSE);
 	check(M2S_ERR_CONFIG, EX_CONFIG, FALSE);
 	check(M2S_ERR_REQUEST, EX_DATAERR, FALSE);
 	check(M2S_ERR_DATA, EX_DATAERR, FALSE);
