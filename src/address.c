@@ -267,6 +267,28 @@ fail:
 	return FALSE;
 }
 
+char *addr_mask_text(const char *text, gboolean full)
+{
+	GString *s = g_string_new(NULL);
+	const char *p = text ? text : "";
+
+	if (full)
+		return g_strdup(p);
+	while (*p) {
+		gsize digits = p[0] == '+' ? strspn(p + 1, "0123456789") : 0;
+		if (digits >= 7) {
+			/* The same eight characters as addr_mask keeps. */
+			g_string_append_len(s, p, 8);
+			for (gsize i = 8; i <= digits; i++)
+				g_string_append_c(s, 'x');
+			p += digits + 1;
+		} else {
+			g_string_append_c(s, *p++);
+		}
+	}
+	return g_string_free(s, FALSE);
+}
+
 char *addr_mask(const char *e164, gboolean full)
 {
 	if (e164 == NULL)

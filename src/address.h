@@ -31,5 +31,7 @@ char *addr_number_normalise(const Cfg *cfg, const char *written, GError **err);
 
 /* A number for logs: +3361234xxxx, unless full. */
 char *addr_mask(const char *e164, gboolean full);
+/* TEXT (an error, a reason) with every +NNNNNNNN number in it masked the same way. */
+char *addr_mask_text(const char *text, gboolean full);
 
 #endif

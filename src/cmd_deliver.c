@@ -109,8 +109,11 @@ int cmd_deliver(Cfg *cfg, int argc, char **argv)
 		return fail(cfg, err);
 	ok = dispatch_plan(rt, plan, queue_id ? queue_id : "deliver", TRUE, NULL, NULL, &report,
 	                   &err);
+	/* pipe(8) logs this line: the only trace of receivers OVH refused in a job sent. */
 	if (ok)
-		printf("sent ids=%s\n", report.ids ? report.ids->str : "");
+		printf("sent ids=%s%s%s\n", report.ids ? report.ids->str : "",
+		       report.invalid && report.invalid->len ? " refused by OVH: " : "",
+		       report.invalid && report.invalid->len ? report.invalid->str : "");
 	dispatch_report_clear(&report);
 	return ok ? EX_OK : fail(cfg, err);
 }

@@ -58,20 +58,35 @@ static gboolean already_sent(Runtime *rt, const MsgJob *job, gboolean check_tag,
 	return TRUE;
 }
 
-static void report_add(DispatchReport *r, const MsgJob *job, const char *ids,
-                       GPtrArray *valid, double credits)
+/* Appends the strings of LIST to S, comma separated. */
+static void join_into(GString *s, GPtrArray *list)
+{
+	for (guint i = 0; i < list->len; i++)
+		g_string_append_printf(s, "%s%s", s->len ? "," : "", (char *)list->pdata[i]);
+}
+
+static void report_add(DispatchReport *r, const char *ids, GPtrArray *valid,
+                       GPtrArray *invalid, double credits)
 {
 	if (r->ids == NULL) {
 		r->ids = g_string_new(NULL);
 		r->receivers = g_string_new(NULL);
-		r->sent_jobs = g_ptr_array_new();
+		r->invalid = g_string_new(NULL);
 	}
 	g_string_append_printf(r->ids, "%s%s", r->ids->len ? "," : "", ids);
-	for (guint i = 0; i < valid->len; i++)
-		g_string_append_printf(r->receivers, "%s%s", r->receivers->len ? "," : "",
-		                       (char *)valid->pdata[i]);
-	g_ptr_array_add(r->sent_jobs, (gpointer)job);
+	join_into(r->receivers, valid);
+	if (invalid)
+		join_into(r->invalid, invalid);
 	r->credits += credits;
+}
+
+/* One log line about a job that did not go out; the reason's numbers are masked too. */
+static void log_failure(const Cfg *cfg, const char *qid, const char *what, const char *who,
+                        const MsgJob *job, const GError *e)
+{
+	g_autofree char *why = addr_mask_text(e->message, cfg->log_numbers_full);
+
+	syslog(LOG_WARNING, "%s: %s tag=%s receivers=%s reason=%s", qid, what, job->tag, who, why);
 }
 
 gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
@@ -93,15 +108,14 @@ gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
 		if (progress)
 			progress(arg);
 		if (!already_sent(rt, job, check_tag, &ids, &e)) {
-			syslog(LOG_WARNING, "%s: deferred receivers=%s tag=%s reason=%s", qid, who,
-			       job->tag, e->message);
+			log_failure(cfg, qid, "deferred", who, job, e);
 			g_propagate_error(err, g_steal_pointer(&e));
 			return FALSE;
 		}
 		if (ids != NULL) {
 			syslog(LOG_INFO, "%s: already sent ids=%s receivers=%s tag=%s", qid, ids, who,
 			       job->tag);
-			report_add(report, job, ids, job->receivers, 0);
+			report_add(report, ids, job->receivers, NULL, 0);
 			continue;
 		}
 		g_ptr_array_add(job->receivers, NULL);
@@ -111,7 +125,7 @@ gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
 		if (r == NULL) {
 			if (unknown)
 				runtime_tag_uncertain(job->tag);
-			syslog(LOG_WARNING, "%s: failed receivers=%s reason=%s", qid, who, e->message);
+			log_failure(cfg, qid, "failed", who, job, e);
 			g_propagate_error(err, g_steal_pointer(&e));
 			return FALSE;
 		}
@@ -121,7 +135,13 @@ gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
 		       "ms=%" G_GINT64_FORMAT " invalid=%u", qid, ids, who, job->sms->segments,
 		       job->sms->encoding == GSM_ENC_GSM7 ? "gsm7" : "ucs2", r->credits,
 		       (g_get_monotonic_time() - t0) / 1000, r->invalid->len);
-		report_add(report, job, ids, r->valid, r->credits);
+		if (r->invalid->len > 0) {
+			/* Sent to the others: this is the only trace of the ones OVH refused. */
+			g_autofree char *refused = receivers_for_log(cfg, r->invalid);
+			syslog(LOG_WARNING, "%s: refused by OVH receivers=%s tag=%s", qid, refused,
+			       job->tag);
+		}
+		report_add(report, ids, r->valid, r->invalid, r->credits);
 	}
 	return TRUE;
 }
@@ -132,7 +152,7 @@ void dispatch_report_clear(DispatchReport *r)
 		g_string_free(r->ids, TRUE);
 	if (r->receivers)
 		g_string_free(r->receivers, TRUE);
-	if (r->sent_jobs)
-		g_ptr_array_unref(r->sent_jobs);
+	if (r->invalid)
+		g_string_free(r->invalid, TRUE);
 	memset(r, 0, sizeof *r);
 }

@@ -8,7 +8,7 @@
 typedef struct {
 	GString *ids;          /* "1,2,3" over every job sent */
 	GString *receivers;    /* "+33...,+33..." valid receivers */
-	GPtrArray *sent_jobs;  /* MsgJob* (borrowed from the plan) that were sent */
+	GString *invalid;      /* receivers OVH refused in jobs otherwise sent */
 	double credits;
 } DispatchReport;
 

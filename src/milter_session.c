@@ -282,9 +282,13 @@ static void add_header(SMFICTX *ctx, const char *value)
 static sfsistat sent(SMFICTX *ctx, Msg *m, const DispatchReport *r)
 {
 	const Cfg *cfg = runtime_cfg(m->rt);
-	g_autofree char *h = g_strdup_printf("sent; ids=%s; receivers=%s; credits=%g",
+	gboolean some_invalid = r->invalid && r->invalid->len > 0;
+	g_autofree char *h = g_strdup_printf("sent; ids=%s; receivers=%s;%s%s%s credits=%g",
 	                                     r->ids ? r->ids->str : "",
-	                                     r->receivers ? r->receivers->str : "", r->credits);
+	                                     r->receivers ? r->receivers->str : "",
+	                                     some_invalid ? " invalid=" : "",
+	                                     some_invalid ? r->invalid->str : "",
+	                                     some_invalid ? ";" : "", r->credits);
 
 	if (cfg->keep_sms_recipients) {
 		add_header(ctx, h);
@@ -338,7 +342,8 @@ static sfsistat decide(SMFICTX *ctx, Conn *c)
 	if (plan == NULL)
 		return refuse(ctx, cfg, e);
 	if ((why = plan_refusal(plan, &e)) != NULL) {
-		syslog(LOG_NOTICE, "%s: refused: %s", qid ? qid : "NOQUEUE", why->message);
+		g_autofree char *masked = addr_mask_text(why->message, cfg->log_numbers_full);
+		syslog(LOG_NOTICE, "%s: refused: %s", qid ? qid : "NOQUEUE", masked);
 		return refuse(ctx, cfg, why);
 	}
 	if (plan->jobs->len == 0) {

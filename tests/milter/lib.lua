@@ -262,7 +262,7 @@ end
 -- The reason of the milter's last "failed" log line (what OVH or the transport said).
 function T.failed_reason()
 	local reason
-	for r in T.milter_log():gmatch("failed receivers=[^ ]* reason=([^\n]*)") do
+	for r in T.milter_log():gmatch("failed tag=[^ ]* receivers=[^ ]* reason=([^\n]*)") do
 		reason = r
 	end
 	return reason

@@ -254,6 +254,18 @@ static void test_mask(void **state)
 	assert_string_equal(d, "+1234");
 }
 
+/* Numbers inside a reason are masked like addr_mask masks one; short ones are left. */
+static void test_mask_text(void **state)
+{
+	(void)state;
+	g_autofree char *a = addr_mask_text("OVH refused every receiver (+33612345678, +3212)", FALSE);
+	g_autofree char *b = addr_mask_text("destination +79161234567 not allowed", FALSE);
+	g_autofree char *c = addr_mask_text("+33612345678", TRUE);
+	assert_string_equal(a, "OVH refused every receiver (+3361234xxxx, +3212)");
+	assert_string_equal(b, "destination +7916123xxxx not allowed");
+	assert_string_equal(c, "+33612345678");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +279,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_normalise, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_prefix_list, setup, teardown),
 		cmocka_unit_test(test_mask),
+		cmocka_unit_test(test_mask_text),
 	};
 	return cmocka_run_group_tests_name("address", tests, NULL, NULL);
 }
