@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
-#include <gmime/gmime.h>
 #include "cfg.h"
 #include "cmd.h"
 #include "error.h"
@@ -77,10 +76,7 @@ int main(int argc, char **argv)
 			rc = cmd_fail(err);
 			return commands[k].run == cmd_deliver ? cmd_deliver_exit(NULL, err) : rc;
 		}
-		g_mime_init();
-		rc = commands[k].run(cfg, argc - i, argv + i);
-		g_mime_shutdown();
-		return rc;
+		return commands[k].run(cfg, argc - i, argv + i);
 	}
 	fprintf(stderr, "mail2sms: unknown command '%s'\n", argv[i]);
 	usage(stderr);

@@ -21,6 +21,7 @@
  *   M2S_ERR_DATA "empty message". */
 #include <string.h>
 #include <json-c/json.h>
+#include <libxml/parser.h>
 #include "address.h"
 #include "error.h"
 #include "message.h"
@@ -34,12 +35,14 @@
 #define MSG_MAX_HEADER_ADDRESSES 10000
 #define MSG_MAX_GROUP_DEPTH 4
 
-/* GMime wants g_mime_init() once per process before parsing. */
+/* GMime wants g_mime_init() once per process before parsing, and libxml2 its parser
+ * initialised before threads use it (the milter's workers convert HTML). */
 static void msg_gmime_init(void)
 {
 	static gsize done = 0;
 	if (g_once_init_enter(&done)) {
 		g_mime_init();
+		xmlInitParser();
 		g_once_init_leave(&done, 1);
 	}
 }

@@ -18,7 +18,6 @@
 #include <sysexits.h>
 #include <syslog.h>
 #include <unistd.h>
-#include <gmime/gmime.h>
 #include "milter.h"
 #include "error.h"
 
@@ -247,7 +246,6 @@ int main(int argc, char **argv)
 		return die(EX_OSERR, "cannot go to the background: %s", g_strerror(errno));
 	if (!write_pidfile(cfg->milter_pidfile, &e))
 		return die(EX_CANTCREAT, "%s", e->message);
-	g_mime_init();
 	runtime_install(rt);
 	/* Blocked before any thread starts: SIGUSR1 is for reload_loop alone, and the signals
 	 * libmilter handles (it blocks them only when smfi_main starts) must not reach a
@@ -265,6 +263,5 @@ int main(int argc, char **argv)
 	runtime_install(NULL);
 	if (cfg->milter_pidfile && *cfg->milter_pidfile)
 		unlink(cfg->milter_pidfile);
-	g_mime_shutdown();
 	return rc == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
 }

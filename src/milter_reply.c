@@ -96,7 +96,9 @@ void milter_reply_for(const Cfg *cfg, const GError *err, MilterReply *r)
 		break;
 	}
 	g_autofree char *msg = g_strconcat("SMS not sent: ", err->message, NULL);
-	r->text = milter_safe_text(msg, REPLY_MAX, TRUE);
+	/* SMTP replies are ASCII (RFC 5321): OVH's French messages lose their accents. */
+	g_autofree char *ascii = g_str_to_ascii(msg, "C");
+	r->text = milter_safe_text(ascii, REPLY_MAX, TRUE);
 }
 
 void milter_reply_clear(MilterReply *r)

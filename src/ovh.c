@@ -159,7 +159,6 @@ void ovh_job_result_free(OvhJobResult *r)
 		g_ptr_array_unref(r->valid);
 	if (r->invalid)
 		g_ptr_array_unref(r->invalid);
-	g_free(r->query_id);
 	g_free(r);
 }
 
@@ -278,15 +277,15 @@ char *ovh_current_credential(OvhClient *c, GError **err)
 
 	if (j == NULL)
 		return NULL;
-	if (!json_object_object_get_ex(j, "status", &st)) {
+	if (!json_object_object_get_ex(j, "status", &st) || !json_object_is_type(st, json_type_string)) {
 		json_object_put(j);
 		bad_shape(err, "credential");
 		return NULL;
 	}
-	json_object_object_get_ex(j, "expiration", &ex);
+	if (!json_object_object_get_ex(j, "expiration", &ex) || !json_object_is_type(ex, json_type_string))
+		ex = NULL;
 	g_autofree char *status = ovh_clean_text(json_object_get_string(st));
-	g_autofree char *exp = ovh_clean_text(ex && json_object_get_string(ex)
-	                                  ? json_object_get_string(ex) : "never");
+	g_autofree char *exp = ovh_clean_text(ex ? json_object_get_string(ex) : "never");
 	out = g_strdup_printf("%s, expires %s", status, exp);
 	json_object_put(j);
 	return out;

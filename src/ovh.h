@@ -49,7 +49,6 @@ typedef struct {
 	GPtrArray *valid;              /* char* */
 	GPtrArray *invalid;            /* char* */
 	double credits;                /* totalCreditsRemoved */
-	char *query_id;                /* X-Ovh-QueryID, for support */
 } OvhJobResult;
 
 /* POST /sms/{svc}/jobs. */

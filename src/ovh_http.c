@@ -141,7 +141,9 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 	if (len > sizeof name - 1 && len < 256 &&
 	    g_ascii_strncasecmp(data, name, sizeof name - 1) == 0) {
 		g_free(r->query_id);
-		r->query_id = g_strstrip(g_strndup(data + sizeof name - 1, len - (sizeof name - 1)));
+		g_autofree char *raw = g_strstrip(g_strndup(data + sizeof name - 1,
+		                                            len - (sizeof name - 1)));
+		r->query_id = ovh_clean_text(raw);
 	}
 	return len;
 }
@@ -298,7 +300,9 @@ static void transport_error(CURLcode rc, const Reply *r, const char *what, GErro
 	default:
 		break;
 	}
-	g_set_error(err, M2S_ERROR, kind, "OVH %s: %s", what, curl_easy_strerror(rc));
+	g_set_error(err, M2S_ERROR, kind, "OVH %s: %s", what,
+	            rc == CURLE_ABORTED_BY_CALLBACK ? "connection lost after the request was sent"
+	                                            : curl_easy_strerror(rc));
 }
 
 /* One HTTP exchange; FALSE only when no HTTP reply came. */

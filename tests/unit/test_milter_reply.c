@@ -239,6 +239,21 @@ static void test_safe_text_invalid_utf8(void **state)
 	g_free(s);
 }
 
+/* SMTP replies are ASCII: OVH's accented text is transliterated. */
+static void test_reply_text_ascii(void **state)
+{
+	(void)state;
+	g_autoptr(Cfg) cfg = cfg_new_default();
+	g_autoptr(GError) e = g_error_new(M2S_ERROR, M2S_ERR_REQUEST, "Numéro invalide : « 06 »");
+	MilterReply r;
+
+	milter_reply_for(cfg, e, &r);
+	for (const char *p = r.text; *p; p++)
+		assert_true((unsigned char)*p < 0x80);
+	assert_non_null(strstr(r.text, "Numero invalide"));
+	milter_reply_clear(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_foreign_domain),
 		cmocka_unit_test(test_reply_text_hostile),
+		cmocka_unit_test(test_reply_text_ascii),
 		cmocka_unit_test(test_safe_text_lines),
 		cmocka_unit_test(test_safe_text_percent),
 		cmocka_unit_test(test_safe_text_limit),
