@@ -135,7 +135,8 @@ postfix_init() { # DIR PORT
 	smtp_destination_concurrency_limit = 20
 	in_flow_delay = 0
 	EOF
-	sed -e '/^smtp[[:space:]]\{1,\}inet[[:space:]]/d' /etc/postfix/master.cf >"$PF_CONF/master.cf"
+	# Postfix's pristine master.cf, not the system's: its extra services must not come along.
+	sed -e '/^smtp[[:space:]]\{1,\}inet[[:space:]]/d' /usr/share/postfix/master.cf.dist >"$PF_CONF/master.cf"
 	printf '127.0.0.1:%s inet n - n - - smtpd\n' "$PF_PORT" >>"$PF_CONF/master.cf"
 	postconf -c "$PF_CONF" -F '*/*/chroot = n' >/dev/null || return 1
 	_pf_alt add "$PF_CONF"
