@@ -103,7 +103,7 @@ int cmd_deliver(Cfg *cfg, int argc, char **argv)
 	if (mime == NULL)
 		return fail(cfg, err);
 	plan = msg_plan(cfg, mime, (const char *const *)rcpts);
-	msg_plan_set_queue_id(plan, mime, queue_id);
+	msg_plan_identify(plan, mime, queue_id);  /* Postfix keeps it across its retries */
 	g_object_unref(mime);
 	if (!plan_ok(plan, &err) || (rt = runtime_new(cfg, &err)) == NULL)
 		return fail(cfg, err);

@@ -273,13 +273,26 @@ char *msg_tag(const char *message_id, GPtrArray *receivers, const char *text)
 	return g_strdup_printf("m2s%.*s", MSG_TAG_LEN - 3, g_checksum_get_string(sum));
 }
 
-void msg_plan_set_queue_id(MsgPlan *plan, GMimeMessage *msg, const char *queue_id)
+void msg_plan_identify(MsgPlan *plan, GMimeMessage *msg, const char *stable_id)
 {
 	const char *mid = msg != NULL ? g_mime_message_get_message_id(msg) : NULL;
+	g_autofree char *id = NULL;
 
-	if (queue_id == NULL || *queue_id == '\0' || (mid != NULL && *mid != '\0'))
+	if (mid != NULL && *mid != '\0')
 		return;
-	g_autofree char *id = g_strconcat("queue:", queue_id, NULL);
+	if (stable_id != NULL && *stable_id != '\0') {
+		id = g_strconcat("queue:", stable_id, NULL);
+	} else if (msg != NULL) {
+		/* The Date and the From a client sends again unchanged: a retry keeps its tag,
+		 * the same alert an hour later gets another. */
+		const char *date = g_mime_object_get_header(GMIME_OBJECT(msg), "Date");
+		const char *from = g_mime_object_get_header(GMIME_OBJECT(msg), "From");
+		if (date == NULL)
+			return;
+		id = g_strconcat("date:", date, "\nfrom:", from ? from : "", NULL);
+	} else {
+		return;
+	}
 	for (guint i = 0; i < plan->jobs->len; i++) {
 		MsgJob *job = g_ptr_array_index(plan->jobs, i);
 		g_free(job->tag);

@@ -42,9 +42,11 @@ void msg_plan_free(MsgPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsgPlan, msg_plan_free)
 
 /* A mail without a Message-ID (devices, scripts) would give the same tag as every earlier
- * mail with the same text to the same numbers, and be taken for a retry of it: the MTA's
- * QUEUE_ID, which an MTA keeps across its own retries, then stands for the Message-ID. */
-void msg_plan_set_queue_id(MsgPlan *plan, GMimeMessage *msg, const char *queue_id);
+ * mail with the same text to the same numbers, and be taken for a retry of it. Something
+ * else then stands for the Message-ID: STABLE_ID when the front end has one that its MTA
+ * keeps across retries (Postfix's queue id for the delivery agent), else the Date and From
+ * headers (a client's retry sends them unchanged). */
+void msg_plan_identify(MsgPlan *plan, GMimeMessage *msg, const char *stable_id);
 
 /* The idempotency tag (<= 20 characters) of TEXT sent to RECEIVERS (char*) for the mail
  * MESSAGE_ID (NULL: none, the text stands for it). */

@@ -335,7 +335,8 @@ static sfsistat decide(SMFICTX *ctx, Conn *c)
 	mime = msg_parse_bytes(cfg, m->raw->str, m->raw->len, &e);
 	if (mime) {
 		plan = msg_plan(cfg, mime, (const char *const *)m->sms_rcpts->pdata);
-		msg_plan_set_queue_id(plan, mime, qid);
+		/* Not the queue id: a client's retry comes with a new one. */
+		msg_plan_identify(plan, mime, NULL);
 		g_object_unref(mime);
 	}
 	g_ptr_array_remove_index(m->sms_rcpts, m->sms_rcpts->len - 1);

@@ -259,13 +259,31 @@ static void test_tag(void **state)
 
 	/* ... unless the MTA's queue id stands for the missing Message-ID: two mails with the
 	 * same text are then two jobs, and a Message-ID is never overridden. */
-	msg_plan_set_queue_id(q1, n1, "4AAA1");
-	msg_plan_set_queue_id(q3, n1, "4BBB2");
+	msg_plan_identify(q1, n1, "4AAA1");
+	msg_plan_identify(q3, n1, "4BBB2");
 	assert_string_not_equal(((MsgJob *)g_ptr_array_index(q1->jobs, 0))->tag,
 	                        ((MsgJob *)g_ptr_array_index(q3->jobs, 0))->tag);
 	g_autofree char *before = g_strdup(t3);
-	msg_plan_set_queue_id(p3, m, "4CCC3");
+	msg_plan_identify(p3, m, "4CCC3");
 	assert_string_equal(before, ((MsgJob *)g_ptr_array_index(p3->jobs, 0))->tag);
+
+	/* Without either, the Date (and From): the same alert sent again later is another job,
+	 * the same mail sent again (a client's retry) keeps its tag. */
+	GMimeMessage *d1 = mail(cfg, "Date: Mon, 02 Mar 2026 10:00:00 +0000\nSubject: s", "one");
+	GMimeMessage *d2 = mail(cfg, "Date: Mon, 02 Mar 2026 11:00:00 +0000\nSubject: s", "one");
+	MsgPlan *e1 = msg_plan(cfg, d1, r3), *e2 = msg_plan(cfg, d2, r3), *e3 = msg_plan(cfg, d1, r3);
+	msg_plan_identify(e1, d1, NULL);
+	msg_plan_identify(e2, d2, NULL);
+	msg_plan_identify(e3, d1, NULL);
+	assert_string_not_equal(((MsgJob *)g_ptr_array_index(e1->jobs, 0))->tag,
+	                        ((MsgJob *)g_ptr_array_index(e2->jobs, 0))->tag);
+	assert_string_equal(((MsgJob *)g_ptr_array_index(e1->jobs, 0))->tag,
+	                    ((MsgJob *)g_ptr_array_index(e3->jobs, 0))->tag);
+	msg_plan_free(e1);
+	msg_plan_free(e2);
+	msg_plan_free(e3);
+	g_object_unref(d1);
+	g_object_unref(d2);
 
 	msg_plan_free(p1);
 	msg_plan_free(p2);
