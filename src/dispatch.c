@@ -95,6 +95,7 @@ gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
 {
 	const Cfg *cfg = runtime_cfg(rt);
 	const char *qid = queue_id && *queue_id ? queue_id : "NOQUEUE";
+	g_autoptr(GError) refused = NULL;  /* the first job that will never go */
 
 	for (guint i = 0; i < plan->jobs->len; i++) {
 		const MsgJob *job = plan->jobs->pdata[i];
@@ -126,6 +127,13 @@ gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
 			if (unknown)
 				runtime_tag_uncertain(job->tag);
 			log_failure(cfg, qid, "failed", who, job, e);
+			/* A job that will never go does not hold back the others; a transient failure
+			 * stops here, the retry will send what is left. */
+			if (!m2s_error_is_transient(e)) {
+				if (refused == NULL)
+					refused = g_steal_pointer(&e);
+				continue;
+			}
 			g_propagate_error(err, g_steal_pointer(&e));
 			return FALSE;
 		}
@@ -142,6 +150,10 @@ gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
 			       job->tag);
 		}
 		report_add(report, ids, r->valid, r->invalid, r->credits);
+	}
+	if (refused != NULL) {
+		g_propagate_error(err, g_steal_pointer(&refused));
+		return FALSE;
 	}
 	return TRUE;
 }

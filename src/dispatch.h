@@ -15,8 +15,9 @@ typedef struct {
 /* Called before each job, so that a front end can tell its MTA it is still alive. */
 typedef void (*DispatchProgress)(void *arg);
 
-/* Posts every job of PLAN, stopping at the first failure (returned in *err); the jobs sent
- * before it are in REPORT. A job whose tag this process already sent is not posted again;
+/* Posts every job of PLAN. A transient failure stops there; a permanent one does not hold
+ * back the other jobs. FALSE with the (first) failure in *err; the jobs sent are in REPORT
+ * either way. A job whose tag this process already sent is not posted again;
  * with CHECK_TAG, OVH is asked for the tag first (a retry by another process). QUEUE_ID
  * prefixes the log lines. */
 gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,

@@ -355,6 +355,9 @@ static sfsistat decide(SMFICTX *ctx, Conn *c)
 		st = sent(ctx, m, &report);
 	} else {
 		MilterReply r;
+		if (report.ids != NULL && report.ids->len > 0)
+			g_prefix_error(&e, "sent to %s only (ids %s): ", report.receivers->str,
+			               report.ids->str);
 		milter_reply_for(cfg, e, &r);
 		if (r.accept) {
 			g_autofree char *h = g_strdup_printf("failed; reason=\"%s\"", e->message);
