@@ -106,5 +106,14 @@ int cmd_check_config(Cfg *cfg, int argc, char **argv)
 	if ((svc = ovh_service(c, &err)) == NULL || !ovh_credits(c, &credits, &err))
 		return cmd_fail(err);
 	printf("service %s: %g credits left\n", svc, credits);
+	/* A retry is recognised by looking its tag up: without this right the delivery agent
+	 * defers every mail, and the milter cannot tell a lost reply's fate. */
+	GArray *ids = ovh_outgoing_by_tag(c, "m2s-check-config", &err);
+	if (ids == NULL) {
+		g_prefix_error(&err, "the consumer key must allow GET /sms/*/outgoing: ");
+		return cmd_fail(err);
+	}
+	g_array_unref(ids);
+	printf("service %s: jobs can be looked up by tag\n", svc);
 	return EX_OK;
 }

@@ -103,7 +103,7 @@ int cmd_deliver(Cfg *cfg, int argc, char **argv)
 	if (mime == NULL)
 		return fail(cfg, err);
 	plan = msg_plan(cfg, mime, (const char *const *)rcpts);
-	msg_plan_identify(plan, mime, queue_id);  /* Postfix keeps it across its retries */
+	msg_plan_identify(plan, mime, queue_id, NULL);  /* Postfix keeps it across retries */
 	g_object_unref(mime);
 	if (!plan_ok(plan, &err) || (rt = runtime_new(cfg, &err)) == NULL)
 		return fail(cfg, err);

@@ -35,6 +35,7 @@ int cmd_parse(Cfg *cfg, int argc, char **argv)
 		return cmd_fail(err);
 
 	MsgPlan *plan = msg_plan(cfg, msg, (const char *const *)recipients);
+	msg_plan_identify(plan, msg, NULL, NULL);  /* the tags the milter would use */
 	g_autofree char *json = msg_plan_to_json(plan);
 	msg_plan_free(plan);
 	g_object_unref(msg);

@@ -45,8 +45,12 @@ static gboolean already_sent(Runtime *rt, const MsgJob *job, gboolean check_tag,
 	if (!check_tag && !runtime_tag_is_uncertain(job->tag))
 		return TRUE;
 	if ((found = ovh_outgoing_by_tag(runtime_ovh(rt), job->tag, &e)) == NULL) {
-		g_set_error(err, M2S_ERROR, e->code,
-		            "cannot tell whether an earlier attempt was sent: %s", e->message);
+		g_set_error(err, M2S_ERROR, e->code, "%s%s",
+		            e->code == M2S_ERR_CONFIG
+		                    ? "the consumer key must allow GET /sms/*/outgoing, which tells "
+		                      "whether an earlier attempt was sent: "
+		                    : "cannot tell whether an earlier attempt was sent: ",
+		            e->message);
 		return FALSE;
 	}
 	if (found->len > 0) {
@@ -78,6 +82,19 @@ static void report_add(DispatchReport *r, const char *ids, GPtrArray *valid,
 	if (invalid)
 		join_into(r->invalid, invalid);
 	r->credits += credits;
+}
+
+/* A failure of this job alone (its numbers, its text): the mail's other jobs may still go.
+ * Any other failure (OVH, the set-up) would meet them too. */
+static gboolean job_specific(const GError *e)
+{
+	static const M2sErrorCode codes[] = { M2S_ERR_NOUSER, M2S_ERR_NOPERM, M2S_ERR_REQUEST,
+	                                      M2S_ERR_LIMIT, M2S_ERR_DATA };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(codes); i++)
+		if (g_error_matches(e, M2S_ERROR, codes[i]))
+			return TRUE;
+	return FALSE;
 }
 
 /* One log line about a job that did not go out; the reason's numbers are masked too. */
@@ -129,7 +146,7 @@ gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
 			log_failure(cfg, qid, "failed", who, job, e);
 			/* A job that will never go does not hold back the others; a transient failure
 			 * stops here, the retry will send what is left. */
-			if (!m2s_error_is_transient(e)) {
+			if (job_specific(e)) {
 				if (refused == NULL)
 					refused = g_steal_pointer(&e);
 				continue;
@@ -145,9 +162,8 @@ gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
 		       (g_get_monotonic_time() - t0) / 1000, r->invalid->len);
 		if (r->invalid->len > 0) {
 			/* Sent to the others: this is the only trace of the ones OVH refused. */
-			g_autofree char *refused = receivers_for_log(cfg, r->invalid);
-			syslog(LOG_WARNING, "%s: refused by OVH receivers=%s tag=%s", qid, refused,
-			       job->tag);
+			g_autofree char *bad = receivers_for_log(cfg, r->invalid);
+			syslog(LOG_WARNING, "%s: refused by OVH receivers=%s tag=%s", qid, bad, job->tag);
 		}
 		report_add(report, ids, r->valid, r->invalid, r->credits);
 	}

@@ -15,7 +15,10 @@ typedef enum {
 	                          * EX_TEMPFAIL */
 	M2S_ERR_NO_REPLY,        /* sent, but no reply: the request may have been executed;
 	                          * mapped as UNREACHABLE */
-	M2S_ERR_SERVER,          /* OVH 5xx, 429, clock still skewed: 451 4.3.0, EX_TEMPFAIL */
+	M2S_ERR_SERVER,          /* OVH 5xx, or a reply that is not one: 451 4.3.0, EX_TEMPFAIL;
+	                          * a job may have been executed */
+	M2S_ERR_THROTTLED,       /* OVH refused it for now (429, clock still skewed): 451 4.3.0,
+	                          * EX_TEMPFAIL; certainly not executed */
 	M2S_ERR_CONFIG,          /* bad config, credentials, not granted, unknown service:
 	                          * 451 4.3.5 (554 5.3.5), EX_CONFIG */
 	M2S_ERR_REQUEST,         /* OVH refused the request itself (400): 554 5.3.0, EX_DATAERR */

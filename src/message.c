@@ -273,7 +273,8 @@ char *msg_tag(const char *message_id, GPtrArray *receivers, const char *text)
 	return g_strdup_printf("m2s%.*s", MSG_TAG_LEN - 3, g_checksum_get_string(sum));
 }
 
-void msg_plan_identify(MsgPlan *plan, GMimeMessage *msg, const char *stable_id)
+void msg_plan_identify(MsgPlan *plan, GMimeMessage *msg, const char *stable_id,
+                       const char *fallback_id)
 {
 	const char *mid = msg != NULL ? g_mime_message_get_message_id(msg) : NULL;
 	g_autofree char *id = NULL;
@@ -287,12 +288,15 @@ void msg_plan_identify(MsgPlan *plan, GMimeMessage *msg, const char *stable_id)
 		 * the same alert an hour later gets another. */
 		const char *date = g_mime_object_get_header(GMIME_OBJECT(msg), "Date");
 		const char *from = g_mime_object_get_header(GMIME_OBJECT(msg), "From");
-		if (date == NULL)
-			return;
-		id = g_strconcat("date:", date, "\nfrom:", from ? from : "", NULL);
-	} else {
-		return;
+		if (date != NULL)
+			id = g_strconcat("date:", date, "\nfrom:", from ? from : "", NULL);
 	}
+	/* Nothing that a retry keeps: better an SMS sent twice after a lost reply than a second
+	 * alert never sent. */
+	if (id == NULL && fallback_id != NULL && *fallback_id != '\0')
+		id = g_strconcat("once:", fallback_id, NULL);
+	if (id == NULL)
+		return;
 	for (guint i = 0; i < plan->jobs->len; i++) {
 		MsgJob *job = g_ptr_array_index(plan->jobs, i);
 		g_free(job->tag);

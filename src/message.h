@@ -45,8 +45,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsgPlan, msg_plan_free)
  * mail with the same text to the same numbers, and be taken for a retry of it. Something
  * else then stands for the Message-ID: STABLE_ID when the front end has one that its MTA
  * keeps across retries (Postfix's queue id for the delivery agent), else the Date and From
- * headers (a client's retry sends them unchanged). */
-void msg_plan_identify(MsgPlan *plan, GMimeMessage *msg, const char *stable_id);
+ * headers (a client's retry sends them unchanged), else FALLBACK_ID, unique to this
+ * attempt (the milter's queue id). */
+void msg_plan_identify(MsgPlan *plan, GMimeMessage *msg, const char *stable_id,
+                       const char *fallback_id);
 
 /* The idempotency tag (<= 20 characters) of TEXT sent to RECEIVERS (char*) for the mail
  * MESSAGE_ID (NULL: none, the text stands for it). */

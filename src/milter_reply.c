@@ -76,6 +76,7 @@ void milter_reply_for(const Cfg *cfg, const GError *err, MilterReply *r)
 		api_trouble(cfg, r, "4.4.1", "5.4.1");
 		break;
 	case M2S_ERR_SERVER:
+	case M2S_ERR_THROTTLED:
 		api_trouble(cfg, r, "4.3.0", "5.3.0");
 		break;
 	case M2S_ERR_CONFIG:
@@ -96,8 +97,9 @@ void milter_reply_for(const Cfg *cfg, const GError *err, MilterReply *r)
 		break;
 	}
 	g_autofree char *msg = g_strconcat("SMS not sent: ", err->message, NULL);
+	g_autofree char *valid = g_utf8_make_valid(msg, -1);
 	/* SMTP replies are ASCII (RFC 5321): OVH's French messages lose their accents. */
-	g_autofree char *ascii = g_str_to_ascii(msg, "C");
+	g_autofree char *ascii = g_str_to_ascii(valid, "C");
 	r->text = milter_safe_text(ascii, REPLY_MAX, TRUE);
 }
 

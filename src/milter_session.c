@@ -188,8 +188,8 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
 		g_ptr_array_remove_range(m->numbers, m->numbers->len - added, added);
 		/* 452 lets the client send the rest in another mail; a recipient that alone has
 		 * too many numbers would never pass. */
-		g_set_error(&e, M2S_ERROR, added > cfg->addr_max_recipients ? M2S_ERR_LIMIT
-		                                                             : M2S_ERR_TOO_MANY,
+		g_set_error(&e, M2S_ERROR, nums->len > cfg->addr_max_recipients ? M2S_ERR_LIMIT
+		                                                                 : M2S_ERR_TOO_MANY,
 		            "more than %u SMS receivers", cfg->addr_max_recipients);
 		return refuse(ctx, cfg, e);
 	}
@@ -335,8 +335,8 @@ static sfsistat decide(SMFICTX *ctx, Conn *c)
 	mime = msg_parse_bytes(cfg, m->raw->str, m->raw->len, &e);
 	if (mime) {
 		plan = msg_plan(cfg, mime, (const char *const *)m->sms_rcpts->pdata);
-		/* Not the queue id: a client's retry comes with a new one. */
-		msg_plan_identify(plan, mime, NULL);
+		/* The queue id last: a client's retry comes with a new one. */
+		msg_plan_identify(plan, mime, NULL, qid);
 		g_object_unref(mime);
 	}
 	g_ptr_array_remove_index(m->sms_rcpts, m->sms_rcpts->len - 1);
@@ -355,9 +355,9 @@ static sfsistat decide(SMFICTX *ctx, Conn *c)
 		st = sent(ctx, m, &report);
 	} else {
 		MilterReply r;
+		/* Postfix logs the reply: ids, not numbers. */
 		if (report.ids != NULL && report.ids->len > 0)
-			g_prefix_error(&e, "sent to %s only (ids %s): ", report.receivers->str,
-			               report.ids->str);
+			g_prefix_error(&e, "partly sent (ids %s), not all: ", report.ids->str);
 		milter_reply_for(cfg, e, &r);
 		if (r.accept) {
 			g_autofree char *h = g_strdup_printf("failed; reason=\"%s\"", e->message);

@@ -251,14 +251,16 @@ static void reply_error(const Reply *r, const char *what, char **code_out, GErro
 		if (json_object_object_get_ex(j, "message", &v) && json_object_is_type(v, json_type_string))
 			msg = json_object_get_string(v);
 	}
-	if (r->status == 429 || r->status >= 500)
+	if (r->status == 429)
+		kind = M2S_ERR_THROTTLED;
+	else if (r->status >= 500)
 		kind = M2S_ERR_SERVER;
 	else if (r->status == 401 || r->status == 403 || r->status == 404)
 		kind = M2S_ERR_CONFIG;
 	else if (code && strcmp(code, "INVALID_SIGNATURE") == 0)
 		kind = M2S_ERR_CONFIG;  /* a wrong application secret looks like this */
 	else if (code && strcmp(code, "QUERY_TIME_OUT") == 0)
-		kind = M2S_ERR_SERVER;  /* still skewed after a re-sync: may pass later */
+		kind = M2S_ERR_THROTTLED;  /* still skewed after a re-sync: may pass later */
 	else
 		kind = M2S_ERR_REQUEST;
 	cmsg = ovh_clean_text(msg ? msg : r->status == 429 ? "too many requests" : "no error message");

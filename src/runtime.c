@@ -15,6 +15,7 @@ typedef struct {
 	GHashTable *ids;        /* tag -> "id,id" */
 	GQueue order;           /* tags, oldest first */
 	GHashTable *uncertain;  /* tags; bounded like ids */
+	gboolean overflow;      /* more uncertain tags than kept: every tag is uncertain */
 } SentTags;
 
 struct Runtime {
@@ -97,9 +98,11 @@ void runtime_tag_uncertain(const char *tag)
 	g_mutex_lock(&sent.lock);
 	if (sent.uncertain == NULL)
 		sent.uncertain = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	/* Past the bound, a tag of unknown fate is still asked about: it is dropped last. */
+	/* Past the bound, every tag is asked about before it is posted. */
 	if (g_hash_table_size(sent.uncertain) < RUNTIME_MAX_TAGS)
 		g_hash_table_add(sent.uncertain, g_strdup(tag));
+	else
+		sent.overflow = TRUE;
 	g_mutex_unlock(&sent.lock);
 }
 
@@ -108,7 +111,7 @@ gboolean runtime_tag_is_uncertain(const char *tag)
 	gboolean yes;
 
 	g_mutex_lock(&sent.lock);
-	yes = sent.uncertain && g_hash_table_contains(sent.uncertain, tag);
+	yes = sent.overflow || (sent.uncertain && g_hash_table_contains(sent.uncertain, tag));
 	g_mutex_unlock(&sent.lock);
 	return yes;
 }

@@ -47,7 +47,7 @@ OvhJobResult *send_job(OvhClient *c, const Cfg *cfg, const char *const *receiver
 		.tag = tag,
 	};
 	g_autoptr(GError) e = NULL;
-	g_autoptr(GError) asked = NULL;  /* why OVH could not be asked about the tag */
+	g_autoptr(GError) asked = NULL;  /* the same OVH trouble, most often: not repeated */
 	OvhJobResult *r = ovh_post_job(c, &job, &e);
 
 	/* No reply, or a server error, after the job was sent: OVH may have executed it. */
@@ -60,8 +60,10 @@ OvhJobResult *send_job(OvhClient *c, const Cfg *cfg, const char *const *receiver
 			g_propagate_error(err, g_steal_pointer(&e));
 			return NULL;
 		}
-		if (r == NULL && e->code == M2S_ERR_NO_REPLY)
-			e->code = M2S_ERR_UNREACHABLE;  /* settled: OVH has no such job */
+		/* Not listed yet is not proof: a job OVH has queued may show only once sent,
+		 * so the retry asks again. */
+		if (r == NULL && e->code == M2S_ERR_NO_REPLY && unknown)
+			*unknown = TRUE;
 	}
 	if (r == NULL) {
 		g_propagate_error(err, g_steal_pointer(&e));

@@ -259,12 +259,12 @@ static void test_tag(void **state)
 
 	/* ... unless the MTA's queue id stands for the missing Message-ID: two mails with the
 	 * same text are then two jobs, and a Message-ID is never overridden. */
-	msg_plan_identify(q1, n1, "4AAA1");
-	msg_plan_identify(q3, n1, "4BBB2");
+	msg_plan_identify(q1, n1, "4AAA1", NULL);
+	msg_plan_identify(q3, n1, "4BBB2", NULL);
 	assert_string_not_equal(((MsgJob *)g_ptr_array_index(q1->jobs, 0))->tag,
 	                        ((MsgJob *)g_ptr_array_index(q3->jobs, 0))->tag);
 	g_autofree char *before = g_strdup(t3);
-	msg_plan_identify(p3, m, "4CCC3");
+	msg_plan_identify(p3, m, "4CCC3", NULL);
 	assert_string_equal(before, ((MsgJob *)g_ptr_array_index(p3->jobs, 0))->tag);
 
 	/* Without either, the Date (and From): the same alert sent again later is another job,
@@ -272,13 +272,21 @@ static void test_tag(void **state)
 	GMimeMessage *d1 = mail(cfg, "Date: Mon, 02 Mar 2026 10:00:00 +0000\nSubject: s", "one");
 	GMimeMessage *d2 = mail(cfg, "Date: Mon, 02 Mar 2026 11:00:00 +0000\nSubject: s", "one");
 	MsgPlan *e1 = msg_plan(cfg, d1, r3), *e2 = msg_plan(cfg, d2, r3), *e3 = msg_plan(cfg, d1, r3);
-	msg_plan_identify(e1, d1, NULL);
-	msg_plan_identify(e2, d2, NULL);
-	msg_plan_identify(e3, d1, NULL);
+	msg_plan_identify(e1, d1, NULL, "Q1");
+	msg_plan_identify(e2, d2, NULL, "Q2");
+	msg_plan_identify(e3, d1, NULL, "Q3");
 	assert_string_not_equal(((MsgJob *)g_ptr_array_index(e1->jobs, 0))->tag,
 	                        ((MsgJob *)g_ptr_array_index(e2->jobs, 0))->tag);
 	assert_string_equal(((MsgJob *)g_ptr_array_index(e1->jobs, 0))->tag,
 	                    ((MsgJob *)g_ptr_array_index(e3->jobs, 0))->tag);
+	/* Neither Message-ID nor Date: the attempt's own id, so that two alerts are two SMS. */
+	MsgPlan *f1 = msg_plan(cfg, n1, r3), *f2 = msg_plan(cfg, n1, r3);
+	msg_plan_identify(f1, n1, NULL, "Q4");
+	msg_plan_identify(f2, n1, NULL, "Q5");
+	assert_string_not_equal(((MsgJob *)g_ptr_array_index(f1->jobs, 0))->tag,
+	                        ((MsgJob *)g_ptr_array_index(f2->jobs, 0))->tag);
+	msg_plan_free(f1);
+	msg_plan_free(f2);
 	msg_plan_free(e1);
 	msg_plan_free(e2);
 	msg_plan_free(e3);
