@@ -66,15 +66,29 @@ static void conn_end_message(Conn *c)
 	}
 }
 
-/* Sets the SMTP reply of ERR and returns the libmilter status that carries it. */
+/* Adds the X-Mail2SMS header; VALUE is sanitised here. */
+static void add_header(SMFICTX *ctx, const char *value)
+{
+	g_autofree char *v = milter_safe_text(value, HEADER_MAX, FALSE);
+	smfi_addheader(ctx, "X-Mail2SMS", v);
+}
+
+/* Sets the SMTP reply of ERR and returns the libmilter status that carries it; with
+ * on_api_error = accept (OVH trouble, end of message only) lets the mail through annotated. */
 static sfsistat refuse(SMFICTX *ctx, const Cfg *cfg, const GError *err)
 {
 	MilterReply r;
 	sfsistat st;
 
 	milter_reply_for(cfg, err, &r);
-	smfi_setreply(ctx, r.rcode, r.xcode, r.text);
-	st = r.temporary ? SMFIS_TEMPFAIL : SMFIS_REJECT;
+	if (r.accept) {
+		g_autofree char *h = g_strdup_printf("failed; reason=\"%s\"", err->message);
+		add_header(ctx, h);
+		st = SMFIS_CONTINUE;
+	} else {
+		smfi_setreply(ctx, r.rcode, r.xcode, r.text);
+		st = r.temporary ? SMFIS_TEMPFAIL : SMFIS_REJECT;
+	}
 	milter_reply_clear(&r);
 	return st;
 }
@@ -271,13 +285,6 @@ static void progress(void *ctx)
 	smfi_progress(ctx);
 }
 
-/* Adds the X-Mail2SMS header; VALUE is sanitised here. */
-static void add_header(SMFICTX *ctx, const char *value)
-{
-	g_autofree char *v = milter_safe_text(value, HEADER_MAX, FALSE);
-	smfi_addheader(ctx, "X-Mail2SMS", v);
-}
-
 /* Success: annotate, then remove the SMS recipients (or discard a mail left with none). */
 static sfsistat sent(SMFICTX *ctx, Msg *m, const DispatchReport *r)
 {
@@ -354,20 +361,10 @@ static sfsistat decide(SMFICTX *ctx, Conn *c)
 	if (dispatch_plan(m->rt, plan, qid, FALSE, progress, ctx, &report, &e)) {
 		st = sent(ctx, m, &report);
 	} else {
-		MilterReply r;
 		/* Postfix logs the reply: ids, not numbers. */
 		if (report.ids != NULL && report.ids->len > 0)
 			g_prefix_error(&e, "partly sent (ids %s), not all: ", report.ids->str);
-		milter_reply_for(cfg, e, &r);
-		if (r.accept) {
-			g_autofree char *h = g_strdup_printf("failed; reason=\"%s\"", e->message);
-			add_header(ctx, h);
-			st = SMFIS_CONTINUE;
-		} else {
-			smfi_setreply(ctx, r.rcode, r.xcode, r.text);
-			st = r.temporary ? SMFIS_TEMPFAIL : SMFIS_REJECT;
-		}
-		milter_reply_clear(&r);
+		st = refuse(ctx, cfg, e);
 	}
 	dispatch_report_clear(&report);
 	return st;
