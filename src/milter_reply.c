@@ -103,6 +103,13 @@ void milter_reply_for(const Cfg *cfg, const GError *err, MilterReply *r)
 	r->text = milter_safe_text(ascii, REPLY_MAX, TRUE);
 }
 
+char *milter_failed_header(const char *reason)
+{
+	g_autofree char *r = g_strdelimit(g_strdup(reason ? reason : ""), "\"\\", '\'');
+
+	return g_strdup_printf("failed; reason=\"%s\"", r);
+}
+
 void milter_reply_clear(MilterReply *r)
 {
 	g_free(r->text);

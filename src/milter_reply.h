@@ -16,6 +16,10 @@ typedef struct {
 void milter_reply_for(const Cfg *cfg, const GError *err, MilterReply *out);
 void milter_reply_clear(MilterReply *r);
 
+/* The X-Mail2SMS value for a mail let through without its SMS: failed; reason="...", the
+ * reason's quotes and backslashes replaced so that it cannot end the value early. */
+char *milter_failed_header(const char *reason);
+
 /* TEXT made safe for an SMTP reply or a header value: printable, one line, at most MAX
  * bytes on a UTF-8 boundary; with PERCENT, '%' doubled (libmilter's format). */
 char *milter_safe_text(const char *text, gsize max, gboolean percent);

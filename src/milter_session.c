@@ -82,7 +82,7 @@ static sfsistat refuse(SMFICTX *ctx, const Cfg *cfg, const GError *err)
 
 	milter_reply_for(cfg, err, &r);
 	if (r.accept) {
-		g_autofree char *h = g_strdup_printf("failed; reason=\"%s\"", err->message);
+		g_autofree char *h = milter_failed_header(err->message);
 		add_header(ctx, h);
 		st = SMFIS_CONTINUE;
 	} else {

@@ -256,6 +256,14 @@ static void test_reply_text_ascii(void **state)
 	milter_reply_clear(&r);
 }
 
+/* A quote in OVH's text must not end the header's quoted reason. */
+static void test_failed_header_quotes(void **state)
+{
+	(void)state;
+	g_autofree char *h = milter_failed_header("OVH job: \"tag\" is invalid \\ here");
+	assert_string_equal(h, "failed; reason=\"OVH job: 'tag' is invalid ' here\"");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_foreign_domain),
 		cmocka_unit_test(test_reply_text_hostile),
 		cmocka_unit_test(test_reply_text_ascii),
+		cmocka_unit_test(test_failed_header_quotes),
 		cmocka_unit_test(test_safe_text_lines),
 		cmocka_unit_test(test_safe_text_percent),
 		cmocka_unit_test(test_safe_text_limit),
