@@ -74,10 +74,8 @@ int cmd_send(Cfg *cfg, int argc, char **argv)
 	    (r = send_job(c, cfg, (const char *const *)receivers->pdata, sms->text, tag, sender,
 	                  NULL, &err)) == NULL)
 		return cmd_fail(err);
-	printf("ids:");
-	for (guint i = 0; i < r->ids->len; i++)
-		printf("%s%" G_GINT64_FORMAT, i ? "," : " ", g_array_index(r->ids, gint64, i));
-	printf("\n");
+	g_autofree char *ids = ovh_ids_text(r->ids);
+	printf("ids: %s\n", ids);
 	print_strings("valid", r->valid);
 	print_strings("invalid", r->invalid);
 	printf("credits: %g\nsegments: %u\nencoding: %s%s\n", r->credits, sms->segments,

@@ -21,16 +21,6 @@ static char *receivers_for_log(const Cfg *cfg, GPtrArray *numbers)
 	return g_string_free(s, FALSE);
 }
 
-static char *ids_text(GArray *ids)
-{
-	GString *s = g_string_new(NULL);
-
-	for (guint i = 0; i < ids->len; i++)
-		g_string_append_printf(s, "%s%" G_GINT64_FORMAT, i ? "," : "",
-		                       g_array_index(ids, gint64, i));
-	return g_string_free(s, FALSE);
-}
-
 /* A job sent earlier under the same tag: known to this process, or found at OVH when asked
  * (CHECK_TAG, or an earlier attempt's fate is unknown). FALSE when OVH had to be asked and
  * could not be: posting then could send the SMS twice. */
@@ -54,7 +44,7 @@ static gboolean already_sent(Runtime *rt, const MsgJob *job, gboolean check_tag,
 		return FALSE;
 	}
 	if (found->len > 0) {
-		*ids = ids_text(found);
+		*ids = ovh_ids_text(found);
 		runtime_tag_sent(job->tag, *ids);
 	}
 	runtime_tag_settled(job->tag);
@@ -154,7 +144,7 @@ gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
 			g_propagate_error(err, g_steal_pointer(&e));
 			return FALSE;
 		}
-		ids = ids_text(r->ids);
+		ids = ovh_ids_text(r->ids);
 		runtime_tag_sent(job->tag, ids);
 		syslog(LOG_INFO, "%s: sent ids=%s receivers=%s segments=%u encoding=%s credits=%g "
 		       "ms=%" G_GINT64_FORMAT " invalid=%u", qid, ids, who, job->sms->segments,

@@ -212,6 +212,16 @@ OvhJobResult *ovh_post_job(OvhClient *c, const OvhJob *job, GError **err)
 	return g_steal_pointer(&r);
 }
 
+char *ovh_ids_text(GArray *ids)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < ids->len; i++)
+		g_string_append_printf(s, "%s%" G_GINT64_FORMAT, i ? "," : "",
+		                       g_array_index(ids, gint64, i));
+	return g_string_free(s, FALSE);
+}
+
 GArray *ovh_outgoing_by_tag(OvhClient *c, const char *tag, GError **err)
 {
 	g_autofree char *esc = g_uri_escape_string(tag, NULL, FALSE);

@@ -56,6 +56,9 @@ OvhJobResult *ovh_post_job(OvhClient *c, const OvhJob *job, GError **err);
 void ovh_job_result_free(OvhJobResult *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OvhJobResult, ovh_job_result_free)
 
+/* IDS (gint64) as "1,2,3". */
+char *ovh_ids_text(GArray *ids);
+
 /* GET /sms/{svc}/outgoing?tag=TAG: ids already sent with that tag. */
 GArray *ovh_outgoing_by_tag(OvhClient *c, const char *tag, GError **err);
 

@@ -297,13 +297,6 @@ char *text_body(GMimeMessage *msg)
 	return g_strdup("");
 }
 
-/* Bidirectional overrides and marks: invisible, and able to make a text read differently. */
-static gboolean is_bidi_control(gunichar c)
-{
-	return c == 0x200E || c == 0x200F || (c >= 0x202A && c <= 0x202E)
-	       || (c >= 0x2066 && c <= 0x2069) || c == 0xFEFF;
-}
-
 char *text_subject(GMimeMessage *msg)
 {
 	const char *raw = msg != NULL ? g_mime_message_get_subject(msg) : NULL;
@@ -319,7 +312,7 @@ char *text_subject(GMimeMessage *msg)
 	for (const char *s = valid; *s; s = g_utf8_next_char(s)) {
 		gunichar c = g_utf8_get_char(s);
 
-		if (is_bidi_control(c))
+		if (text_is_invisible(c))
 			continue;
 		if (c == ' ' || g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029) {
 			space = TRUE;

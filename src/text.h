@@ -19,6 +19,10 @@ char *text_body(GMimeMessage *msg);
  * (on a phone a line break is enough to part paragraphs, and each character costs). */
 char *text_clean(const char *utf8);
 
+/* Bidirectional marks and overrides, BOM: invisible, they only cost characters and can
+ * make a text read differently. */
+gboolean text_is_invisible(gunichar c);
+
 /* HTML (UTF-8, whatever its <meta> says) to plain text with libxml2's HTML parser (html.c):
  * no CSS, scripts, comments, title or hidden elements; block elements and <br> give line
  * breaks; cells are kept apart; blockquote lines start with "> ". */

@@ -19,8 +19,7 @@
 /* An Outlook header block has its Sent:/Date: line within this many lines of From:. */
 #define OUTLOOK_HEADER_SPAN 4
 
-/* Invisible format characters that would only cost characters (bidi controls, BOM). */
-static gboolean is_invisible(gunichar c)
+gboolean text_is_invisible(gunichar c)
 {
 	return c == 0x200E || c == 0x200F || (c >= 0x202A && c <= 0x202E)
 	       || (c >= 0x2066 && c <= 0x2069) || c == 0xFEFF;
@@ -52,7 +51,7 @@ static char *normalise_chars(const char *utf8)
 				if (!(*s >= 0x40 && *s <= 0x7E))
 					s--;
 			}
-		} else if (!g_unichar_iscntrl(c) && !is_invisible(c)) {
+		} else if (!g_unichar_iscntrl(c) && !text_is_invisible(c)) {
 			g_string_append_unichar(out, c);
 		}
 	}
