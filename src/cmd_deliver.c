@@ -45,32 +45,10 @@ static int fail(const Cfg *cfg, const GError *err)
 	return cmd_deliver_exit(cfg, err);
 }
 
-/* The plan's first refusal as the error of the whole delivery: with one recipient per
- * call (the documented set-up) it is that recipient's. */
-static gboolean plan_ok(const MsgPlan *plan, GError **err)
-{
-	if (plan->not_sms->len > 0) {
-		g_set_error(err, M2S_ERROR, M2S_ERR_NOUSER, "%s: not an SMS address",
-		            (char *)plan->not_sms->pdata[0]);
-		return FALSE;
-	}
-	if (plan->refused->len > 0) {
-		MsgRefusal *r = plan->refused->pdata[0];
-		/* Postfix's retry would meet the same limit. */
-		g_set_error(err, M2S_ERROR, r->code == M2S_ERR_TOO_MANY ? M2S_ERR_LIMIT : r->code,
-		            "%s: %s", r->address, r->reason);
-		return FALSE;
-	}
-	if (plan->jobs->len == 0) {
-		g_set_error(err, M2S_ERROR, M2S_ERR_DATA, "the mail has no text to send");
-		return FALSE;
-	}
-	return TRUE;
-}
-
 int cmd_deliver(Cfg *cfg, int argc, char **argv)
 {
 	g_autoptr(GError) err = NULL;
+	g_autoptr(GError) denied = NULL;
 	g_auto(GStrv) rcpts = NULL;
 	g_autofree char *sender = NULL, *queue_id = NULL;
 	g_autoptr(Runtime) rt = NULL;
@@ -96,16 +74,19 @@ int cmd_deliver(Cfg *cfg, int argc, char **argv)
 		return EX_USAGE;
 	}
 	openlog("mail2sms", LOG_PID, LOG_MAIL);
-	if (!access_may_send(cfg, NULL, NULL, sender, &err))
-		return fail(cfg, err);
+	/* No SMTP client here: Postfix judged it before queueing the mail. */
+	access_may_send(cfg, NULL, NULL, sender, &denied);
 	mime = msg_parse_fd(cfg, STDIN_FILENO, &err);
 	drain_stdin();
 	if (mime == NULL)
 		return fail(cfg, err);
-	plan = msg_plan(cfg, mime, (const char *const *)rcpts);
+	plan = msg_plan_new(cfg, denied, MSG_PLAN_SMS_ONLY);
+	for (char **r = rcpts; *r != NULL; r++)
+		msg_plan_add(plan, mime, *r, NULL);
+	msg_plan_finish(plan, mime);
 	msg_plan_identify(plan, mime, queue_id, NULL);  /* Postfix keeps it across retries */
 	g_object_unref(mime);
-	if (!plan_ok(plan, &err) || (rt = runtime_new(cfg, &err)) == NULL)
+	if (!msg_plan_verdict(plan, &err) || (rt = runtime_new(cfg, &err)) == NULL)
 		return fail(cfg, err);
 	ok = dispatch_plan(rt, plan, queue_id ? queue_id : "deliver", TRUE, NULL, NULL, &report,
 	                   &err);

@@ -1,22 +1,27 @@
 /* message.c: a mail and its recipients to the SMS jobs they should produce.
  *
  * Reads at most max_message_size bytes of a mail (what lies beyond is neither read nor kept),
- * classifies every recipient (address.c), reads the text (text.c) and prepares it (gsm.c),
- * and groups the receivers: one job per distinct text, each number once across all
- * recipients. Promises: a plan is always returned and every recipient ends in exactly one of
- * jobs (through job->addresses), refused or not_sms. Must not: make a network call, log, or
- * know about SMTP; the front ends decide what a refusal means for them.
+ * and plans its jobs recipient by recipient, the one verdict that every front end uses: the
+ * milter feeds each RCPT as it comes and answers what is refused there, parse and deliver
+ * feed them all at once. It classifies every recipient (address.c), reads the text (text.c)
+ * and prepares it (gsm.c), and groups the receivers: one job per distinct text, each number
+ * once across all recipients. Promises: every recipient ends in exactly one of taken (and,
+ * once finished, a job's addresses), refused (unless the front end answered it) or not_sms.
+ * Must not: make a network call, log, or know about SMTP; msg_plan_verdict says what a plan
+ * means, the front ends only map that error.
  *
  * Choices an operator can rely on:
  * - an address given twice (To and Cc, any case) is considered once;
  * - a number given by several recipients (To and Cc, an alias and a plain number) is sent
  *   once, in the job of the first recipient that gave it;
  * - max_recipients counts distinct numbers; a recipient whose new numbers would go beyond it
- *   is refused whole with M2S_ERR_TOO_MANY, and so is every later recipient that brings a new
- *   number (first come, first served, like an MTA's recipient limit: the 452 lets the client
- *   send the rest later); recipients whose numbers are all already planned still pass;
+ *   is refused whole with M2S_ERR_TOO_MANY (M2S_ERR_LIMIT when it alone has too many), and
+ *   so is every later recipient that brings a new number (first come, first served, like an
+ *   MTA's recipient limit: the 452 lets the client send the rest later); recipients whose
+ *   numbers are all already planned still pass;
  * - numbers read from the Subject of a subject address get the body alone as text; the
  *   others get the configured text (subject+body by default): so a mail may give two jobs;
+ *   a subject address met before the mail (the milter's RCPT) is resolved at its end;
  * - a job whose text would be empty is not planned: its recipients are refused with
  *   M2S_ERR_DATA "empty message". */
 #include <string.h>
@@ -138,6 +143,56 @@ static void msg_refusal_free(MsgRefusal *r)
 	g_free(r);
 }
 
+/* The two kinds of receivers a mail can have, which differ by their text. */
+enum { MSG_GROUP_TEXT, MSG_GROUP_SUBJECT, MSG_GROUPS };
+
+typedef struct {
+	GPtrArray *receivers;   /* char* E.164, in order of first appearance */
+	GPtrArray *addresses;   /* char* recipients whose numbers went here */
+} MsgGroup;
+
+/* What a recipient already added was found to be, for the same address given again. */
+typedef struct {
+	AddrKind kind;
+	GError *err;            /* ADDR_REFUSED: why */
+} MsgSeen;
+
+/* The planner's state between two recipients. */
+struct MsgPlanWork {
+	Cfg *cfg;
+	MsgPlanFlags flags;
+	GError *denied;          /* [access]: every SMS recipient is refused with it */
+	MsgGroup groups[MSG_GROUPS];
+	GHashTable *planned;     /* number -> its group + 1 */
+	GHashTable *seen;        /* lower-case address -> MsgSeen* */
+	GPtrArray *pending;      /* char* subject addresses waiting for the Subject */
+	char *subject;           /* the decoded Subject, once read */
+	gboolean limit_hit;      /* max_recipients reached: no new number after that */
+};
+
+static void msg_seen_free(MsgSeen *s)
+{
+	g_clear_error(&s->err);
+	g_free(s);
+}
+
+static void msg_work_free(MsgPlanWork *w)
+{
+	if (w == NULL)
+		return;
+	cfg_unref(w->cfg);
+	g_clear_error(&w->denied);
+	for (int g = 0; g < MSG_GROUPS; g++) {
+		g_ptr_array_unref(w->groups[g].receivers);
+		g_ptr_array_unref(w->groups[g].addresses);
+	}
+	g_hash_table_unref(w->planned);
+	g_hash_table_unref(w->seen);
+	g_ptr_array_unref(w->pending);
+	g_free(w->subject);
+	g_free(w);
+}
+
 void msg_plan_free(MsgPlan *plan)
 {
 	if (plan == NULL)
@@ -145,6 +200,8 @@ void msg_plan_free(MsgPlan *plan)
 	g_ptr_array_unref(plan->jobs);
 	g_ptr_array_unref(plan->refused);
 	g_ptr_array_unref(plan->not_sms);
+	g_ptr_array_unref(plan->taken);
+	msg_work_free(plan->work);
 	g_free(plan);
 }
 
@@ -186,37 +243,6 @@ static void msg_collect_addresses(InternetAddressList *list, GPtrArray *out, int
 		}
 	}
 }
-
-/* The recipients to plan for: the given ones, else To and Cc; each address once. */
-static GPtrArray *msg_recipients(GMimeMessage *msg, const char *const *recipients)
-{
-	g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(g_free);
-	if (recipients != NULL) {
-		for (const char *const *r = recipients; *r != NULL; r++)
-			g_ptr_array_add(all, g_strdup(*r));
-	} else if (msg != NULL) {
-		msg_collect_addresses(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO), all, 0);
-		msg_collect_addresses(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_CC), all, 0);
-	}
-	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	for (guint i = 0; i < all->len; i++) {
-		const char *a = g_ptr_array_index(all, i);
-		char *key = g_ascii_strdown(a, -1);
-		if (!g_hash_table_add(seen, key))
-			continue;
-		g_ptr_array_add(out, g_strdup(a));
-	}
-	return out;
-}
-
-/* The two kinds of receivers a mail can have, which differ by their text. */
-enum { MSG_GROUP_TEXT, MSG_GROUP_SUBJECT, MSG_GROUPS };
-
-typedef struct {
-	GPtrArray *receivers;   /* char* E.164, in order of first appearance */
-	GPtrArray *addresses;   /* char* recipients whose numbers went here */
-} MsgGroup;
 
 static void msg_add_once(GPtrArray *arr, const char *s)
 {
@@ -337,93 +363,213 @@ static void msg_group_merge(MsgGroup *dst, MsgGroup *src)
 	g_ptr_array_set_size(src->addresses, 0);
 }
 
-MsgPlan *msg_plan(const Cfg *cfg, GMimeMessage *msg, const char *const *recipients)
+MsgPlan *msg_plan_new(const Cfg *cfg, const GError *denied, MsgPlanFlags flags)
 {
 	MsgPlan *plan = g_new0(MsgPlan, 1);
+	MsgPlanWork *w = g_new0(MsgPlanWork, 1);
+
 	plan->jobs = g_ptr_array_new_with_free_func((GDestroyNotify)msg_job_free);
 	plan->refused = g_ptr_array_new_with_free_func((GDestroyNotify)msg_refusal_free);
 	plan->not_sms = g_ptr_array_new_with_free_func(g_free);
-
-	g_autoptr(GPtrArray) rcpts = msg_recipients(msg, recipients);
-	MsgGroup groups[MSG_GROUPS];
+	plan->taken = g_ptr_array_new_with_free_func(g_free);
+	plan->work = w;
+	w->cfg = cfg_ref((Cfg *)cfg);
+	w->flags = flags;
+	w->denied = denied != NULL ? g_error_copy(denied) : NULL;
 	for (int g = 0; g < MSG_GROUPS; g++) {
-		groups[g].receivers = g_ptr_array_new_with_free_func(g_free);
-		groups[g].addresses = g_ptr_array_new_with_free_func(g_free);
+		w->groups[g].receivers = g_ptr_array_new_with_free_func(g_free);
+		w->groups[g].addresses = g_ptr_array_new_with_free_func(g_free);
 	}
-	/* number -> the group it was planned in (as GINT_TO_POINTER(group + 1)) */
-	g_autoptr(GHashTable) planned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	g_autofree char *subject = NULL;
-	gboolean limit_hit = FALSE;
-	guint limit = cfg->addr_max_recipients;
+	w->planned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	w->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	                                (GDestroyNotify)msg_seen_free);
+	w->pending = g_ptr_array_new_with_free_func(g_free);
+	return plan;
+}
 
-	for (guint i = 0; i < rcpts->len; i++) {
-		const char *addr = g_ptr_array_index(rcpts, i);
+/* The decoded Subject, read once (subject addresses and the text both need it). */
+static const char *msg_subject(MsgPlanWork *w, GMimeMessage *msg)
+{
+	if (w->subject == NULL)
+		w->subject = msg != NULL ? text_subject(msg) : g_strdup("");
+	return w->subject;
+}
+
+/* Takes ADDR's NUMBERS into GROUP, each number once per mail, unless they would go beyond
+ * max_recipients (0: no limit): then ADDR is refused whole and, first come first served
+ * like an MTA's recipient limit, so is every later recipient that brings a new number. */
+static gboolean msg_take_numbers(MsgPlanWork *w, const char *addr, GPtrArray *numbers,
+                                 int group, GError **err)
+{
+	guint limit = w->cfg->addr_max_recipients;
+	/* Count what this recipient adds before taking any of it. */
+	g_autoptr(GHashTable) fresh = g_hash_table_new(g_str_hash, g_str_equal);
+	for (guint j = 0; j < numbers->len; j++)
+		if (!g_hash_table_contains(w->planned, numbers->pdata[j]))
+			g_hash_table_add(fresh, numbers->pdata[j]);
+	guint adds = g_hash_table_size(fresh);
+
+	if (adds > 0 && limit > 0 && (w->limit_hit || g_hash_table_size(w->planned) + adds > limit)) {
+		/* 452 lets the client send the rest in another mail; a recipient that alone has
+		 * too many numbers would never pass. */
+		w->limit_hit = TRUE;
+		g_set_error(err, M2S_ERROR, adds > limit ? M2S_ERR_LIMIT : M2S_ERR_TOO_MANY,
+		            "more than %u SMS receivers", limit);
+		return FALSE;
+	}
+	for (guint j = 0; j < numbers->len; j++) {
+		const char *n = numbers->pdata[j];
+		gpointer where = g_hash_table_lookup(w->planned, n);
+		int g = where != NULL ? GPOINTER_TO_INT(where) - 1 : group;
+		if (where == NULL) {
+			g_hash_table_insert(w->planned, g_strdup(n), GINT_TO_POINTER(group + 1));
+			g_ptr_array_add(w->groups[g].receivers, g_strdup(n));
+		}
+		msg_add_once(w->groups[g].addresses, addr);
+	}
+	return TRUE;
+}
+
+/* The verdict on one new address: the kind it is, with *err when refused. */
+static AddrKind msg_judge(MsgPlan *plan, GMimeMessage *msg, const char *addr, GError **err)
+{
+	MsgPlanWork *w = plan->work;
+	g_autoptr(GPtrArray) numbers = g_ptr_array_new_with_free_func(g_free);
+	AddrKind kind = addr_classify(w->cfg, addr, numbers, err);
+	int group = MSG_GROUP_TEXT;
+
+	if (kind == ADDR_NOT_SMS) {
+		if (!(w->flags & MSG_PLAN_SMS_ONLY))
+			return kind;
+		g_set_error(err, M2S_ERROR, M2S_ERR_NOUSER, "not an SMS address");
+		return ADDR_REFUSED;
+	}
+	if (w->denied != NULL) {
+		g_clear_error(err);
+		g_propagate_error(err, g_error_copy(w->denied));
+		return ADDR_REFUSED;
+	}
+	if (kind == ADDR_REFUSED)
+		return kind;
+	if (kind == ADDR_FROM_SUBJECT) {
+		/* The milter meets the address before the mail: the Subject is read at the end. */
+		if (msg == NULL) {
+			g_ptr_array_add(w->pending, g_strdup(addr));
+			return kind;
+		}
+		if (!addr_numbers_from_subject(w->cfg, msg_subject(w, msg), numbers, err))
+			return ADDR_REFUSED;
+		group = MSG_GROUP_SUBJECT;
+	}
+	return msg_take_numbers(w, addr, numbers, group, err) ? kind : ADDR_REFUSED;
+}
+
+AddrKind msg_plan_add(MsgPlan *plan, GMimeMessage *msg, const char *address, GError **err)
+{
+	MsgPlanWork *w = plan->work;
+	char *key = g_ascii_strdown(address, -1);
+	MsgSeen *seen = g_hash_table_lookup(w->seen, key);
+	g_autoptr(GError) e = NULL;
+
+	/* An address given twice (To and Cc, any case) is considered once. */
+	if (seen != NULL) {
+		g_free(key);
+		if (seen->err != NULL)
+			g_propagate_error(err, g_error_copy(seen->err));
+		return seen->kind;
+	}
+	seen = g_new0(MsgSeen, 1);
+	seen->kind = msg_judge(plan, msg, address, &e);
+	g_hash_table_insert(w->seen, key, seen);
+	switch (seen->kind) {
+	case ADDR_NOT_SMS:
+		g_ptr_array_add(plan->not_sms, msg_one_line(address));
+		break;
+	case ADDR_REFUSED:
+		seen->err = g_error_copy(e);
+		if (!(w->flags & MSG_PLAN_ANSWERED))
+			msg_refuse(plan, address, e->code, e->message);
+		g_propagate_error(err, g_steal_pointer(&e));
+		break;
+	case ADDR_NUMBERS:
+	case ADDR_FROM_SUBJECT:
+		g_ptr_array_add(plan->taken, g_strdup(address));
+		break;
+	}
+	return seen->kind;
+}
+
+gboolean msg_plan_has_sms(const MsgPlan *plan)
+{
+	return plan->taken->len > 0 || plan->refused->len > 0;
+}
+
+void msg_plan_finish(MsgPlan *plan, GMimeMessage *msg)
+{
+	MsgPlanWork *w = plan->work;
+	MsgGroup *groups = w->groups;
+
+	for (guint i = 0; i < w->pending->len; i++) {
+		const char *addr = w->pending->pdata[i];
 		g_autoptr(GPtrArray) numbers = g_ptr_array_new_with_free_func(g_free);
 		g_autoptr(GError) e = NULL;
-		int group = MSG_GROUP_TEXT;
 
-		switch (addr_classify(cfg, addr, numbers, &e)) {
-		case ADDR_NOT_SMS:
-			g_ptr_array_add(plan->not_sms, msg_one_line(addr));
-			continue;
-		case ADDR_REFUSED:
-			msg_refuse(plan, addr, e != NULL ? e->code : M2S_ERR_NOUSER,
-			           e != NULL ? e->message : "refused");
-			continue;
-		case ADDR_FROM_SUBJECT:
-			if (subject == NULL)
-				subject = msg != NULL ? text_subject(msg) : g_strdup("");
-			if (!addr_numbers_from_subject(cfg, subject, numbers, &e)) {
-				msg_refuse(plan, addr, e->code, e->message);
-				continue;
-			}
-			group = MSG_GROUP_SUBJECT;
-			break;
-		case ADDR_NUMBERS:
-			break;
-		}
+		if (!addr_numbers_from_subject(w->cfg, msg_subject(w, msg), numbers, &e) ||
+		    !msg_take_numbers(w, addr, numbers, MSG_GROUP_SUBJECT, &e))
+			msg_refuse(plan, addr, e->code, e->message);
+	}
+	g_ptr_array_set_size(w->pending, 0);
+	if (groups[MSG_GROUP_TEXT].receivers->len == 0 && groups[MSG_GROUP_SUBJECT].receivers->len == 0)
+		return;
+	const char *subject = msg_subject(w, msg);
+	g_autofree char *body = msg != NULL ? text_body(msg) : g_strdup("");
+	g_autofree char *text = msg_compose(w->cfg->sms_text, subject, body);
+	/* Same text for both groups (text = body): one job. */
+	if (strcmp(text, body) == 0)
+		msg_group_merge(&groups[MSG_GROUP_TEXT], &groups[MSG_GROUP_SUBJECT]);
+	msg_add_job(w->cfg, plan, msg, &groups[MSG_GROUP_TEXT], text);
+	msg_add_job(w->cfg, plan, msg, &groups[MSG_GROUP_SUBJECT], body);
+}
 
-		/* Count what this recipient adds before taking any of it. */
-		g_autoptr(GHashTable) fresh = g_hash_table_new(g_str_hash, g_str_equal);
-		for (guint j = 0; j < numbers->len; j++)
-			if (!g_hash_table_contains(planned, g_ptr_array_index(numbers, j)))
-				g_hash_table_add(fresh, g_ptr_array_index(numbers, j));
-		guint adds = g_hash_table_size(fresh);
-		if (adds > 0 && limit > 0 && (limit_hit || g_hash_table_size(planned) + adds > limit)) {
-			g_autofree char *why = g_strdup_printf(
-			        "too many SMS recipients: at most %u numbers per mail", limit);
-			limit_hit = TRUE;
-			msg_refuse(plan, addr, M2S_ERR_TOO_MANY, why);
-			continue;
-		}
-		for (guint j = 0; j < numbers->len; j++) {
-			const char *n = g_ptr_array_index(numbers, j);
-			gpointer where = g_hash_table_lookup(planned, n);
-			int g = where != NULL ? GPOINTER_TO_INT(where) - 1 : group;
-			if (where == NULL) {
-				g_hash_table_insert(planned, g_strdup(n), GINT_TO_POINTER(group + 1));
-				g_ptr_array_add(groups[g].receivers, g_strdup(n));
-			}
-			msg_add_once(groups[g].addresses, addr);
-		}
-	}
+MsgPlan *msg_plan(const Cfg *cfg, GMimeMessage *msg, const char *const *recipients)
+{
+	MsgPlan *plan = msg_plan_new(cfg, NULL, 0);
 
-	if (groups[MSG_GROUP_TEXT].receivers->len > 0 || groups[MSG_GROUP_SUBJECT].receivers->len > 0) {
-		if (subject == NULL)
-			subject = msg != NULL ? text_subject(msg) : g_strdup("");
-		g_autofree char *body = msg != NULL ? text_body(msg) : g_strdup("");
-		g_autofree char *text = msg_compose(cfg->sms_text, subject, body);
-		/* Same text for both groups (text = body): one job. */
-		if (strcmp(text, body) == 0)
-			msg_group_merge(&groups[MSG_GROUP_TEXT], &groups[MSG_GROUP_SUBJECT]);
-		msg_add_job(cfg, plan, msg, &groups[MSG_GROUP_TEXT], text);
-		msg_add_job(cfg, plan, msg, &groups[MSG_GROUP_SUBJECT], body);
+	if (recipients != NULL) {
+		for (const char *const *r = recipients; *r != NULL; r++)
+			msg_plan_add(plan, msg, *r, NULL);
+	} else if (msg != NULL) {
+		g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(g_free);
+		msg_collect_addresses(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO), all, 0);
+		msg_collect_addresses(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_CC), all, 0);
+		for (guint i = 0; i < all->len; i++)
+			msg_plan_add(plan, msg, all->pdata[i], NULL);
 	}
-	for (int g = 0; g < MSG_GROUPS; g++) {
-		g_ptr_array_unref(groups[g].receivers);
-		g_ptr_array_unref(groups[g].addresses);
-	}
+	msg_plan_finish(plan, msg);
 	return plan;
+}
+
+gboolean msg_plan_verdict(const MsgPlan *plan, GError **err)
+{
+	const MsgRefusal *r;
+
+	if (plan->refused->len > 0 && plan->work->denied != NULL) {
+		g_propagate_error(err, g_error_copy(plan->work->denied));
+		return FALSE;
+	}
+	if (plan->refused->len > 0) {
+		r = plan->refused->pdata[0];
+		/* Past the recipients, a retry would meet the same limit. */
+		g_set_error(err, M2S_ERROR, r->code == M2S_ERR_TOO_MANY ? M2S_ERR_LIMIT : r->code,
+		            "%s: %s%s", r->address, r->reason,
+		            plan->refused->len > 1 ? " (and others)" : "");
+		return FALSE;
+	}
+	if (plan->jobs->len == 0) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_DATA, "the mail has no text to send");
+		return FALSE;
+	}
+	return TRUE;
 }
 
 /* A JSON array of strings. */

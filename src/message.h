@@ -1,12 +1,13 @@
 /* message.h: a mail and its recipients to the SMS jobs they should produce.
  *
  * This is the core that the milter, the delivery agent and the CLI share. It makes no
- * network call: posting the jobs is ovh.c's business. */
+ * network call: dispatch.c posts the jobs. */
 #ifndef M2S_MESSAGE_H
 #define M2S_MESSAGE_H
 
 #include <glib.h>
 #include <gmime/gmime.h>
+#include "address.h"
 #include "cfg.h"
 #include "gsm.h"
 
@@ -20,14 +21,26 @@ typedef struct {
 typedef struct {
 	char *address;
 	char *reason;
-	int code;               /* M2sErrorCode: NOUSER, NOPERM, TOO_MANY */
+	int code;               /* M2sErrorCode: NOUSER, NOPERM, TOO_MANY, LIMIT, DATA */
 } MsgRefusal;
 
+typedef struct MsgPlanWork MsgPlanWork;
+
 typedef struct {
-	GPtrArray *jobs;        /* MsgJob* */
+	GPtrArray *jobs;        /* MsgJob*, made by msg_plan_finish */
 	GPtrArray *refused;     /* MsgRefusal* */
 	GPtrArray *not_sms;     /* char* recipients that are not SMS addresses */
+	GPtrArray *taken;       /* char* SMS recipients taken, as given (the milter removes them) */
+	MsgPlanWork *work;      /* the planner's state between two recipients */
 } MsgPlan;
+
+typedef enum {
+	/* The caller answers a recipient refused by msg_plan_add itself (the milter at RCPT):
+	 * the MTA drops it, so the plan does not keep it. */
+	MSG_PLAN_ANSWERED = 1 << 0,
+	/* Every recipient must be an SMS address (the delivery agent): another is refused. */
+	MSG_PLAN_SMS_ONLY = 1 << 1,
+} MsgPlanFlags;
 
 /* Parses a mail read from STREAM (at most cfg->max_message_size bytes are read); NULL with
  * M2S_ERR_DATA when it cannot be read as a mail at all. */
@@ -36,7 +49,21 @@ GMimeMessage *msg_parse_stream(const Cfg *cfg, GMimeStream *stream, GError **err
 GMimeMessage *msg_parse_fd(const Cfg *cfg, int fd, GError **err);
 GMimeMessage *msg_parse_bytes(const Cfg *cfg, const char *bytes, gsize len, GError **err);
 
-/* Plans the jobs for MSG sent to RECIPIENTS (NULL: its To and Cc). Never NULL. */
+/* An empty plan for one mail. DENIED (may be NULL): why this mail may not send SMS at all
+ * ([access]); every SMS recipient is then refused with it. */
+MsgPlan *msg_plan_new(const Cfg *cfg, const GError *denied, MsgPlanFlags flags);
+/* Adds one recipient (MSG: the mail, or NULL when it has not come yet) and returns what it
+ * is: ADDR_REFUSED with *err saying why (M2S_ERR_NOUSER, NOPERM, TOO_MANY, LIMIT). */
+AddrKind msg_plan_add(MsgPlan *plan, GMimeMessage *msg, const char *address, GError **err);
+/* TRUE when the plan holds an SMS recipient, taken or refused: the mail is for us. */
+gboolean msg_plan_has_sms(const MsgPlan *plan);
+/* With the mail read: the numbers of subject addresses added before it, then the jobs. */
+void msg_plan_finish(MsgPlan *plan, GMimeMessage *msg);
+/* What the plan means for the whole mail: TRUE when its jobs may be posted, else FALSE
+ * with the error every front end maps (the access refusal, the first refusal, or an empty
+ * mail; a limit met here is M2S_ERR_LIMIT, since a retry would meet it again). */
+gboolean msg_plan_verdict(const MsgPlan *plan, GError **err);
+/* The whole plan at once for MSG sent to RECIPIENTS (NULL: its To and Cc). Never NULL. */
 MsgPlan *msg_plan(const Cfg *cfg, GMimeMessage *msg, const char *const *recipients);
 void msg_plan_free(MsgPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsgPlan, msg_plan_free)

@@ -24,17 +24,12 @@
 
 typedef struct {
 	Runtime *rt;
-	char *sender;
-	GPtrArray *sms_rcpts;   /* recipient addresses as given, <> included */
-	GPtrArray *numbers;     /* distinct numbers accepted so far */
-	guint other_rcpts;
-	gboolean access_checked;
-	GError *access_err;     /* why this message may not send SMS */
+	MsgPlan *plan;          /* fed at each RCPT, finished at end of message */
 	GString *raw;           /* headers and body, at most max_message_size bytes */
 } Msg;
 
 typedef struct {
-	char *client_ip;        /* NULL: unknown */
+	char *client_ip;        /* "unknown" when libmilter gave no address */
 	gboolean local;         /* Postfix's emulated connection for non-SMTP mail */
 	Msg *msg;
 } Conn;
@@ -44,10 +39,7 @@ static void msg_free(Msg *m)
 	if (m == NULL)
 		return;
 	runtime_unref(m->rt);
-	g_free(m->sender);
-	g_ptr_array_unref(m->sms_rcpts);
-	g_ptr_array_unref(m->numbers);
-	g_clear_error(&m->access_err);
+	msg_plan_free(m->plan);
 	if (m->raw)
 		g_string_free(m->raw, TRUE);
 	g_free(m);
@@ -129,14 +121,20 @@ static sfsistat on_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	else if (sa && sa->sa_family == AF_INET6 &&
 	         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, buf, sizeof buf))
 		c->client_ip = g_strdup(buf);
+	else
+		c->client_ip = g_strdup("unknown");  /* in no network (access.h) */
 	c->local = is_local_submission(host, sa);
 	smfi_setpriv(ctx, c);
 	return SMFIS_CONTINUE;
 }
 
+/* A new message: its [access] verdict (the client, its SMTP AUTH login and the sender are
+ * known now) and an empty plan that each RCPT feeds. Mail from the local sendmail is never
+ * refused at RCPT: its refusals are kept for the end of message. */
 static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
 {
 	Conn *c = conn_of(ctx);
+	g_autoptr(GError) denied = NULL;
 	Msg *m;
 
 	if (c == NULL)
@@ -144,70 +142,29 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
 	conn_end_message(c);
 	m = g_new0(Msg, 1);
 	m->rt = runtime_current();
-	m->sender = g_strdup(argv[0]);
-	m->sms_rcpts = g_ptr_array_new_with_free_func(g_free);
-	m->numbers = g_ptr_array_new_with_free_func(g_free);
+	if (m->rt == NULL) {
+		g_free(m);
+		return SMFIS_CONTINUE;
+	}
+	access_may_send(runtime_cfg(m->rt), c->client_ip, smfi_getsymval(ctx, "{auth_authen}"),
+	                argv[0], &denied);
+	m->plan = msg_plan_new(runtime_cfg(m->rt), denied, c->local ? 0 : MSG_PLAN_ANSWERED);
 	c->msg = m;
 	return SMFIS_CONTINUE;
 }
 
-/* The [access] verdict for this message, computed once, at its first SMS recipient. */
-static const GError *access_error(SMFICTX *ctx, Conn *c)
-{
-	Msg *m = c->msg;
-
-	if (!m->access_checked) {
-		const char *auth = smfi_getsymval(ctx, "{auth_authen}");
-		m->access_checked = TRUE;
-		access_may_send(runtime_cfg(m->rt), c->client_ip ? c->client_ip : "unknown", auth,
-		                m->sender, &m->access_err);
-	}
-	return m->access_err;
-}
-
+/* Each recipient goes through the planner: what it refuses is answered here, so that the
+ * client learns it at once and the MTA drops that recipient. */
 static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
 {
 	Conn *c = conn_of(ctx);
 	Msg *m = c ? c->msg : NULL;
-	g_autoptr(GPtrArray) nums = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GError) e = NULL;
-	const Cfg *cfg;
-	const GError *denied;
-	AddrKind kind;
-	guint added = 0;
 
-	if (m == NULL || m->rt == NULL)
+	if (m == NULL)
 		return SMFIS_CONTINUE;
-	cfg = runtime_cfg(m->rt);
-	kind = addr_classify(cfg, argv[0], nums, &e);
-	if (kind == ADDR_NOT_SMS) {
-		m->other_rcpts++;
-		return SMFIS_CONTINUE;
-	}
-	if (c->local) {
-		g_ptr_array_add(m->sms_rcpts, g_strdup(argv[0]));
-		return SMFIS_CONTINUE;
-	}
-	if ((denied = access_error(ctx, c)) != NULL)
-		return refuse(ctx, cfg, denied);
-	if (kind == ADDR_REFUSED)
-		return refuse(ctx, cfg, e);
-	for (guint i = 0; i < nums->len; i++) {
-		if (g_ptr_array_find_with_equal_func(m->numbers, nums->pdata[i], g_str_equal, NULL))
-			continue;
-		g_ptr_array_add(m->numbers, g_strdup(nums->pdata[i]));
-		added++;
-	}
-	if (m->numbers->len > cfg->addr_max_recipients) {
-		g_ptr_array_remove_range(m->numbers, m->numbers->len - added, added);
-		/* 452 lets the client send the rest in another mail; a recipient that alone has
-		 * too many numbers would never pass. */
-		g_set_error(&e, M2S_ERROR, nums->len > cfg->addr_max_recipients ? M2S_ERR_LIMIT
-		                                                                 : M2S_ERR_TOO_MANY,
-		            "more than %u SMS receivers", cfg->addr_max_recipients);
-		return refuse(ctx, cfg, e);
-	}
-	g_ptr_array_add(m->sms_rcpts, g_strdup(argv[0]));
+	if (msg_plan_add(m->plan, NULL, argv[0], &e) == ADDR_REFUSED && !c->local)
+		return refuse(ctx, runtime_cfg(m->rt), e);
 	return SMFIS_CONTINUE;
 }
 
@@ -216,7 +173,7 @@ static sfsistat on_data(SMFICTX *ctx)
 	Conn *c = conn_of(ctx);
 	Msg *m = c ? c->msg : NULL;
 
-	if (m == NULL || m->sms_rcpts->len == 0) {
+	if (m == NULL || !msg_plan_has_sms(m->plan)) {
 		conn_end_message(c);
 		return SMFIS_ACCEPT;  /* not for us: Postfix sends no header nor body */
 	}
@@ -231,7 +188,7 @@ static Msg *sms_message(SMFICTX *ctx)
 	Conn *c = conn_of(ctx);
 	Msg *m = c ? c->msg : NULL;
 
-	if (m == NULL || m->sms_rcpts->len == 0)
+	if (m == NULL || !msg_plan_has_sms(m->plan))
 		return NULL;
 	if (m->raw == NULL)
 		m->raw = g_string_sized_new(8192);
@@ -301,64 +258,38 @@ static sfsistat sent(SMFICTX *ctx, Msg *m, const DispatchReport *r)
 		add_header(ctx, h);
 		return SMFIS_CONTINUE;
 	}
-	if (m->other_rcpts == 0)
+	if (m->plan->not_sms->len == 0)
 		return SMFIS_DISCARD;
 	add_header(ctx, h);
-	for (guint i = 0; i < m->sms_rcpts->len; i++)
-		smfi_delrcpt(ctx, m->sms_rcpts->pdata[i]);
+	for (guint i = 0; i < m->plan->taken->len; i++)
+		smfi_delrcpt(ctx, m->plan->taken->pdata[i]);
 	return SMFIS_CONTINUE;
 }
 
-/* The refusals of a plan (or of the access rules) as one reply: nothing is sent. */
-static const GError *plan_refusal(const MsgPlan *plan, GError **tmp)
-{
-	MsgRefusal *r;
-
-	if (plan->refused->len == 0)
-		return NULL;
-	r = plan->refused->pdata[0];
-	/* At end of message a retry would meet the same limit. */
-	g_set_error(tmp, M2S_ERROR, r->code == M2S_ERR_TOO_MANY ? M2S_ERR_LIMIT : r->code,
-	            "%s: %s%s", r->address, r->reason,
-	            plan->refused->len > 1 ? " (and others)" : "");
-	return *tmp;
-}
-
+/* End of message: the plan finished with the mail, its verdict, then the jobs posted. */
 static sfsistat decide(SMFICTX *ctx, Conn *c)
 {
 	Msg *m = c->msg;
 	const Cfg *cfg = runtime_cfg(m->rt);
 	const char *qid = smfi_getsymval(ctx, "i");
 	GMimeMessage *mime;
-	g_autoptr(MsgPlan) plan = NULL;
 	g_autoptr(GError) e = NULL;
-	const GError *why;
 	DispatchReport report = { 0 };
 	sfsistat st;
 
-	if (c->local && (why = access_error(ctx, c)) != NULL)
-		return refuse(ctx, cfg, why);
-	g_ptr_array_add(m->sms_rcpts, NULL);
 	mime = msg_parse_bytes(cfg, m->raw->str, m->raw->len, &e);
-	if (mime) {
-		plan = msg_plan(cfg, mime, (const char *const *)m->sms_rcpts->pdata);
-		/* The queue id last: a client's retry comes with a new one. */
-		msg_plan_identify(plan, mime, NULL, qid);
-		g_object_unref(mime);
-	}
-	g_ptr_array_remove_index(m->sms_rcpts, m->sms_rcpts->len - 1);
-	if (plan == NULL)
+	if (mime == NULL)
 		return refuse(ctx, cfg, e);
-	if ((why = plan_refusal(plan, &e)) != NULL) {
-		g_autofree char *masked = addr_mask_text(why->message, cfg->log_numbers_full);
+	msg_plan_finish(m->plan, mime);
+	/* The queue id last: a client's retry comes with a new one. */
+	msg_plan_identify(m->plan, mime, NULL, qid);
+	g_object_unref(mime);
+	if (!msg_plan_verdict(m->plan, &e)) {
+		g_autofree char *masked = addr_mask_text(e->message, cfg->log_numbers_full);
 		syslog(LOG_NOTICE, "%s: refused: %s", qid ? qid : "NOQUEUE", masked);
-		return refuse(ctx, cfg, why);
-	}
-	if (plan->jobs->len == 0) {
-		g_set_error(&e, M2S_ERROR, M2S_ERR_DATA, "the mail has no text to send");
 		return refuse(ctx, cfg, e);
 	}
-	if (dispatch_plan(m->rt, plan, qid, FALSE, progress, ctx, &report, &e)) {
+	if (dispatch_plan(m->rt, m->plan, qid, FALSE, progress, ctx, &report, &e)) {
 		st = sent(ctx, m, &report);
 	} else {
 		/* Postfix logs the reply: ids, not numbers. */

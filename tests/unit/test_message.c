@@ -137,12 +137,98 @@ static void test_max_recipients(void **state)
 	assert_int_equal(refusal_of(plan, "+33600000003@sms.example.com")->code, M2S_ERR_TOO_MANY);
 	msg_plan_free(plan);
 
-	/* An alias bigger than the limit is refused whole. */
+	/* An alias bigger than the limit is refused whole, for good: no retry can pass. */
 	cfg->addr_max_recipients = 1;
 	const char *alias[] = { "oncall@sms.example.com", NULL };
 	plan = msg_plan(cfg, m, alias);
 	assert_int_equal(plan->jobs->len, 0);
-	assert_int_equal(refusal_of(plan, "oncall@sms.example.com")->code, M2S_ERR_TOO_MANY);
+	assert_int_equal(refusal_of(plan, "oncall@sms.example.com")->code, M2S_ERR_LIMIT);
+	msg_plan_free(plan);
+	g_object_unref(m);
+}
+
+/* The milter's way: recipients one by one before the mail, refusals answered by the caller;
+ * the verdicts are those of the whole plan, and 0 means no limit there too. */
+static void test_incremental(void **state)
+{
+	Cfg *cfg = *state;
+	g_autoptr(GError) e = NULL;
+	cfg->addr_max_recipients = 2;
+	MsgPlan *plan = msg_plan_new(cfg, NULL, MSG_PLAN_ANSWERED);
+	assert_int_equal(msg_plan_add(plan, NULL, "<+33611111111@sms.example.com>", &e), ADDR_NUMBERS);
+	assert_int_equal(msg_plan_add(plan, NULL, "<0611111111@sms.example.com>", &e), ADDR_NUMBERS);
+	assert_int_equal(msg_plan_add(plan, NULL, "<bob@example.org>", &e), ADDR_NOT_SMS);
+	assert_int_equal(msg_plan_add(plan, NULL, "<sms@example.com>", &e), ADDR_FROM_SUBJECT);
+	assert_true(msg_plan_has_sms(plan));
+	assert_int_equal(msg_plan_add(plan, NULL, "<12@sms.example.com>", &e), ADDR_REFUSED);
+	assert_int_equal(e->code, M2S_ERR_NOUSER);
+	g_clear_error(&e);
+	assert_int_equal(msg_plan_add(plan, NULL, "<+33633333333@sms.example.com>", &e), ADDR_NUMBERS);
+	assert_int_equal(msg_plan_add(plan, NULL, "<oncall@sms.example.com>", &e), ADDR_REFUSED);
+	assert_int_equal(e->code, M2S_ERR_TOO_MANY);
+	assert_string_equal(e->message, "more than 2 SMS receivers");
+	g_clear_error(&e);
+	/* The same address again gets the same answer, and is not kept twice. */
+	assert_int_equal(msg_plan_add(plan, NULL, "<12@SMS.example.com>", &e), ADDR_REFUSED);
+	g_clear_error(&e);
+	assert_int_equal(plan->refused->len, 0);  /* answered by the caller */
+	assert_int_equal(plan->taken->len, 4);
+	assert_int_equal(plan->not_sms->len, 1);
+	/* The subject address is resolved with the mail: one more number is over the limit. */
+	GMimeMessage *m = mail(cfg, "Subject: +33622222222", "b");
+	msg_plan_finish(plan, m);
+	assert_false(msg_plan_verdict(plan, &e));
+	assert_int_equal(e->code, M2S_ERR_LIMIT);
+	assert_string_equal(e->message, "<sms@example.com>: more than 2 SMS receivers");
+	g_clear_error(&e);
+	msg_plan_free(plan);
+
+	/* 0: no limit, at RCPT as at the end. */
+	cfg->addr_max_recipients = 0;
+	plan = msg_plan_new(cfg, NULL, MSG_PLAN_ANSWERED);
+	for (int i = 0; i < 60; i++) {
+		g_autofree char *a = g_strdup_printf("+336100000%02d@sms.example.com", i);
+		assert_int_equal(msg_plan_add(plan, NULL, a, NULL), ADDR_NUMBERS);
+	}
+	msg_plan_finish(plan, m);
+	assert_true(msg_plan_verdict(plan, NULL));
+	assert_int_equal(((MsgJob *)plan->jobs->pdata[0])->receivers->len, 60);
+	msg_plan_free(plan);
+	g_object_unref(m);
+}
+
+/* The delivery agent's way: every recipient must be an SMS one, [access] refuses them all. */
+static void test_verdict(void **state)
+{
+	const Cfg *cfg = *state;
+	g_autoptr(GError) e = NULL;
+	GMimeMessage *m = mail(cfg, "Subject: s", "b");
+	MsgPlan *plan = msg_plan_new(cfg, NULL, MSG_PLAN_SMS_ONLY);
+	msg_plan_add(plan, m, "carol@example.net", NULL);
+	msg_plan_finish(plan, m);
+	assert_false(msg_plan_verdict(plan, &e));
+	assert_int_equal(e->code, M2S_ERR_NOUSER);
+	assert_string_equal(e->message, "carol@example.net: not an SMS address");
+	g_clear_error(&e);
+	msg_plan_free(plan);
+
+	g_autoptr(GError) denied = g_error_new(M2S_ERROR, M2S_ERR_NOPERM, "sender not allowed to send SMS");
+	plan = msg_plan_new(cfg, denied, MSG_PLAN_SMS_ONLY);
+	msg_plan_add(plan, m, "+33611111111@sms.example.com", NULL);
+	msg_plan_add(plan, m, "+33622222222@sms.example.com", NULL);
+	msg_plan_finish(plan, m);
+	assert_int_equal(plan->jobs->len, 0);
+	assert_false(msg_plan_verdict(plan, &e));
+	assert_int_equal(e->code, M2S_ERR_NOPERM);
+	assert_string_equal(e->message, "sender not allowed to send SMS");
+	g_clear_error(&e);
+	msg_plan_free(plan);
+
+	/* Nothing to send at all. */
+	plan = msg_plan_new(cfg, NULL, 0);
+	msg_plan_finish(plan, m);
+	assert_false(msg_plan_verdict(plan, &e));
+	assert_int_equal(e->code, M2S_ERR_DATA);
 	msg_plan_free(plan);
 	g_object_unref(m);
 }
@@ -534,6 +620,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_headers_and_dedup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_explicit_recipients, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incremental, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verdict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_recipients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subject_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_jobs, setup, teardown),
