@@ -12,7 +12,7 @@
 #include "error.h"
 #include "gsm.h"
 #include "message.h"
-#include "send.h"
+#include "dispatch.h"
 #include "text.h"
 
 static void print_strings(const char *label, GPtrArray *list)
@@ -26,7 +26,8 @@ static void print_strings(const char *label, GPtrArray *list)
 int cmd_send(Cfg *cfg, int argc, char **argv)
 {
 	g_autoptr(GError) err = NULL;
-	g_autoptr(OvhClient) c = NULL;
+	g_autoptr(Runtime) rt = NULL;
+	gboolean earlier;
 	g_autoptr(GPtrArray) receivers = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GsmMessage) sms = NULL;
 	g_autoptr(OvhJobResult) r = NULL;
@@ -69,10 +70,9 @@ int cmd_send(Cfg *cfg, int argc, char **argv)
 	g_autofree char *nonce = g_strdup_printf("send:%" G_GINT64_FORMAT ":%ld", g_get_real_time(),
 	                                         (long)getpid());
 	tag = msg_tag(nonce, receivers, sms->text);
-	g_ptr_array_add(receivers, NULL);
-	if ((c = ovh_client_new(cfg, &err)) == NULL ||
-	    (r = send_job(c, cfg, (const char *const *)receivers->pdata, sms->text, tag, sender,
-	                  NULL, &err)) == NULL)
+	MsgJob job = { .receivers = receivers, .sms = sms, .tag = tag };
+	if ((rt = runtime_new(cfg, &err)) == NULL ||
+	    (r = dispatch_job(rt, &job, sender, FALSE, &earlier, &err)) == NULL)
 		return cmd_fail(err);
 	g_autofree char *ids = ovh_ids_text(r->ids);
 	printf("ids: %s\n", ids);

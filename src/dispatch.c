@@ -1,14 +1,17 @@
 /* dispatch.c: a plan's jobs to OVH, one log line each, nothing sent twice.
  *
- * Shared by the milter and the delivery agent, which only map the outcome. The log line
- * (syslog, facility chosen by the front end) masks numbers unless log_numbers = full, and
- * never holds the text of the SMS. */
+ * The one owner of "was this job sent?": it reads and writes the tag memory (tags.h), asks
+ * OVH by tag when an earlier attempt's fate is unknown, and has send.c post only what must
+ * go. Shared by the milter, the delivery agent and `mail2sms send`, which only map the
+ * outcome. The log line (syslog, facility chosen by the front end) masks numbers unless
+ * log_numbers = full, and never holds the text of the SMS. */
 #include <string.h>
 #include <syslog.h>
 #include "dispatch.h"
 #include "address.h"
 #include "error.h"
 #include "send.h"
+#include "tags.h"
 
 static char *receivers_for_log(const Cfg *cfg, GPtrArray *numbers)
 {
@@ -21,35 +24,89 @@ static char *receivers_for_log(const Cfg *cfg, GPtrArray *numbers)
 	return g_string_free(s, FALSE);
 }
 
-/* A job sent earlier under the same tag: known to this process, or found at OVH when asked
- * (CHECK_TAG, or an earlier attempt's fate is unknown). FALSE when OVH had to be asked and
- * could not be: posting then could send the SMS twice. */
-static gboolean already_sent(Runtime *rt, const MsgJob *job, gboolean check_tag, char **ids,
-                             GError **err)
+/* A job sent earlier as IDS (taken), rebuilt as a result: its receivers count as valid. */
+static OvhJobResult *earlier_result(GArray *ids, const MsgJob *job)
 {
-	g_autoptr(GError) e = NULL;
-	GArray *found;
+	OvhJobResult *r = g_new0(OvhJobResult, 1);
 
-	if ((*ids = runtime_tag_lookup(job->tag)) != NULL)
-		return TRUE;
-	if (!check_tag && !runtime_tag_is_uncertain(job->tag))
-		return TRUE;
-	if ((found = ovh_outgoing_by_tag(runtime_ovh(rt), job->tag, &e)) == NULL) {
-		g_set_error(err, M2S_ERROR, e->code, "%s%s",
-		            e->code == M2S_ERR_CONFIG
-		                    ? "the consumer key must allow GET /sms/*/outgoing, which tells "
-		                      "whether an earlier attempt was sent: "
-		                    : "cannot tell whether an earlier attempt was sent: ",
-		            e->message);
+	r->ids = ids;
+	r->valid = g_ptr_array_new_with_free_func(g_free);
+	r->invalid = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < job->receivers->len; i++)
+		g_ptr_array_add(r->valid, g_strdup(job->receivers->pdata[i]));
+	return r;
+}
+
+/* The job OVH holds under JOB's tag in *FOUND, or NULL when it has none; FALSE when OVH
+ * could not be asked. */
+static gboolean look_up(Runtime *rt, const MsgJob *job, OvhJobResult **found, GError **err)
+{
+	GArray *ids = ovh_outgoing_by_tag(runtime_ovh(rt), job->tag, err);
+
+	*found = NULL;
+	if (ids == NULL)
 		return FALSE;
-	}
-	if (found->len > 0) {
-		*ids = ovh_ids_text(found);
-		runtime_tag_sent(job->tag, *ids);
-	}
-	runtime_tag_settled(job->tag);
-	g_array_unref(found);
+	if (ids->len == 0)
+		g_array_unref(ids);
+	else
+		*found = earlier_result(ids, job);
 	return TRUE;
+}
+
+/* No reply, or a server error, after the request went out: OVH may have executed it. */
+static gboolean maybe_executed(const GError *e)
+{
+	return g_error_matches(e, M2S_ERROR, M2S_ERR_NO_REPLY) ||
+	       g_error_matches(e, M2S_ERROR, M2S_ERR_SERVER);
+}
+
+OvhJobResult *dispatch_job(Runtime *rt, const MsgJob *job, const char *sender, gboolean ask,
+                           gboolean *earlier, GError **err)
+{
+	g_autoptr(GArray) ids = NULL;
+	g_autoptr(GError) e = NULL;
+	g_autoptr(GError) asked = NULL;  /* the same OVH trouble, most often: not repeated */
+	OvhJobResult *r = NULL;
+	TagState st = tags_state(job->tag, &ids);
+
+	*earlier = FALSE;
+	if (st == TAG_SENT) {
+		*earlier = TRUE;
+		return earlier_result(g_steal_pointer(&ids), job);
+	}
+	if (ask || st == TAG_IN_DOUBT) {
+		/* Posting without an answer could send the SMS twice. */
+		if (!look_up(rt, job, &r, &e)) {
+			g_set_error(err, M2S_ERROR, e->code, "%s%s",
+			            e->code == M2S_ERR_CONFIG
+			                    ? "the consumer key must allow GET /sms/*/outgoing, which "
+			                      "tells whether an earlier attempt was sent: "
+			                    : "cannot tell whether an earlier attempt was sent: ",
+			            e->message);
+			return NULL;
+		}
+		if (r != NULL) {
+			*earlier = TRUE;
+			tags_sent(job->tag, r->ids);
+			return r;
+		}
+		tags_settled(job->tag);
+	}
+	r = send_job(runtime_ovh(rt), runtime_cfg(rt), job, sender, &e);
+	if (r == NULL && maybe_executed(e)) {
+		if (!look_up(rt, job, &r, &asked))
+			tags_in_doubt(job->tag);
+		/* Not listed yet is not proof: a job OVH has queued may show only once sent, so
+		 * the retry asks again. */
+		else if (r == NULL && g_error_matches(e, M2S_ERROR, M2S_ERR_NO_REPLY))
+			tags_in_doubt(job->tag);
+	}
+	if (r == NULL) {
+		g_propagate_error(err, g_steal_pointer(&e));
+		return NULL;
+	}
+	tags_sent(job->tag, r->ids);
+	return r;
 }
 
 /* Appends the strings of LIST to S, comma separated. */
@@ -111,28 +168,12 @@ gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
 		g_autoptr(OvhJobResult) r = NULL;
 		g_autoptr(GError) e = NULL;
 		gint64 t0 = g_get_monotonic_time();
-		gboolean unknown = FALSE;
+		gboolean earlier;
 
 		if (progress)
 			progress(arg);
-		if (!already_sent(rt, job, check_tag, &ids, &e)) {
-			log_failure(cfg, qid, "deferred", who, job, e);
-			g_propagate_error(err, g_steal_pointer(&e));
-			return FALSE;
-		}
-		if (ids != NULL) {
-			syslog(LOG_INFO, "%s: already sent ids=%s receivers=%s tag=%s", qid, ids, who,
-			       job->tag);
-			report_add(report, ids, job->receivers, NULL, 0);
-			continue;
-		}
-		g_ptr_array_add(job->receivers, NULL);
-		r = send_job(runtime_ovh(rt), cfg, (const char *const *)job->receivers->pdata,
-		             job->sms->text, job->tag, NULL, &unknown, &e);
-		g_ptr_array_remove_index(job->receivers, job->receivers->len - 1);
+		r = dispatch_job(rt, job, NULL, check_tag, &earlier, &e);
 		if (r == NULL) {
-			if (unknown)
-				runtime_tag_uncertain(job->tag);
 			log_failure(cfg, qid, "failed", who, job, e);
 			/* A job that will never go does not hold back the others; a transient failure
 			 * stops here, the retry will send what is left. */
@@ -145,7 +186,12 @@ gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
 			return FALSE;
 		}
 		ids = ovh_ids_text(r->ids);
-		runtime_tag_sent(job->tag, ids);
+		if (earlier) {
+			syslog(LOG_INFO, "%s: already sent ids=%s receivers=%s tag=%s", qid, ids, who,
+			       job->tag);
+			report_add(report, ids, job->receivers, NULL, 0);
+			continue;
+		}
 		syslog(LOG_INFO, "%s: sent ids=%s receivers=%s segments=%u encoding=%s credits=%g "
 		       "ms=%" G_GINT64_FORMAT " invalid=%u", qid, ids, who, job->sms->segments,
 		       job->sms->encoding == GSM_ENC_GSM7 ? "gsm7" : "ucs2", r->credits,

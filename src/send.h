@@ -1,18 +1,15 @@
-/* send.h: posts one SMS job built from the configuration, and reads its result. */
+/* send.h: posts one SMS job built from the configuration, and classifies OVH's answer. */
 #ifndef M2S_SEND_H
 #define M2S_SEND_H
 
 #include "cfg.h"
+#include "message.h"
 #include "ovh.h"
 
-/* Posts MESSAGE to RECEIVERS with the [sms] settings (SENDER, when not NULL, replaces the
- * configured one). When OVH answers that no receiver is valid the result is an
- * M2S_ERR_NOUSER naming them. When the request went out but no reply (or a server error)
- * came, the tag is looked up at OVH: a job found there counts as sent; when OVH cannot be
- * asked, *UNKNOWN (if not NULL) is set: the job may have been executed, and must not be
- * posted again before OVH says it was not. */
-OvhJobResult *send_job(OvhClient *c, const Cfg *cfg, const char *const *receivers,
-                       const char *message, const char *tag, const char *sender,
-                       gboolean *unknown, GError **err);
+/* Posts JOB (its text to its receivers, under its tag) with the [sms] settings; SENDER, when
+ * not NULL, replaces the configured one. When OVH answers that no receiver is valid the
+ * result is an M2S_ERR_NOUSER naming them; any other failure is OVH's error as it came. */
+OvhJobResult *send_job(OvhClient *c, const Cfg *cfg, const MsgJob *job, const char *sender,
+                       GError **err);
 
 #endif

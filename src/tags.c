@@ -1,0 +1,72 @@
+/* tags.c: the memory of job tags in this process (tags.h), shared by its threads.
+ *
+ * Bounded (TAGS_MAX, oldest sent tag dropped first) and independent of the configuration,
+ * so that a reload forgets nothing. Past the bound of tags in doubt every tag counts as in
+ * doubt: asking OVH once too often is safe, posting a job twice is not. It must not make a
+ * network call or log. */
+#include "tags.h"
+
+#define TAGS_MAX 20000
+
+static struct {
+	GMutex lock;
+	GHashTable *sent;       /* tag -> GArray of gint64 ids */
+	GQueue order;           /* sent tags, oldest first */
+	GHashTable *doubt;      /* tags */
+	gboolean overflow;      /* more tags in doubt than kept */
+} mem = { .order = G_QUEUE_INIT };
+
+TagState tags_state(const char *tag, GArray **ids)
+{
+	TagState st = TAG_NEW;
+	GArray *found;
+
+	*ids = NULL;
+	g_mutex_lock(&mem.lock);
+	if (mem.sent && (found = g_hash_table_lookup(mem.sent, tag)) != NULL) {
+		*ids = g_array_copy(found);
+		st = TAG_SENT;
+	} else if (mem.overflow || (mem.doubt && g_hash_table_contains(mem.doubt, tag))) {
+		st = TAG_IN_DOUBT;
+	}
+	g_mutex_unlock(&mem.lock);
+	return st;
+}
+
+void tags_sent(const char *tag, GArray *ids)
+{
+	g_mutex_lock(&mem.lock);
+	if (mem.sent == NULL)
+		mem.sent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+		                                 (GDestroyNotify)g_array_unref);
+	if (!g_hash_table_contains(mem.sent, tag)) {
+		char *key = g_strdup(tag);
+		g_hash_table_insert(mem.sent, key, g_array_copy(ids));
+		g_queue_push_tail(&mem.order, key);
+		if (mem.order.length > TAGS_MAX)
+			g_hash_table_remove(mem.sent, g_queue_pop_head(&mem.order));
+	}
+	if (mem.doubt)
+		g_hash_table_remove(mem.doubt, tag);
+	g_mutex_unlock(&mem.lock);
+}
+
+void tags_in_doubt(const char *tag)
+{
+	g_mutex_lock(&mem.lock);
+	if (mem.doubt == NULL)
+		mem.doubt = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	if (g_hash_table_size(mem.doubt) < TAGS_MAX)
+		g_hash_table_add(mem.doubt, g_strdup(tag));
+	else
+		mem.overflow = TRUE;
+	g_mutex_unlock(&mem.lock);
+}
+
+void tags_settled(const char *tag)
+{
+	g_mutex_lock(&mem.lock);
+	if (mem.doubt)
+		g_hash_table_remove(mem.doubt, tag);
+	g_mutex_unlock(&mem.lock);
+}

@@ -1,0 +1,23 @@
+/* tags.h: what is remembered of the jobs posted, by their tag.
+ *
+ * A tag is either new, sent (with OVH's ids), or in doubt: posted, but whether OVH executed
+ * it is unknown (no reply, OVH not reachable to ask), so OVH must be asked before it is
+ * posted again. dispatch.c is the only caller; today the memory is this process's (tags.c),
+ * the state store implements the same four calls durably and shared. */
+#ifndef M2S_TAGS_H
+#define M2S_TAGS_H
+
+#include <glib.h>
+
+typedef enum { TAG_NEW, TAG_SENT, TAG_IN_DOUBT } TagState;
+
+/* The state of TAG; for TAG_SENT, *IDS (gint64, newly allocated) holds OVH's ids. */
+TagState tags_state(const char *tag, GArray **ids);
+/* TAG went out as IDS: a retried mail is then not sent again. */
+void tags_sent(const char *tag, GArray *ids);
+/* TAG's job may have been executed: OVH is asked before it is posted again. */
+void tags_in_doubt(const char *tag);
+/* OVH was asked and has no job under TAG: the doubt is lifted. */
+void tags_settled(const char *tag);
+
+#endif
