@@ -5,6 +5,7 @@
  * The sent-tag memory is bounded (RUNTIME_MAX_TAGS, oldest dropped first) and survives a
  * reload, so that a retried mail is recognised whatever happened in between. */
 #include "runtime.h"
+#include "ovh_http.h"
 
 #define RUNTIME_MAX_TAGS 20000
 

@@ -167,6 +167,14 @@ static void bad_values_name_the_key(void **state)
 	refused(*state, "[aliases]\noncall =\n", "[aliases] oncall");
 }
 
+/* An unknown endpoint: the error lists every name that would have been accepted. */
+static void unknown_endpoint_lists_the_names(void **state)
+{
+	refused(*state, "[ovh]\nendpoint = ovh-mars\n",
+	        "[ovh] endpoint: unknown 'ovh-mars' (ovh-eu, ovh-ca, ovh-us, kimsufi-eu, kimsufi-ca, "
+	        "soyoustart-eu, soyoustart-ca, or https://host[:port]/1.0)");
+}
+
 /* A malformed line must not be quoted: it may hold a secret. */
 static void syntax_error_quotes_nothing(void **state)
 {
@@ -249,6 +257,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(empty_user_means_no_switch, setup, teardown),
 		cmocka_unit_test_setup_teardown(unknown_section_and_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_values_name_the_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(unknown_endpoint_lists_the_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(syntax_error_quotes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(missing_file_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(secret_readable_by_others_refused, setup, teardown),
