@@ -8,12 +8,14 @@
 #include <sysexits.h>
 #include <unistd.h>
 #include "address.h"
+#include "charset.h"
 #include "cmd.h"
 #include "error.h"
 #include "gsm.h"
 #include "message.h"
+#include "ovh.h"
+#include "ovh_http.h"
 #include "send.h"
-#include "text.h"
 
 static void print_strings(const char *label, GPtrArray *list)
 {

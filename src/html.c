@@ -9,15 +9,16 @@
  *
  * Must not: fetch anything (HTML_PARSE_NONET), print parser complaints, recurse on the
  * document depth (the walk follows parent/next links), keep state. The input is UTF-8
- * (bytes that are not are read as text_to_utf8 reads unlabelled mail); a <meta> charset
- * is not obeyed. */
+ * (bytes that are not are read as charset.c reads unlabelled mail); a <meta> charset is
+ * not obeyed. */
 #include <limits.h>
 #include <string.h>
 
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 
-#include "text.h"
+#include "html.h"
+#include "charset.h"
 
 typedef struct {
 	GString *out;

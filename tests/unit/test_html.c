@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "text.h"
+#include "html.h"
 
 static char *h2t(const char *html)
 {
