@@ -2,7 +2,8 @@
  * knows the OVH endpoint names (ovh-eu ...) and their base URLs.
  *
  * Precedence, highest first: mail2sms.conf, OVH_* variables, ./ovh.conf, ~/.ovh.conf,
- * /etc/ovh.conf (python-ovh reads the files in reverse order, later ones overriding). The
+ * /etc/ovh.conf (python-ovh reads the files in reverse order, later ones overriding);
+ * ./ovh.conf is the one of the directory the process was in at its first load. The
  * endpoint is chosen first, then the keys are read from the section named after it. A file
  * that gives a secret and is readable by "other" is refused. Never prints a value. */
 #include <string.h>
@@ -75,6 +76,18 @@ static void ovhconf_file_free(OvhConfFile *f)
 	g_free(f);
 }
 
+/* ./ovh.conf as an absolute path, resolved against the working directory of the first
+ * load (start-up) and kept: the milter moves to / when it goes to the background, and its
+ * reloads must read the file it started with. Written once, never changed after. */
+static const char *local_ovh_conf(void)
+{
+	static char *path;
+
+	if (g_once_init_enter(&path))
+		g_once_init_leave(&path, g_canonicalize_filename("ovh.conf", NULL));
+	return path;
+}
+
 /* The ovh.conf files that exist, lowest precedence first; FALSE if one cannot be read. */
 static gboolean ovhconf_files(GPtrArray *files, GError **err)
 {
@@ -83,7 +96,7 @@ static gboolean ovhconf_files(GPtrArray *files, GError **err)
 	g_autofree char *home = g_build_filename(env_home && *env_home ? env_home
 	                                                               : g_get_home_dir(),
 	                                         ".ovh.conf", NULL);
-	const char *paths[] = { "/etc/ovh.conf", home, "ovh.conf" };
+	const char *paths[] = { "/etc/ovh.conf", home, local_ovh_conf() };
 
 	for (gsize i = 0; i < G_N_ELEMENTS(paths); i++) {
 		OvhConfFile *f;
