@@ -151,6 +151,26 @@ static void text_deeper_than_the_parser_limit_is_kept(void **state)
 	assert_null(strstr(t, "hidden"));
 }
 
+/* Past the limit, broken pieces at the end of the input (a tag, comment, reference or end
+ * tag search that never ends) cost one pass and give valid UTF-8. */
+static void broken_html_deeper_than_the_limit_is_bounded(void **state)
+{
+	static const char *const tails[] = { "<p class=\"open>x", "<!-- open", "&#x1F600", "&#0;",
+	                                     "&#xD800;", "&amp", "<script>a<b", "</", "<", "&" };
+	(void)state;
+	for (gsize i = 0; i < G_N_ELEMENTS(tails); i++) {
+		GString *s = g_string_new(NULL);
+		for (int d = 0; d < 300; d++)
+			g_string_append(s, "<blockquote><pre>");
+		g_string_append_printf(s, "text %s", tails[i]);
+		g_autofree char *t = html_to_text(s->str, s->len);
+		g_string_free(s, TRUE);
+		assert_true(g_utf8_validate(t, -1, NULL));
+		if (strstr(t, "text") == NULL)
+			fail_msg("'%s': text lost: '%s'", tails[i], t);
+	}
+}
+
 /* Nested quotes cost one "> " per line, not one per level: 250 levels of blockquote over
  * many short lines must not multiply the input hundreds of times. */
 static void nested_quotes_stay_bounded(void **state)
@@ -179,6 +199,7 @@ int main(void)
 		cmocka_unit_test(pre_keeps_line_breaks),
 		cmocka_unit_test(list_items_start_lines),
 		cmocka_unit_test(text_deeper_than_the_parser_limit_is_kept),
+		cmocka_unit_test(broken_html_deeper_than_the_limit_is_bounded),
 		cmocka_unit_test(blockquote_lines_are_marked_as_quotes),
 		cmocka_unit_test(hidden_elements_are_removed),
 		cmocka_unit_test(broken_html_is_recovered),
