@@ -1,15 +1,14 @@
 /* cfg.c: loads mail2sms.conf into an immutable, reference-counted Cfg.
  *
  * Every key is checked here, once: an unknown section or key, a value out of range or a
- * secret readable by "other" is an M2S_ERR_CONFIG that names the file and the key. OVH
- * credentials left out are completed from ovh.conf files and OVH_* variables (ovhconf.c).
+ * secret readable by "other" is an M2S_ERR_CONFIG that names the file and the key. The file
+ * is read by inifile.c; OVH credentials left out are completed from ovh.conf files and
+ * OVH_* variables, and the endpoint resolved to its base URL, by ovhconf.c.
  * Error texts never quote a value of the [ovh] section: they may be secrets. */
-#include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "cfg.h"
 #include "error.h"
-#include "ovh.h"
+#include "inifile.h"
 #include "ovhconf.h"
 
 typedef enum { K_STR, K_BOOL, K_UINT, K_LIST, K_SECRET } KeyType;
@@ -355,51 +354,6 @@ static gboolean check_whole(Cfg *c, GError **err)
 	return TRUE;
 }
 
-/* Refuses a file holding a secret that "other" may read, naming it. */
-gboolean cfg_check_secret_mode(const char *path, GError **err)
-{
-	struct stat st;
-
-	if (stat(path, &st) == 0 && (st.st_mode & S_IROTH)) {
-		g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG,
-		            "%s: holds an OVH secret but is readable by others (chmod o-r %s)", path,
-		            path);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-/* Reads PATH into KF. GKeyFile knows only '#' comments; INI files, and our examples, also
- * use ';', so those lines are turned into '#' ones first. */
-gboolean cfg_read_ini(GKeyFile *kf, const char *path, GError **err)
-{
-	g_autofree char *text = NULL;
-	g_autoptr(GError) e = NULL;
-	gsize len;
-
-	if (!g_file_get_contents(path, &text, &len, &e)) {
-		g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG, "%s: cannot read (%s)", path,
-		            g_strerror(e->code == G_FILE_ERROR_NOENT ? ENOENT
-		                       : e->code == G_FILE_ERROR_ACCES ? EACCES : EIO));
-		return FALSE;
-	}
-	for (char *p = text; p && *p;) {
-		p += strspn(p, " \t");
-		if (*p == ';')
-			*p = '#';
-		if ((p = strchr(p, '\n')) != NULL)
-			p++;
-	}
-	/* GKeyFile's parse errors quote the offending line, which may hold a secret. */
-	if (!g_key_file_load_from_data(kf, text, len, G_KEY_FILE_NONE, NULL)) {
-		g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG,
-		            "%s: not a valid configuration file (a line is neither [section], "
-		            "key = value nor a comment)", path);
-		return FALSE;
-	}
-	return TRUE;
-}
-
 Cfg *cfg_load(const char *path, GError **err)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
@@ -408,7 +362,7 @@ Cfg *cfg_load(const char *path, GError **err)
 	gboolean secret = FALSE;
 
 	c->path = g_strdup(path);
-	if (!cfg_read_ini(kf, path, err))
+	if (!ini_read(kf, path, err))
 		return NULL;
 	groups = g_key_file_get_groups(kf, NULL);
 	for (char **g = groups; *g; g++) {
@@ -442,7 +396,7 @@ Cfg *cfg_load(const char *path, GError **err)
 				return NULL;
 		}
 	}
-	if (secret && !cfg_check_secret_mode(path, err))
+	if (secret && !ini_check_secret_mode(path, err))
 		return NULL;
 	if (!load_aliases(c, kf, err) || !check_whole(c, err))
 		return NULL;

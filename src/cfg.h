@@ -74,10 +74,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Cfg, cfg_unref)
 
 /* TRUE when the OVH credentials needed for signed calls are all present. */
 gboolean cfg_has_credentials(const Cfg *cfg, GError **err);
-/* Reads an INI file into KF, accepting ';' comments; errors name the file, never a line. */
-gboolean cfg_read_ini(GKeyFile *kf, const char *path, GError **err);
-/* Refuses (M2S_ERR_CONFIG naming it) a file holding a secret that "other" may read. */
-gboolean cfg_check_secret_mode(const char *path, GError **err);
 /* Every "section.key" that cfg_load accepts, NULL-terminated (documentation checks). */
 const char *const *cfg_known_keys(void);
 

@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "error.h"
 #include "ovh.h"
+#include "ovh_http.h"
 
 /* A command that prints one OVH list, a name per line. */
 static int list_command(Cfg *cfg, int argc, char **argv, const char *summary,

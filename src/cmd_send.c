@@ -8,12 +8,13 @@
 #include <sysexits.h>
 #include <unistd.h>
 #include "address.h"
+#include "charset.h"
 #include "cmd.h"
 #include "error.h"
 #include "gsm.h"
 #include "message.h"
 #include "dispatch.h"
-#include "text.h"
+#include "ovh.h"
 
 static void print_strings(const char *label, GPtrArray *list)
 {

@@ -7,17 +7,21 @@
  * quote cutting sees them, as in a plain text reply); entities decoded, &nbsp; a plain
  * space, whitespace collapsed except inside <pre>.
  *
+ * HTML nested deeper than libxml2 accepts (256 levels; lifting the limit would lift every
+ * bound) is not lost: when the parser halts, one linear pass strips the tags instead.
+ *
  * Must not: fetch anything (HTML_PARSE_NONET), print parser complaints, recurse on the
  * document depth (the walk follows parent/next links), keep state. The input is UTF-8
- * (bytes that are not are read as text_to_utf8 reads unlabelled mail); a <meta> charset
- * is not obeyed. */
+ * (bytes that are not are read as charset.c reads unlabelled mail); a <meta> charset is
+ * not obeyed. */
 #include <limits.h>
 #include <string.h>
 
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 
-#include "text.h"
+#include "html.h"
+#include "charset.h"
 
 typedef struct {
 	GString *out;
@@ -135,29 +139,138 @@ static void add_text(HtmlOut *h, const char *text)
 	}
 }
 
-/* Called when entering (ENTER) or leaving an element. */
-static void element_edge(HtmlOut *h, xmlNodePtr node, gboolean enter)
+/* Called when entering (ENTER) or leaving the element NAME. */
+static void element_edge(HtmlOut *h, const char *name, gboolean enter)
 {
-	const xmlChar *name = node->name;
-
-	if (g_ascii_strcasecmp((const char *)name, "br") == 0) {
+	if (g_ascii_strcasecmp(name, "br") == 0) {
 		if (enter && h->out->len > 0)
 			h->breaks++;
 		return;
 	}
-	if (is_cell(name)) {
+	if (is_cell((const xmlChar *)name)) {
 		h->space = TRUE;
 		return;
 	}
-	if (!is_block(name))
+	if (!is_block((const xmlChar *)name))
 		return;
 	owe_break(h);
-	if (g_ascii_strcasecmp((const char *)name, "pre") == 0)
-		h->pre = enter ? h->pre + 1 : h->pre - 1;
-	else if (g_ascii_strcasecmp((const char *)name, "blockquote") == 0)
-		h->quote = enter ? h->quote + 1 : h->quote - 1;
-	else if (g_ascii_strcasecmp((const char *)name, "li") == 0)
+	/* Never below zero: the tag-stripping pass meets end tags that nothing opened. */
+	if (g_ascii_strcasecmp(name, "pre") == 0)
+		h->pre = enter ? h->pre + 1 : h->pre > 0 ? h->pre - 1 : 0;
+	else if (g_ascii_strcasecmp(name, "blockquote") == 0)
+		h->quote = enter ? h->quote + 1 : h->quote > 0 ? h->quote - 1 : 0;
+	else if (g_ascii_strcasecmp(name, "li") == 0)
 		h->bullet = enter;  /* an empty item gets no bullet */
+}
+
+/* Elements whose content the tag-stripping pass drops up to their end tag: nothing in them
+ * is text a reader sees, and script or style may hold a '<' that is not a tag. */
+static const char *const raw_skipped[] = {
+	"script", "style", "title", "template", "noscript", "svg", "math", "select", "button",
+	"object", "iframe", NULL
+};
+
+/* Where "</NAME" (any case) starts at or after P, else END. */
+static const char *find_end_tag(const char *p, const char *end, const char *name)
+{
+	gsize n = strlen(name);
+
+	for (; (gsize)(end - p) >= n + 2; p++)
+		if (p[0] == '<' && p[1] == '/' && g_ascii_strncasecmp(p + 2, name, n) == 0)
+			return p;
+	return end;
+}
+
+/* Appends the character reference at P (an '&') decoded and returns the bytes it takes, or
+ * 0 when it is none (the '&' is text then). Code points that are not characters (NUL,
+ * surrogates, beyond U+10FFFF) become U+FFFD. */
+static gsize append_reference(GString *out, const char *p, const char *end)
+{
+	const char *q = p + 1;
+	gunichar c = 0;
+
+	if (q < end && *q == '#') {
+		gboolean hex = q + 1 < end && (q[1] == 'x' || q[1] == 'X');
+		const char *digits = q += hex ? 2 : 1;
+
+		/* Eight digits at most: the value cannot overflow. */
+		for (; q < end && q - digits < 8 && (hex ? g_ascii_isxdigit(*q) : g_ascii_isdigit(*q));
+		     q++)
+			c = c * (hex ? 16 : 10) + (hex ? g_ascii_xdigit_value(*q) : *q - '0');
+		if (q == digits)
+			return 0;
+		if (c == 0 || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+			c = 0xFFFD;
+	} else {
+		char name[33];
+		gsize n = 0;
+		const htmlEntityDesc *e;
+
+		while (q < end && n < sizeof name - 1 && g_ascii_isalnum(*q))
+			name[n++] = *q++;
+		name[n] = '\0';
+		if (n == 0 || (e = htmlEntityLookup((const xmlChar *)name)) == NULL)
+			return 0;
+		c = e->value;
+	}
+	if (q < end && *q == ';')
+		q++;
+	g_string_append_unichar(out, c);
+	return q - p;
+}
+
+/* The text of HTML the parser gave up on (libxml2 stops at a nesting depth of 256 and
+ * drops everything after): tags stripped in one pass over the bytes, with the tree walk's
+ * line breaks, cells, list items and quote marks; comments, and script, style and the like
+ * up to their end tag, dropped. Linear in LEN, no stack. Elements hidden by an attribute
+ * cannot be told apart here and are kept: better a preheader too many than a text lost. */
+static void strip_tags(HtmlOut *h, const char *html, gsize len)
+{
+	const char *p = html, *end = html + len;
+	GString *text = g_string_new(NULL);
+
+	while (p < end) {
+		if (*p == '&') {
+			gsize n = append_reference(text, p, end);
+			if (n > 0) {
+				p += n;
+				continue;
+			}
+		}
+		if (*p != '<' || end - p < 2
+		    || !(g_ascii_isalpha(p[1]) || p[1] == '/' || p[1] == '!' || p[1] == '?')) {
+			g_string_append_c(text, *p++);
+			continue;
+		}
+		/* A tag, comment or declaration: the text before it goes out first. */
+		add_text(h, text->str);
+		g_string_truncate(text, 0);
+		if (end - p >= 4 && memcmp(p, "<!--", 4) == 0) {
+			const char *close = g_strstr_len(p + 4, end - p - 4, "-->");
+			p = close ? close + 3 : end;
+			continue;
+		}
+		gboolean closing = p[1] == '/';
+		const char *name = p + (closing ? 2 : 1), *q = name;
+		while (q < end && (g_ascii_isalnum(*q) || *q == '-'))
+			q++;
+		g_autofree char *tag = g_ascii_strdown(name, q - name);
+		/* The tag ends at the first '>' outside a quoted attribute value. */
+		char quote = 0;
+		for (; q < end && (quote || *q != '>'); q++)
+			if (quote ? *q == quote : (*q == '"' || *q == '\''))
+				quote = quote ? 0 : *q;
+		p = q < end ? q + 1 : end;
+		if (*tag == '\0')
+			continue;  /* <!DOCTYPE ...>, <?xml ...?> */
+		if (!closing && name_in((const xmlChar *)tag, raw_skipped)) {
+			p = find_end_tag(p, end, tag);
+			continue;
+		}
+		element_edge(h, tag, !closing);
+	}
+	add_text(h, text->str);
+	g_string_free(text, TRUE);
 }
 
 char *html_to_text(const char *html, gsize len)
@@ -174,13 +287,25 @@ char *html_to_text(const char *html, gsize len)
 		html = repaired;
 		len = MIN(strlen(repaired), (gsize)INT_MAX);
 	}
-	htmlDocPtr doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
-	                                HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET
-	                                | HTML_PARSE_RECOVER);
-	if (doc == NULL)
+	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+	if (ctxt == NULL)
 		return g_strdup("");
+	htmlDocPtr doc = htmlCtxtReadMemory(ctxt, html, (int)len, NULL, "UTF-8",
+	                                    HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING
+	                                    | HTML_PARSE_NONET | HTML_PARSE_RECOVER);
+	/* Recovered errors leave SAX on; only a fatal one (the nesting limit, which the
+	 * unbounded HTML_PARSE_HUGE would lift) halts the parser with the rest unread. */
+	gboolean halted = ctxt->disableSAX != 0;
+	htmlFreeParserCtxt(ctxt);
 
 	HtmlOut h = { .out = g_string_sized_new(len / 2 + 16) };
+	if (halted || doc == NULL) {
+		if (doc != NULL)
+			xmlFreeDoc(doc);
+		strip_tags(&h, html, len);
+		g_autofree char *text = g_string_free(h.out, FALSE);
+		return g_strstrip(g_utf8_make_valid(text, -1));
+	}
 	xmlNodePtr node = xmlDocGetRootElement(doc);
 
 	/* Pre-order walk by links: down into children, else to the next sibling, else back up
@@ -190,10 +315,10 @@ char *html_to_text(const char *html, gsize len)
 
 		if (node->type == XML_ELEMENT_NODE) {
 			if (!is_skipped(node)) {
-				element_edge(&h, node, TRUE);
+				element_edge(&h, (const char *)node->name, TRUE);
 				descend = node->children != NULL;
 				if (!descend)
-					element_edge(&h, node, FALSE);
+					element_edge(&h, (const char *)node->name, FALSE);
 			}
 		} else if (node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) {
 			if (node->content != NULL)
@@ -210,7 +335,7 @@ char *html_to_text(const char *html, gsize len)
 				node = NULL;
 				break;
 			}
-			element_edge(&h, node, FALSE);
+			element_edge(&h, (const char *)node->name, FALSE);
 		}
 		if (node != NULL)
 			node = node->next;

@@ -4,8 +4,9 @@
  * shape: a reply that is not what OVH documents is an M2S_ERR_SERVER, never a crash. It
  * must not print or log anything. */
 #include <string.h>
-#include "ovh_http.h"
+#include "ovh.h"
 #include "error.h"
+#include "ovh_http.h"
 
 /* A reply that does not have the expected shape is OVH's problem, not ours. */
 static gboolean bad_shape(GError **err, const char *what)
@@ -47,11 +48,8 @@ GPtrArray *ovh_services(OvhClient *c, GError **err)
 const char *ovh_service(OvhClient *c, GError **err)
 {
 	g_autoptr(GPtrArray) list = NULL;
-	const char *svc;
+	const char *svc = ovh_client_service(c);
 
-	g_mutex_lock(&c->lock);
-	svc = c->service;
-	g_mutex_unlock(&c->lock);
 	if (svc)
 		return svc;
 	list = ovh_services(c, err);
@@ -68,12 +66,7 @@ const char *ovh_service(OvhClient *c, GError **err)
 		            "several SMS services (%s): set [ovh] service", names);
 		return NULL;
 	}
-	g_mutex_lock(&c->lock);
-	if (c->service == NULL)
-		c->service = g_strdup(list->pdata[0]);
-	svc = c->service;
-	g_mutex_unlock(&c->lock);
-	return svc;
+	return ovh_client_keep_service(c, list->pdata[0]);
 }
 
 /* "/sms/{svc}" + SUFFIX, with the service escaped for the path. */
@@ -247,7 +240,7 @@ gboolean ovh_request_credential(OvhClient *c, char **consumer_key, char **valida
 	g_autofree char *body = NULL;
 	gboolean ok;
 
-	if (c->cfg->ovh_application_key == NULL) {
+	if (ovh_client_cfg(c)->ovh_application_key == NULL) {
 		g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG, "[ovh] application_key is not set");
 		json_object_put(o);
 		json_object_put(a);

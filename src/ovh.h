@@ -1,26 +1,13 @@
-/* ovh.h: the OVHcloud API client (signed HTTPS calls, SMS jobs, account queries).
+/* ovh.h: the OVH SMS calls (services, credits, senders, jobs, outgoing by tag, consumer
+ * keys) over an OvhClient from ovh_http.h.
  *
- * One OvhClient serves many threads: each call borrows a connection-holding handle from a
- * pool, so requests neither serialise on one connection nor open one each. Errors are
- * M2S_ERROR values (UNREACHABLE, SERVER, CONFIG, REQUEST) carrying OVH's message. */
+ * Every call may run on many threads at once with one client. Errors are M2S_ERROR values
+ * (UNREACHABLE, NO_REPLY, SERVER, THROTTLED, CONFIG, REQUEST) carrying OVH's message. */
 #ifndef M2S_OVH_H
 #define M2S_OVH_H
 
 #include <glib.h>
-#include "cfg.h"
-
-typedef struct OvhClient OvhClient;
-
-/* The base URL of an endpoint name (ovh-eu ...) or of a full https:// URL; NULL if unknown. */
-char *ovh_endpoint_url(const char *endpoint);
-
-/* "$1$" + hex SHA-1 of AS+CK+METHOD+URL+BODY+TS joined with '+'. */
-char *ovh_sign(const char *secret, const char *consumer, const char *method, const char *url,
-               const char *body, gint64 timestamp);
-
-OvhClient *ovh_client_new(const Cfg *cfg, GError **err);
-void ovh_client_free(OvhClient *c);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(OvhClient, ovh_client_free)
+#include "ovh_http.h"  /* OvhClient, made and freed by the transport */
 
 /* The configured service, else the account's only one (looked up once); NULL with *err. */
 const char *ovh_service(OvhClient *c, GError **err);

@@ -6,8 +6,10 @@
  * borrow, so that concurrent calls neither share one connection nor open one each; every
  * request bounded in time (connect 5 s, whole request cfg->ovh_timeout) and in reply size
  * (1 MiB); a request with a body never sent twice. Errors are M2S_ERROR values carrying
- * OVH's own message, errorCode and query id. It must not log, print, or put a secret into
- * an error. It knows nothing of SMS: ovh.c builds the calls. */
+ * OVH's own message, errorCode and query id. The client's state (struct OvhClient) is
+ * private to this file: ovh.c reads it through ovh_client_cfg and the service accessors.
+ * It must not log, print, or put a secret into an error. It knows nothing of SMS (ovh.c
+ * builds the calls) nor of endpoint names (ovhconf.c resolves them to the base URL). */
 #include <string.h>
 #include <curl/curl.h>
 #include <json-c/json.h>
@@ -21,6 +23,14 @@
 #define OVH_MAX_IDLE 64
 #define OVH_MAX_MESSAGE 300  /* characters of OVH's error text we keep */
 
+struct OvhClient {
+	Cfg *cfg;
+	GMutex lock;         /* guards everything below */
+	GPtrArray *idle;     /* CURL* handles with their live connections */
+	gboolean synced;
+	gint64 offset;       /* OVH time - local time, seconds */
+	char *service;       /* resolved service name; once set, never changed nor freed early */
+};
 
 typedef struct {
 	long status;
@@ -30,32 +40,6 @@ typedef struct {
 	gboolean once;       /* the request must not be sent twice */
 	int sends;           /* times libcurl was about to send it */
 } Reply;
-
-static const struct { const char *name, *url; } endpoints[] = {
-	{ "ovh-eu", "https://eu.api.ovh.com/1.0" },
-	{ "ovh-ca", "https://ca.api.ovh.com/1.0" },
-	{ "ovh-us", "https://api.us.ovhcloud.com/1.0" },
-	{ "kimsufi-eu", "https://eu.api.kimsufi.com/1.0" },
-	{ "kimsufi-ca", "https://ca.api.kimsufi.com/1.0" },
-	{ "soyoustart-eu", "https://eu.api.soyoustart.com/1.0" },
-	{ "soyoustart-ca", "https://ca.api.soyoustart.com/1.0" },
-};
-
-char *ovh_endpoint_url(const char *endpoint)
-{
-	for (gsize i = 0; i < G_N_ELEMENTS(endpoints); i++)
-		if (g_ascii_strcasecmp(endpoint, endpoints[i].name) == 0)
-			return g_strdup(endpoints[i].url);
-	if (g_str_has_prefix(endpoint, "https://") && strlen(endpoint) > strlen("https://") &&
-	    !strpbrk(endpoint, " \t\r\n?#")) {
-		char *url = g_strdup(endpoint);
-		gsize n = strlen(url);
-		while (n > 0 && url[n - 1] == '/')
-			url[--n] = '\0';
-		return url;
-	}
-	return NULL;
-}
 
 char *ovh_sign(const char *secret, const char *consumer, const char *method, const char *url,
                const char *body, gint64 timestamp)
@@ -108,6 +92,35 @@ void ovh_client_free(OvhClient *c)
 	g_free(c->service);
 	cfg_unref(c->cfg);
 	g_free(c);
+}
+
+const Cfg *ovh_client_cfg(OvhClient *c)
+{
+	return c->cfg;
+}
+
+const char *ovh_client_service(OvhClient *c)
+{
+	const char *svc;
+
+	g_mutex_lock(&c->lock);
+	svc = c->service;
+	g_mutex_unlock(&c->lock);
+	return svc;
+}
+
+/* The first name kept wins: concurrent look-ups may both find the service, and a pointer
+ * already returned must stay valid. */
+const char *ovh_client_keep_service(OvhClient *c, const char *name)
+{
+	const char *svc;
+
+	g_mutex_lock(&c->lock);
+	if (c->service == NULL)
+		c->service = g_strdup(name);
+	svc = c->service;
+	g_mutex_unlock(&c->lock);
+	return svc;
 }
 
 /* Adds ca_file to the system trust store rather than replacing it: a TLS-inspecting proxy's

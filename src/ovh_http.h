@@ -1,18 +1,31 @@
-/* ovh_http.h: the transport under ovh.c: the client's state and one signed call. */
+/* ovh_http.h: the transport under ovh.c: the client (its Cfg, connection pool, clock offset
+ * and cached service name, all private to ovh_http.c), one signed call, the signature. */
 #ifndef M2S_OVH_HTTP_H
 #define M2S_OVH_HTTP_H
 
+#include <glib.h>
 #include <json-c/json.h>
-#include "ovh.h"
+#include "cfg.h"
 
-struct OvhClient {
-	Cfg *cfg;
-	GMutex lock;         /* guards everything below */
-	GPtrArray *idle;     /* CURL* handles with their live connections */
-	gboolean synced;
-	gint64 offset;       /* OVH time - local time, seconds */
-	char *service;       /* resolved service name */
-};
+typedef struct OvhClient OvhClient;
+
+/* A client for CFG's endpoint and credentials (CFG is referenced, not copied); NULL with
+ * *err when CFG names no endpoint. One client serves many threads. */
+OvhClient *ovh_client_new(const Cfg *cfg, GError **err);
+void ovh_client_free(OvhClient *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OvhClient, ovh_client_free)
+
+/* The configuration the client was made with. */
+const Cfg *ovh_client_cfg(OvhClient *c);
+/* The service name cached in the client ([ovh] service, or one looked up), NULL if none. */
+const char *ovh_client_service(OvhClient *c);
+/* Caches NAME unless a name is cached already; returns the cached name, which lives as long
+ * as the client. */
+const char *ovh_client_keep_service(OvhClient *c, const char *name);
+
+/* "$1$" + hex SHA-1 of AS+CK+METHOD+URL+BODY+TS joined with '+'. */
+char *ovh_sign(const char *secret, const char *consumer, const char *method, const char *url,
+               const char *body, gint64 timestamp);
 
 /* One call to PATH (under the endpoint's base URL) with BODY (NULL: none), signed when SIGN;
  * the parsed JSON reply on success. Re-syncs the clock once on QUERY_TIME_OUT, since a

@@ -4,6 +4,7 @@
  * Work in progress keeps the runtime it started with; new messages take the current one.
  * It must not hold anything a reload may lose: the memory of sent tags is tags.c's. */
 #include "runtime.h"
+#include "ovh_http.h"
 
 struct Runtime {
 	gint refcount;

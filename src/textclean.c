@@ -12,7 +12,7 @@
  * content before it), take a table underline for a disclaimer rule, keep state. */
 #include <string.h>
 
-#include "text.h"
+#include "textclean.h"
 
 /* A trailing rule starts a disclaimer only when at most this many lines follow it. */
 #define DISCLAIMER_MAX_LINES 12

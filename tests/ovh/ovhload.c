@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include "cfg.h"
 #include "ovh.h"
+#include "ovh_http.h"
 
 typedef struct {
 	OvhClient *client;

@@ -16,33 +16,51 @@ typedef struct {
 	char *cwd;
 } Fix;
 
+/* One scratch directory for the whole run, entered once, as a program starts in its
+ * directory: ./ovh.conf is resolved against the directory of the first load. */
+static Fix fix;
+
+static int group_setup(void **state)
+{
+	(void)state;
+	fix.dir = g_dir_make_tmp("m2s-cfg-XXXXXX", NULL);
+	fix.cwd = g_get_current_dir();
+	/* ovh.conf is looked up in ./ and ~/: both point into the scratch directory. */
+	g_assert(chdir(fix.dir) == 0);
+	g_setenv("HOME", fix.dir, TRUE);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", fix.dir);
+
+	(void)state;
+	g_assert(chdir(fix.cwd) == 0);
+	g_assert(system(cmd) == 0);
+	g_free(fix.dir);
+	g_free(fix.cwd);
+	return 0;
+}
+
 static int setup(void **state)
 {
-	Fix *f = g_new0(Fix, 1);
-
-	f->dir = g_dir_make_tmp("m2s-cfg-XXXXXX", NULL);
-	f->cwd = g_get_current_dir();
-	/* ovh.conf is looked up in ./ and ~/: both point into the scratch directory. */
-	g_assert(chdir(f->dir) == 0);
-	g_setenv("HOME", f->dir, TRUE);
 	g_unsetenv("OVH_ENDPOINT");
 	g_unsetenv("OVH_APPLICATION_KEY");
 	g_unsetenv("OVH_APPLICATION_SECRET");
 	g_unsetenv("OVH_CONSUMER_KEY");
-	*state = f;
+	*state = &fix;
 	return 0;
 }
 
+/* Empties the scratch directory for the next test (a test may have left it). */
 static int teardown(void **state)
 {
-	Fix *f = *state;
-	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
+	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'/* '%s'/.[!.]*", fix.dir, fix.dir);
 
-	g_assert(chdir(f->cwd) == 0);
+	(void)state;
+	g_assert(chdir(fix.dir) == 0);
 	g_assert(system(cmd) == 0);
-	g_free(f->dir);
-	g_free(f->cwd);
-	g_free(f);
 	return 0;
 }
 
@@ -167,6 +185,14 @@ static void bad_values_name_the_key(void **state)
 	refused(*state, "[aliases]\noncall =\n", "[aliases] oncall");
 }
 
+/* An unknown endpoint: the error lists every name that would have been accepted. */
+static void unknown_endpoint_lists_the_names(void **state)
+{
+	refused(*state, "[ovh]\nendpoint = ovh-mars\n",
+	        "[ovh] endpoint: unknown 'ovh-mars' (ovh-eu, ovh-ca, ovh-us, kimsufi-eu, kimsufi-ca, "
+	        "soyoustart-eu, soyoustart-ca, or https://host[:port]/1.0)");
+}
+
 /* A malformed line must not be quoted: it may hold a secret. */
 static void syntax_error_quotes_nothing(void **state)
 {
@@ -228,6 +254,30 @@ static void ovh_conf_precedence(void **state)
 	assert_true(cfg_has_credentials(c, NULL));
 }
 
+/* ./ovh.conf is the one of the directory the program started in, even after it moved (the
+ * milter goes to / when it goes to the background, and a reload loads the files again). */
+static void ovh_conf_of_the_start_directory_after_chdir(void **state)
+{
+	Fix *f = *state;
+	g_autofree char *local = put(f, "ovh.conf",
+		"[ovh-eu]\napplication_key = localAK\napplication_secret = localAS\n"
+		"consumer_key = localCK\n", 0600);
+	g_autofree char *p = put(f, "m.conf", "[ovh]\nendpoint = ovh-eu\n", 0600);
+	g_autoptr(GError) e = NULL;
+	g_autoptr(Cfg) before = cfg_load(p, &e);
+	g_autoptr(Cfg) after = NULL;
+
+	assert_non_null(before);
+	assert_string_equal(before->ovh_application_secret, "localAS");
+	g_assert(chdir("/") == 0);
+	after = cfg_load(p, &e);
+	g_assert(chdir(f->dir) == 0);
+	assert_non_null(after);
+	if (after->ovh_application_secret == NULL)
+		fail_msg("after chdir(\"/\"): %s was not read", local);
+	assert_string_equal(after->ovh_consumer_key, "localCK");
+}
+
 static void ovh_conf_readable_by_others_refused(void **state)
 {
 	Fix *f = *state;
@@ -249,11 +299,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(empty_user_means_no_switch, setup, teardown),
 		cmocka_unit_test_setup_teardown(unknown_section_and_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_values_name_the_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(unknown_endpoint_lists_the_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(syntax_error_quotes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(missing_file_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(secret_readable_by_others_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(ovh_conf_precedence, setup, teardown),
+		cmocka_unit_test_setup_teardown(ovh_conf_of_the_start_directory_after_chdir, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(ovh_conf_readable_by_others_refused, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

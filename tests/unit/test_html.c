@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "text.h"
+#include "html.h"
 
 static char *h2t(const char *html)
 {
@@ -131,6 +131,46 @@ static void deep_nesting_does_not_crash(void **state)
 	g_string_free(s, TRUE);
 }
 
+/* Deeper than libxml2's nesting limit (256): the text inside and after is kept. */
+static void text_deeper_than_the_parser_limit_is_kept(void **state)
+{
+	(void)state;
+	GString *s = g_string_new("<html><body><p>before</p>");
+	for (int i = 0; i < 300; i++)
+		g_string_append(s, "<div>");
+	g_string_append(s, "deep text &amp; more");
+	for (int i = 0; i < 300; i++)
+		g_string_append(s, "</div>");
+	g_string_append(s, "<p>after</p><script>var hidden;</script></body></html>");
+	g_autofree char *t = html_to_text(s->str, s->len);
+	g_string_free(s, TRUE);
+	assert_true(g_utf8_validate(t, -1, NULL));
+	if (!strstr(t, "before") || !strstr(t, "deep text & more") || !strstr(t, "after"))
+		fail_msg("text lost: '%s'", t);
+	assert_null(strstr(t, "<div>"));
+	assert_null(strstr(t, "hidden"));
+}
+
+/* Past the limit, broken pieces at the end of the input (a tag, comment, reference or end
+ * tag search that never ends) cost one pass and give valid UTF-8. */
+static void broken_html_deeper_than_the_limit_is_bounded(void **state)
+{
+	static const char *const tails[] = { "<p class=\"open>x", "<!-- open", "&#x1F600", "&#0;",
+	                                     "&#xD800;", "&amp", "<script>a<b", "</", "<", "&" };
+	(void)state;
+	for (gsize i = 0; i < G_N_ELEMENTS(tails); i++) {
+		GString *s = g_string_new(NULL);
+		for (int d = 0; d < 300; d++)
+			g_string_append(s, "<blockquote><pre>");
+		g_string_append_printf(s, "text %s", tails[i]);
+		g_autofree char *t = html_to_text(s->str, s->len);
+		g_string_free(s, TRUE);
+		assert_true(g_utf8_validate(t, -1, NULL));
+		if (strstr(t, "text") == NULL)
+			fail_msg("'%s': text lost: '%s'", tails[i], t);
+	}
+}
+
 /* Nested quotes cost one "> " per line, not one per level: 250 levels of blockquote over
  * many short lines must not multiply the input hundreds of times. */
 static void nested_quotes_stay_bounded(void **state)
@@ -158,6 +198,8 @@ int main(void)
 		cmocka_unit_test(inline_elements_keep_words_apart_only_where_spaced),
 		cmocka_unit_test(pre_keeps_line_breaks),
 		cmocka_unit_test(list_items_start_lines),
+		cmocka_unit_test(text_deeper_than_the_parser_limit_is_kept),
+		cmocka_unit_test(broken_html_deeper_than_the_limit_is_bounded),
 		cmocka_unit_test(blockquote_lines_are_marked_as_quotes),
 		cmocka_unit_test(hidden_elements_are_removed),
 		cmocka_unit_test(broken_html_is_recovered),

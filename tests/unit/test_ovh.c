@@ -4,7 +4,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <glib.h>
-#include "ovh.h"
+#include "ovh_http.h"
+#include "ovhconf.h"
 
 #define AS "9ufkBmLaTQ9nz5yMUlg79taH0GNnzDjk"
 #define CK "5mBuy6SUQcRw2ZUxg0cG68BoDKpED4KY"

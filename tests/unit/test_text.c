@@ -8,8 +8,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "charset.h"
 #include "gsm.h"
 #include "text.h"
+#include "textclean.h"
 
 /* Reads the sample mail NAME.eml from the corpus, trying the repository copy first. */
 static GMimeMessage *load_sample(const char *name)
