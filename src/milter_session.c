@@ -26,6 +26,7 @@ typedef struct {
 	Runtime *rt;
 	MsgPlan *plan;          /* fed at each RCPT, finished at end of message */
 	GString *raw;           /* headers and body, at most max_message_size bytes */
+	guint forged;           /* X-Mail2SMS headers the client wrote */
 } Msg;
 
 typedef struct {
@@ -58,25 +59,62 @@ static void conn_end_message(Conn *c)
 	}
 }
 
-/* Adds the X-Mail2SMS header; VALUE is sanitised here. */
-static void add_header(SMFICTX *ctx, const char *value)
+/* Adds the X-Mail2SMS header, after removing the client's own copies: a sender must not
+ * forge "sent" for the filters downstream. VALUE is sanitised here. */
+static void add_header(SMFICTX *ctx, Msg *m, const char *value)
 {
 	g_autofree char *v = milter_safe_text(value, HEADER_MAX, FALSE);
+
+	/* libmilter counts each name from 1; the last first, so that the indexes hold. */
+	for (guint i = m->forged; i > 0; i--)
+		smfi_chgheader(ctx, "X-Mail2SMS", (int)i, NULL);
 	smfi_addheader(ctx, "X-Mail2SMS", v);
 }
 
-/* Sets the SMTP reply of ERR and returns the libmilter status that carries it; with
- * on_api_error = accept (OVH trouble, end of message only) lets the mail through annotated. */
-static sfsistat refuse(SMFICTX *ctx, const Cfg *cfg, const GError *err)
+/* Annotates with HEADER and takes the SMS recipients out of the mail, so that the MTA
+ * neither relays nor bounces them on the SMS domain; a mail left with no recipient is
+ * discarded. keep_sms_recipients leaves them in. */
+static sfsistat without_sms_recipients(SMFICTX *ctx, Msg *m, const char *header)
 {
+	const MsgPlan *plan = m->plan;
+
+	if (runtime_cfg(m->rt)->keep_sms_recipients) {
+		add_header(ctx, m, header);
+		return SMFIS_CONTINUE;
+	}
+	if (plan->not_sms->len == 0)
+		return SMFIS_DISCARD;
+	add_header(ctx, m, header);
+	for (guint i = 0; i < plan->taken->len; i++)
+		smfi_delrcpt(ctx, plan->taken->pdata[i]);
+	return SMFIS_CONTINUE;
+}
+
+/* Sets the SMTP reply of ERR and returns the libmilter status that carries it; with
+ * on_api_error = accept (OVH trouble, end of message only) the mail goes on without its
+ * SMS recipients, annotated, and the log says so. */
+static sfsistat refuse(SMFICTX *ctx, Msg *m, const GError *err)
+{
+	const Cfg *cfg = runtime_cfg(m->rt);
 	MilterReply r;
 	sfsistat st;
 
 	milter_reply_for(cfg, err, &r);
 	if (r.accept) {
-		g_autofree char *h = milter_failed_header(err->message);
-		add_header(ctx, h);
-		st = SMFIS_CONTINUE;
+		const char *qid = smfi_getsymval(ctx, "i");
+		g_autofree char *why = addr_mask_text(err->message, cfg->log_numbers_full);
+		g_autofree char *failed = milter_failed_header(err->message);
+		g_autoptr(GString) h = g_string_new(failed);
+
+		syslog(LOG_WARNING, "%s: accepted without SMS (on_api_error = accept): %s",
+		       qid ? qid : "NOQUEUE", why);
+		if (!cfg->keep_sms_recipients) {
+			g_string_append(h, "; removed=");
+			for (guint i = 0; i < m->plan->taken->len; i++)
+				g_string_append_printf(h, "%s%s", i ? "," : "",
+				                       (char *)m->plan->taken->pdata[i]);
+		}
+		st = without_sms_recipients(ctx, m, h->str);
 	} else {
 		smfi_setreply(ctx, r.rcode, r.xcode, r.text);
 		st = r.temporary ? SMFIS_TEMPFAIL : SMFIS_REJECT;
@@ -91,7 +129,7 @@ static sfsistat on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 {
 	(void)f2;
 	(void)f3;
-	*pf0 = (SMFIF_ADDHDRS | SMFIF_DELRCPT | SMFIF_SETSYMLIST) & f0;  /* the lists below */
+	*pf0 = (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT | SMFIF_SETSYMLIST) & f0;  /* the lists below */
 	*pf1 = (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_SKIP) & f1;
 	*pf2 = *pf3 = 0;
 	smfi_setsymlist(ctx, SMFIM_ENVFROM, "{auth_authen}");
@@ -164,7 +202,7 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
 	if (m == NULL)
 		return SMFIS_CONTINUE;
 	if (msg_plan_add(m->plan, NULL, argv[0], &e) == ADDR_REFUSED && !c->local)
-		return refuse(ctx, runtime_cfg(m->rt), e);
+		return refuse(ctx, m, e);
 	return SMFIS_CONTINUE;
 }
 
@@ -211,6 +249,8 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 	Msg *m = sms_message(ctx);
 
 	if (m) {
+		if (g_ascii_strcasecmp(name, "X-Mail2SMS") == 0)
+			m->forged++;
 		keep(m, name, strlen(name));
 		keep(m, ": ", 2);
 		keep(m, value, strlen(value));
@@ -242,10 +282,9 @@ static void progress(void *ctx)
 	smfi_progress(ctx);
 }
 
-/* Success: annotate, then remove the SMS recipients (or discard a mail left with none). */
+/* Success: annotated with what went out, without the SMS recipients. */
 static sfsistat sent(SMFICTX *ctx, Msg *m, const DispatchReport *r)
 {
-	const Cfg *cfg = runtime_cfg(m->rt);
 	gboolean some_invalid = r->invalid && r->invalid->len > 0;
 	g_autofree char *h = g_strdup_printf("sent; ids=%s; receivers=%s;%s%s%s credits=%g",
 	                                     r->ids ? r->ids->str : "",
@@ -254,16 +293,7 @@ static sfsistat sent(SMFICTX *ctx, Msg *m, const DispatchReport *r)
 	                                     some_invalid ? r->invalid->str : "",
 	                                     some_invalid ? ";" : "", r->credits);
 
-	if (cfg->keep_sms_recipients) {
-		add_header(ctx, h);
-		return SMFIS_CONTINUE;
-	}
-	if (m->plan->not_sms->len == 0)
-		return SMFIS_DISCARD;
-	add_header(ctx, h);
-	for (guint i = 0; i < m->plan->taken->len; i++)
-		smfi_delrcpt(ctx, m->plan->taken->pdata[i]);
-	return SMFIS_CONTINUE;
+	return without_sms_recipients(ctx, m, h);
 }
 
 /* End of message: the plan finished with the mail, its verdict, then the jobs posted. */
@@ -279,7 +309,7 @@ static sfsistat decide(SMFICTX *ctx, Conn *c)
 
 	mime = msg_parse_bytes(cfg, m->raw->str, m->raw->len, &e);
 	if (mime == NULL)
-		return refuse(ctx, cfg, e);
+		return refuse(ctx, m, e);
 	msg_plan_finish(m->plan, mime);
 	/* The queue id last: a client's retry comes with a new one. */
 	msg_plan_identify(m->plan, mime, NULL, qid);
@@ -287,7 +317,7 @@ static sfsistat decide(SMFICTX *ctx, Conn *c)
 	if (!msg_plan_verdict(m->plan, &e)) {
 		g_autofree char *masked = addr_mask_text(e->message, cfg->log_numbers_full);
 		syslog(LOG_NOTICE, "%s: refused: %s", qid ? qid : "NOQUEUE", masked);
-		return refuse(ctx, cfg, e);
+		return refuse(ctx, m, e);
 	}
 	if (dispatch_plan(m->rt, m->plan, qid, FALSE, progress, ctx, &report, &e)) {
 		st = sent(ctx, m, &report);
@@ -295,7 +325,7 @@ static sfsistat decide(SMFICTX *ctx, Conn *c)
 		/* Postfix logs the reply: ids, not numbers. */
 		if (report.ids != NULL && report.ids->len > 0)
 			g_prefix_error(&e, "partly sent (ids %s), not all: ", report.ids->str);
-		st = refuse(ctx, cfg, e);
+		st = refuse(ctx, m, e);
 	}
 	dispatch_report_clear(&report);
 	return st;
@@ -334,7 +364,7 @@ static sfsistat on_close(SMFICTX *ctx)
 struct smfiDesc milter_desc = {
 	.xxfi_name = "mail2sms",
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_DELRCPT,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT,
 	.xxfi_connect = on_connect,
 	.xxfi_envfrom = on_envfrom,
 	.xxfi_envrcpt = on_envrcpt,
