@@ -741,6 +741,7 @@ static void test_reply_lost_in_doubt(void **state)
 	assert_int_equal(calls("POST", "dt-lost-doubt"), 1);
 	assert_int_equal(calls("GET", "dt-lost-doubt"), 0);
 	assert_error(e, M2S_ERR_NO_REPLY);
+	assert_non_null(strstr(e->message, "connection lost after the request was sent"));
 	assert_int_equal(tag_state("dt-lost-doubt", &mem), TAG_IN_DOUBT);
 	assert_null(mem);
 	g_clear_error(&e);
