@@ -315,6 +315,15 @@ static void transport_error(CURLcode rc, const Reply *r, const char *what, GErro
 	default:
 		break;
 	}
+	/* A request with a body that went out once and whose connection died: libcurl's own
+	 * retry on a fresh connection may fail to connect, yet the first one may have been
+	 * executed. */
+	if (r->once && r->sends > 0 && kind != M2S_ERR_NO_REPLY) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_NO_REPLY,
+		            "OVH %s: connection lost after the request was sent (%s)", what,
+		            curl_easy_strerror(rc));
+		return;
+	}
 	g_set_error(err, M2S_ERROR, kind, "OVH %s: %s", what,
 	            rc == CURLE_ABORTED_BY_CALLBACK ? "connection lost after the request was sent"
 	                                            : curl_easy_strerror(rc));
