@@ -7,6 +7,8 @@
 #include "access.h"
 #include "error.h"
 
+/* TRUE when IP (as libmilter or the MTA writes it) is in [access] networks; something that
+ * is not an address, such as "unknown", is in none. */
 static gboolean client_in_networks(const Cfg *cfg, const char *ip)
 {
 	g_autoptr(GInetAddress) a = NULL;
@@ -33,6 +35,7 @@ static gboolean client_in_networks(const Cfg *cfg, const char *ip)
 	return FALSE;
 }
 
+/* TRUE when SENDER (with or without <>) matches [access] senders, by address or @domain. */
 static gboolean sender_listed(const Cfg *cfg, const char *sender)
 {
 	g_autofree char *s = g_ascii_strdown(sender ? sender : "", -1);

@@ -13,6 +13,7 @@
 #include "send.h"
 #include "tags.h"
 
+/* NUMBERS for a log line: comma-joined, masked unless log_numbers = full. */
 static char *receivers_for_log(const Cfg *cfg, GPtrArray *numbers)
 {
 	GString *s = g_string_new(NULL);
@@ -116,6 +117,7 @@ static void join_into(GString *s, GPtrArray *list)
 		g_string_append_printf(s, "%s%s", s->len ? "," : "", (char *)list->pdata[i]);
 }
 
+/* Adds one job's ids, receivers and credits to the report of the whole plan. */
 static void report_add(DispatchReport *r, const char *ids, GPtrArray *valid,
                        GPtrArray *invalid, double credits)
 {

@@ -35,6 +35,7 @@ typedef struct {
 	Msg *msg;
 } Conn;
 
+/* Frees a message's state: its runtime reference, plan and copy. */
 static void msg_free(Msg *m)
 {
 	if (m == NULL)
@@ -46,11 +47,13 @@ static void msg_free(Msg *m)
 	g_free(m);
 }
 
+/* The connection's state (NULL once closed, or if on_connect never ran). */
 static Conn *conn_of(SMFICTX *ctx)
 {
 	return smfi_getpriv(ctx);
 }
 
+/* Forgets the message in progress: a new MAIL FROM, an abort or the end of message. */
 static void conn_end_message(Conn *c)
 {
 	if (c) {
@@ -123,6 +126,8 @@ static sfsistat refuse(SMFICTX *ctx, Msg *m, const GError *err)
 	return st;
 }
 
+/* Asks for the actions the milter uses and the macros it reads, and skips HELO and unknown
+ * commands; the MTA grants what it can. */
 static sfsistat on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
                              unsigned long f2, unsigned long f3, unsigned long *pf0,
                              unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
@@ -148,6 +153,8 @@ static gboolean is_local_submission(const char *host, const struct sockaddr *sa)
 	       strcmp(host, "localhost") == 0;
 }
 
+/* Notes the client address ([access]) and whether Postfix emulates a connection for a local
+ * submission. */
 static sfsistat on_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
 	Conn *c = g_new0(Conn, 1);
@@ -206,6 +213,7 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
+/* DATA: a message without an SMS recipient is accepted now, before its content is sent. */
 static sfsistat on_data(SMFICTX *ctx)
 {
 	Conn *c = conn_of(ctx);
@@ -244,6 +252,7 @@ static gboolean keep(Msg *m, const char *s, gsize len)
 	return m->raw->len < max;
 }
 
+/* Copies one header of an SMS message and counts the client's X-Mail2SMS headers. */
 static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 {
 	Msg *m = sms_message(ctx);
@@ -259,6 +268,7 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 	return SMFIS_CONTINUE;
 }
 
+/* The blank line between headers and body, in the copy. */
 static sfsistat on_eoh(SMFICTX *ctx)
 {
 	Msg *m = sms_message(ctx);
@@ -268,6 +278,7 @@ static sfsistat on_eoh(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
+/* Copies a body chunk; past max_message_size the rest of the body is skipped. */
 static sfsistat on_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
 	Msg *m = sms_message(ctx);
@@ -277,6 +288,7 @@ static sfsistat on_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	return SMFIS_CONTINUE;
 }
 
+/* Tells the MTA the milter is still at work while OVH answers (dispatch.c calls it). */
 static void progress(void *ctx)
 {
 	smfi_progress(ctx);
@@ -331,6 +343,7 @@ static sfsistat decide(SMFICTX *ctx, Conn *c)
 	return st;
 }
 
+/* End of message: an SMS message is decided, then its state is dropped either way. */
 static sfsistat on_eom(SMFICTX *ctx)
 {
 	Conn *c = conn_of(ctx);
@@ -342,12 +355,14 @@ static sfsistat on_eom(SMFICTX *ctx)
 	return st;
 }
 
+/* The client gave up the message (RSET, or the MTA aborted it): nothing is sent. */
 static sfsistat on_abort(SMFICTX *ctx)
 {
 	conn_end_message(conn_of(ctx));
 	return SMFIS_CONTINUE;
 }
 
+/* The connection is gone: its state with it. */
 static sfsistat on_close(SMFICTX *ctx)
 {
 	Conn *c = conn_of(ctx);
