@@ -9,6 +9,7 @@
 #include "cfg.h"
 #include "cmd.h"
 #include "error.h"
+#include "message.h"
 
 static const struct {
 	const char *name;
@@ -42,6 +43,8 @@ int main(int argc, char **argv)
 	g_autoptr(GError) err = NULL;
 	g_autoptr(Cfg) cfg = NULL;
 	int i = 1, rc;
+
+	msg_init();
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {

@@ -41,8 +41,9 @@
 #define MSG_MAX_GROUP_DEPTH 4
 
 /* GMime wants g_mime_init() once per process before parsing, and libxml2 its parser
- * initialised before threads use it (the milter's workers convert HTML). */
-static void msg_gmime_init(void)
+ * initialised before threads use it (the milter's workers convert HTML): the mains call
+ * this first, never a worker thread. */
+void msg_init(void)
 {
 	static gsize done = 0;
 	if (g_once_init_enter(&done)) {
@@ -66,7 +67,6 @@ static GMimeMessage *msg_parse_bounded(GMimeStream *stream, GError **err)
 
 GMimeMessage *msg_parse_bytes(const Cfg *cfg, const char *bytes, gsize len, GError **err)
 {
-	msg_gmime_init();
 	if (len > cfg->max_message_size)
 		len = cfg->max_message_size;
 	if (bytes == NULL || len == 0) {
@@ -83,7 +83,6 @@ GMimeMessage *msg_parse_bytes(const Cfg *cfg, const char *bytes, gsize len, GErr
 
 GMimeMessage *msg_parse_stream(const Cfg *cfg, GMimeStream *stream, GError **err)
 {
-	msg_gmime_init();
 	/* Read up to the bound and no further: a pipe gives no length to check in advance,
 	 * and what lies beyond must cost neither memory nor time. */
 	g_autoptr(GByteArray) buf = g_byte_array_new();

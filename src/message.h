@@ -42,6 +42,10 @@ typedef enum {
 	MSG_PLAN_SMS_ONLY = 1 << 1,
 } MsgPlanFlags;
 
+/* Initialises GMime and libxml2's parser for the process; every main calls it first,
+ * before any thread starts and before a mail is parsed. */
+void msg_init(void);
+
 /* Parses a mail read from STREAM (at most cfg->max_message_size bytes are read); NULL with
  * M2S_ERR_DATA when it cannot be read as a mail at all. */
 GMimeMessage *msg_parse_stream(const Cfg *cfg, GMimeStream *stream, GError **err);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include "milter.h"
 #include "error.h"
+#include "message.h"
 
 typedef struct {
 	char *config;
@@ -218,6 +219,7 @@ int main(int argc, char **argv)
 	unsigned int major, minor, patch;
 	int rc;
 
+	msg_init();  /* before libmilter's threads parse anything */
 	if (!parse_options(argc, argv, &o))
 		return EX_USAGE;
 	if (o.version) {

@@ -10,7 +10,7 @@
  *
  * Must not: fail (a broken part gives "" or what could be read), read more than
  * TEXT_MAX_BYTES of one part, walk more than TEXT_MAX_PARTS parts or TEXT_MAX_DEPTH levels,
- * keep state. g_mime_init() is the caller's job. */
+ * keep state. GMime is initialised by the mains (msg_init). */
 #include <string.h>
 
 #include "text.h"

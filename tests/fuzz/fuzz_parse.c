@@ -28,7 +28,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	g_mime_init();
+	msg_init();
 	fuzz_cfg = cfg_new_default();
 	g_strfreev(fuzz_cfg->addr_domains);
 	fuzz_cfg->addr_domains = g_strsplit("sms.example.com", " ", -1);

@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "message.h"
 #include <curl/curl.h>
 #include <glib/gstdio.h>
 #include <json-c/json.h>
@@ -1133,7 +1134,7 @@ int main(void)
 	};
 	int rc;
 
-	g_mime_init();
+	msg_init();
 	rc = cmocka_run_group_tests_name("dispatch", tests, group_setup, group_teardown);
 	g_mime_shutdown();
 	return rc;

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
+#include "message.h"
 
 #include "html.h"
 
@@ -189,6 +190,7 @@ static void nested_quotes_stay_bounded(void **state)
 
 int main(void)
 {
+	msg_init();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(script_style_comment_title_are_removed),
 		cmocka_unit_test(br_and_p_give_line_breaks),

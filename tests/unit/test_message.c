@@ -634,7 +634,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_size_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
 	};
-	g_mime_init();
+	msg_init();
 	int rc = cmocka_run_group_tests_name("message", tests, NULL, NULL);
 	g_mime_shutdown();
 	return rc;

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <cmocka.h>
+#include "message.h"
 
 #include "charset.h"
 #include "gsm.h"
@@ -522,7 +523,7 @@ int main(void)
 		cmocka_unit_test(clean_cuts_trailing_disclaimer),
 		cmocka_unit_test(clean_normalises_lines_and_controls),
 	};
-	g_mime_init();
+	msg_init();
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	g_mime_shutdown();
 	return rc;
