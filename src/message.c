@@ -81,7 +81,8 @@ GMimeMessage *msg_parse_bytes(const Cfg *cfg, const char *bytes, gsize len, GErr
 	return msg;
 }
 
-GMimeMessage *msg_parse_stream(const Cfg *cfg, GMimeStream *stream, GError **err)
+/* Reads STREAM up to max_message_size and parses what was read. */
+static GMimeMessage *msg_parse_stream(const Cfg *cfg, GMimeStream *stream, GError **err)
 {
 	/* Read up to the bound and no further: a pipe gives no length to check in advance,
 	 * and what lies beyond must cost neither memory nor time. */

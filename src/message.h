@@ -46,10 +46,9 @@ typedef enum {
  * before any thread starts and before a mail is parsed. */
 void msg_init(void);
 
-/* Parses a mail read from STREAM (at most cfg->max_message_size bytes are read); NULL with
- * M2S_ERR_DATA when it cannot be read as a mail at all. */
-GMimeMessage *msg_parse_stream(const Cfg *cfg, GMimeStream *stream, GError **err);
-/* The same for a file descriptor (stdin of the CLI and of the delivery agent), left open. */
+/* Parses a mail read from FD (stdin of the CLI and of the delivery agent, left open); at most
+ * cfg->max_message_size bytes are read. NULL with M2S_ERR_DATA when it cannot be read as a
+ * mail at all. */
 GMimeMessage *msg_parse_fd(const Cfg *cfg, int fd, GError **err);
 GMimeMessage *msg_parse_bytes(const Cfg *cfg, const char *bytes, gsize len, GError **err);
 
