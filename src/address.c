@@ -11,6 +11,9 @@
 #include "error.h"
 #include "phone.h"
 
+/* A number in a log keeps its first eight characters ('+' and the country and operator
+ * digits): enough to debug routing, not enough to call anyone. */
+#define ADDR_MASK_KEEP 8
 /* An address longer than this is not a mailbox anyone types (RFC 5321: 64 + 1 + 255). */
 #define ADDR_MAX_LEN 320
 /* Tokens read from one Subject: more would be refused by max_recipients anyway. */
@@ -267,6 +270,15 @@ fail:
 	return FALSE;
 }
 
+/* Appends the number NUM (LEN bytes) masked: its first ADDR_MASK_KEEP characters, then one
+ * 'x' for each of the others. */
+static void addr_mask_into(GString *s, const char *num, gsize len)
+{
+	g_string_append_len(s, num, MIN(len, ADDR_MASK_KEEP));
+	for (gsize i = ADDR_MASK_KEEP; i < len; i++)
+		g_string_append_c(s, 'x');
+}
+
 char *addr_mask_text(const char *text, gboolean full)
 {
 	GString *s = g_string_new(NULL);
@@ -276,11 +288,9 @@ char *addr_mask_text(const char *text, gboolean full)
 		return g_strdup(p);
 	while (*p) {
 		gsize digits = p[0] == '+' ? strspn(p + 1, "0123456789") : 0;
-		if (digits >= 7) {
-			/* The same eight characters as addr_mask keeps. */
-			g_string_append_len(s, p, 8);
-			for (gsize i = 8; i <= digits; i++)
-				g_string_append_c(s, 'x');
+		/* A '+' and enough digits to hold more than what a mask keeps is a number. */
+		if (digits >= ADDR_MASK_KEEP - 1) {
+			addr_mask_into(s, p, digits + 1);
 			p += digits + 1;
 		} else {
 			g_string_append_c(s, *p++);
@@ -295,11 +305,7 @@ char *addr_mask(const char *e164, gboolean full)
 		return g_strdup("");
 	if (full)
 		return g_strdup(e164);
-	/* Eight characters keep the country and operator: enough to debug routing, not
-	 * enough to call anyone. */
 	GString *s = g_string_new(NULL);
-	gsize i = 0;
-	for (const char *p = e164; *p != '\0'; p++, i++)
-		g_string_append_c(s, i < 8 ? *p : 'x');
+	addr_mask_into(s, e164, strlen(e164));
 	return g_string_free(s, FALSE);
 }
