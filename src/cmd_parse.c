@@ -13,8 +13,9 @@
 #include "error.h"
 #include "message.h"
 
-int cmd_parse(Cfg *cfg, int argc, char **argv)
+int cmd_parse(const char *config, int argc, char **argv)
 {
+	g_autoptr(Cfg) cfg = NULL;
 	g_auto(GStrv) recipients = NULL;
 	const GOptionEntry entries[] = {
 		{ "recipient", 'r', 0, G_OPTION_ARG_STRING_ARRAY, &recipients,
@@ -26,10 +27,10 @@ int cmd_parse(Cfg *cfg, int argc, char **argv)
 	                 "the recipients that would be refused. Nothing is sent.",
 	                 entries, 0))
 		return EX_USAGE;
-	if (cfg == NULL)
-		return EX_OK;
 
 	g_autoptr(GError) err = NULL;
+	if ((cfg = cfg_load(config, &err)) == NULL)
+		return cmd_fail(err);
 	GMimeMessage *msg = msg_parse_fd(cfg, STDIN_FILENO, &err);
 	if (msg == NULL)
 		return cmd_fail(err);

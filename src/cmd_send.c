@@ -15,6 +15,7 @@
 #include "send.h"
 #include "text.h"
 
+/* One "label: a,b,c" line of the result. */
 static void print_strings(const char *label, GPtrArray *list)
 {
 	printf("%s:", label);
@@ -23,8 +24,9 @@ static void print_strings(const char *label, GPtrArray *list)
 	printf("\n");
 }
 
-int cmd_send(Cfg *cfg, int argc, char **argv)
+int cmd_send(const char *config, int argc, char **argv)
 {
+	g_autoptr(Cfg) cfg = NULL;
 	g_autoptr(GError) err = NULL;
 	g_autoptr(OvhClient) c = NULL;
 	g_autoptr(GPtrArray) receivers = g_ptr_array_new_with_free_func(g_free);
@@ -41,10 +43,10 @@ int cmd_send(Cfg *cfg, int argc, char **argv)
 
 	if (!cmd_options(&argc, &argv, "TEXT", "Send one SMS.", entries, 1))
 		return EX_USAGE;
-	if (to == NULL || argc != 2 || !*argv[1]) {
-		fprintf(stderr, "mail2sms send: --to and a TEXT are needed (see --help)\n");
-		return EX_USAGE;
-	}
+	if (to == NULL || argc != 2 || !*argv[1])
+		return cmd_usage("--to and a TEXT are needed");
+	if ((cfg = cfg_load(config, &err)) == NULL)
+		return cmd_fail(err);
 	for (char **t = to; *t; t++) {
 		g_auto(GStrv) parts = g_strsplit(*t, ",", -1);
 		for (char **p = parts; *p; p++) {
@@ -59,10 +61,8 @@ int cmd_send(Cfg *cfg, int argc, char **argv)
 				g_free(n);
 		}
 	}
-	if (receivers->len == 0 || receivers->len > cfg->addr_max_recipients) {
-		fprintf(stderr, "mail2sms send: from 1 to %u receivers\n", cfg->addr_max_recipients);
-		return EX_USAGE;
-	}
+	if (receivers->len == 0 || receivers->len > cfg->addr_max_recipients)
+		return cmd_usage("from 1 to %u receivers", cfg->addr_max_recipients);
 	g_autofree char *text = text_to_utf8(argv[1], strlen(argv[1]), NULL);
 	sms = gsm_prepare(text, cfg->sms_max_segments, cfg->sms_transliterate);
 	/* Each send is a new intent: its tag only has to recognise this send's own retry. */

@@ -196,8 +196,7 @@ static gboolean parse_options(int argc, char **argv, Options *o)
 	                                  "the OVHcloud API (a Postfix and Sendmail milter).");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, &e) || argc > 1) {
-		fprintf(stderr, "mail2sms-milter: %s (see --help)\n",
-		        e ? e->message : "unexpected argument");
+		die(EX_USAGE, "%s (see --help)", e ? e->message : "unexpected argument");
 		return FALSE;
 	}
 	/* Absolute, since the daemon leaves its working directory before a reload reads it. */
