@@ -2,7 +2,7 @@
  *
  * The numbers go through the same rules as mail (default_country, allowed_prefixes) and the
  * text through the same GSM preparation, so that what an administrator tries by hand is
- * what mail would do. */
+ * what mail would do. It must not send to a number, or a text, that mail would refuse. */
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -24,6 +24,9 @@ static void print_strings(const char *label, GPtrArray *list)
 	printf("\n");
 }
 
+/* The operands: the TEXT. */
+#define SEND_OPERANDS 1
+
 int cmd_send(const char *config, int argc, char **argv)
 {
 	g_autoptr(Cfg) cfg = NULL;
@@ -41,9 +44,9 @@ int cmd_send(const char *config, int argc, char **argv)
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 
-	if (!cmd_options(&argc, &argv, "TEXT", "Send one SMS.", entries, 1))
+	if (!cmd_options(&argc, &argv, "TEXT", "Send one SMS.", entries, SEND_OPERANDS))
 		return EX_USAGE;
-	if (to == NULL || argc != 2 || !*argv[1])
+	if (to == NULL || argc != SEND_OPERANDS + 1 || !*argv[1])
 		return cmd_usage("--to and a TEXT are needed");
 	if ((cfg = cfg_load(config, &err)) == NULL)
 		return cmd_fail(err);

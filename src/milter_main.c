@@ -75,10 +75,11 @@ static Cfg *load_config(const Options *o, GError **err)
 /* The path of a unix socket spec ("unix:/p", "local:/p", "/p"), or NULL for inet. */
 static const char *unix_path(const char *spec)
 {
-	if (g_str_has_prefix(spec, "unix:"))
-		return spec + 5;
-	if (g_str_has_prefix(spec, "local:"))
-		return spec + 6;
+	static const char *const prefixes[] = { "unix:", "local:" };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(prefixes); i++)
+		if (g_str_has_prefix(spec, prefixes[i]))
+			return spec + strlen(prefixes[i]);
 	return spec[0] == '/' ? spec : NULL;
 }
 
@@ -133,6 +134,7 @@ static gboolean drop_privileges(const char *user, const char *sock, GError **err
 	return TRUE;
 }
 
+/* Writes the pid to PATH (none when PATH is empty), once the process will not fork again. */
 static gboolean write_pidfile(const char *path, GError **err)
 {
 	g_autofree char *pid = g_strdup_printf("%ld\n", (long)getpid());
@@ -200,6 +202,7 @@ static gpointer reload_loop(gpointer arg)
 	return NULL;
 }
 
+/* The command line into O; FALSE with a usage error printed. */
 static gboolean parse_options(int argc, char **argv, Options *o)
 {
 	const GOptionEntry entries[] = {
