@@ -5,6 +5,8 @@
 # never overwritten, since it holds the site's settings and secrets. The packages
 # (packaging/debian, packaging/rpm) call it with PREFIX=/usr and their own DESTDIR.
 # dist makes dist/mail2sms-$(VERSION).tar.gz from the files git tracks: it builds with "make".
+# The tarball carries their list, MANIFEST, so that a tree extracted from it (no .git, as
+# packagers build) makes the same tarball again; dist-files prints the list.
 
 SYSCONFDIR ?= /etc
 BINDIR     ?= $(PREFIX)/bin
@@ -49,12 +51,34 @@ install: all
 	  fi; \
 	fi
 
+.PHONY: dist-files
+
+# The release's files, one a line, sorted: those git tracks (and that exist) in a checkout,
+# those MANIFEST lists in a tree extracted from a release tarball. MANIFEST itself is not
+# in the list: dist adds it.
+dist-files:
+	@if [ -e .git ]; then \
+	  git ls-files | while IFS= read -r f; do \
+	    if [ -e "$$f" ] || [ -L "$$f" ]; then printf '%s\n' "$$f"; fi; \
+	  done; \
+	elif [ -f MANIFEST ]; then \
+	  grep -v '^MANIFEST$$' MANIFEST; \
+	else \
+	  echo "dist: neither a git checkout nor a tree with a MANIFEST" >&2; exit 1; \
+	fi | LC_ALL=C sort
+
+# The files' time in the tarball: the last commit's, or, with no git, MANIFEST's (the same
+# time, since the tarball gave every file that time); so the tarball is reproducible.
 dist:
-	@git rev-parse --git-dir >/dev/null 2>&1 || { echo "dist: needs a git checkout" >&2; exit 1; }
-	mkdir -p dist
-	git ls-files | while IFS= read -r f; do [ -e "$$f" ] || [ -L "$$f" ] && printf '%s\n' "$$f"; done | \
-	  LC_ALL=C sort | \
-	  tar -c --no-recursion --owner=0 --group=0 --numeric-owner --mtime=@$$(git log -1 --format=%ct) \
-	    --transform 's,^,$(DISTNAME)/,S' -T - | gzip -9n > dist/$(DISTNAME).tar.gz.tmp
+	@rm -rf dist/stage && mkdir -p dist/stage/$(DISTNAME)
+	$(MAKE) -s --no-print-directory dist-files >dist/stage/MANIFEST
+	if [ -e .git ]; then git log -1 --format=%ct; else stat -c %Y MANIFEST; fi >dist/stage/time
+	tar -c --no-recursion -T dist/stage/MANIFEST | tar -x -C dist/stage/$(DISTNAME)
+	cp dist/stage/MANIFEST dist/stage/$(DISTNAME)/MANIFEST
+	{ cat dist/stage/MANIFEST; echo MANIFEST; } | LC_ALL=C sort | \
+	  tar -c -C dist/stage/$(DISTNAME) --no-recursion --owner=0 --group=0 --numeric-owner \
+	    --mtime=@$$(cat dist/stage/time) --transform 's,^,$(DISTNAME)/,S' -T - | \
+	  gzip -9n > dist/$(DISTNAME).tar.gz.tmp
 	mv dist/$(DISTNAME).tar.gz.tmp dist/$(DISTNAME).tar.gz
+	rm -rf dist/stage
 	@echo "dist/$(DISTNAME).tar.gz"

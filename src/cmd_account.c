@@ -12,15 +12,18 @@
 #include "ovh_http.h"
 
 /* A command that prints one OVH list, a name per line. */
-static int list_command(Cfg *cfg, int argc, char **argv, const char *summary,
+static int list_command(const char *config, int argc, char **argv, const char *summary,
                         GPtrArray *(*fetch)(OvhClient *, GError **))
 {
 	g_autoptr(GError) err = NULL;
+	g_autoptr(Cfg) cfg = NULL;
 	g_autoptr(OvhClient) c = NULL;
 	g_autoptr(GPtrArray) list = NULL;
 
 	if (!cmd_options(&argc, &argv, "", summary, NULL, 0))
 		return EX_USAGE;
+	if ((cfg = cfg_load(config, &err)) == NULL)
+		return cmd_fail(err);
 	if ((c = ovh_client_new(cfg, &err)) == NULL || (list = fetch(c, &err)) == NULL)
 		return cmd_fail(err);
 	for (guint i = 0; i < list->len; i++)
@@ -28,34 +31,38 @@ static int list_command(Cfg *cfg, int argc, char **argv, const char *summary,
 	return EX_OK;
 }
 
-int cmd_services(Cfg *cfg, int argc, char **argv)
+int cmd_services(const char *config, int argc, char **argv)
 {
-	return list_command(cfg, argc, argv, "List the SMS services of the OVH account.",
+	return list_command(config, argc, argv, "List the SMS services of the OVH account.",
 	                    ovh_services);
 }
 
-int cmd_senders(Cfg *cfg, int argc, char **argv)
+int cmd_senders(const char *config, int argc, char **argv)
 {
-	return list_command(cfg, argc, argv, "List the senders of the SMS service.", ovh_senders);
+	return list_command(config, argc, argv, "List the senders of the SMS service.", ovh_senders);
 }
 
-int cmd_credits(Cfg *cfg, int argc, char **argv)
+int cmd_credits(const char *config, int argc, char **argv)
 {
 	g_autoptr(GError) err = NULL;
+	g_autoptr(Cfg) cfg = NULL;
 	g_autoptr(OvhClient) c = NULL;
 	double credits;
 
 	if (!cmd_options(&argc, &argv, "", "Print the credits left on the SMS service.", NULL, 0))
 		return EX_USAGE;
+	if ((cfg = cfg_load(config, &err)) == NULL)
+		return cmd_fail(err);
 	if ((c = ovh_client_new(cfg, &err)) == NULL || !ovh_credits(c, &credits, &err))
 		return cmd_fail(err);
 	printf("%s %g\n", ovh_service(c, NULL), credits);
 	return EX_OK;
 }
 
-int cmd_token(Cfg *cfg, int argc, char **argv)
+int cmd_token(const char *config, int argc, char **argv)
 {
 	g_autoptr(GError) err = NULL;
+	g_autoptr(Cfg) cfg = NULL;
 	g_autoptr(OvhClient) c = NULL;
 	g_autofree char *key = NULL, *url = NULL;
 
@@ -64,6 +71,8 @@ int cmd_token(Cfg *cfg, int argc, char **argv)
 	                 "POST /sms/*/jobs and GET /sms/*/outgoing.\nOpen the validation URL, "
 	                 "log in, then set [ovh] consumer_key to the key.", NULL, 0))
 		return EX_USAGE;
+	if ((cfg = cfg_load(config, &err)) == NULL)
+		return cmd_fail(err);
 	if ((c = ovh_client_new(cfg, &err)) == NULL ||
 	    !ovh_request_credential(c, &key, &url, &err))
 		return cmd_fail(err);
@@ -72,9 +81,10 @@ int cmd_token(Cfg *cfg, int argc, char **argv)
 }
 
 /* Checks locally (keys, files), then with OVH (credential, service, credits). */
-int cmd_check_config(Cfg *cfg, int argc, char **argv)
+int cmd_check_config(const char *config, int argc, char **argv)
 {
 	g_autoptr(GError) err = NULL;
+	g_autoptr(Cfg) cfg = NULL;
 	g_autoptr(OvhClient) c = NULL;
 	g_autofree char *cred = NULL;
 	gboolean offline = FALSE;
@@ -90,6 +100,8 @@ int cmd_check_config(Cfg *cfg, int argc, char **argv)
 	                 "Check the configuration file, then the credentials and the service "
 	                 "with OVH.", entries, 0))
 		return EX_USAGE;
+	if ((cfg = cfg_load(config, &err)) == NULL)
+		return cmd_fail(err);
 	if (cfg->ovh_ca_file && access(cfg->ovh_ca_file, R_OK) != 0) {
 		g_set_error(&err, M2S_ERROR, M2S_ERR_CONFIG, "%s: [ovh] ca_file: cannot read %s",
 		            cfg->path, cfg->ovh_ca_file);

@@ -16,11 +16,14 @@
 #include "error.h"
 #include "message.h"
 
+/* The read size while draining: any size works, this one keeps the reads few. */
+#define DRAIN_CHUNK 65536
+
 /* Reads what is left of the mail beyond max_message_size, unused: Postfix's pipe(8) counts
  * a reader that stops early as a failed delivery (broken pipe). */
 static void drain_stdin(void)
 {
-	char buf[65536];
+	char buf[DRAIN_CHUNK];
 
 	while (read(STDIN_FILENO, buf, sizeof buf) > 0)
 		;
@@ -45,8 +48,9 @@ static int fail(const Cfg *cfg, const GError *err)
 	return cmd_deliver_exit(cfg, err);
 }
 
-int cmd_deliver(Cfg *cfg, int argc, char **argv)
+int cmd_deliver(const char *config, int argc, char **argv)
 {
+	g_autoptr(Cfg) cfg = NULL;
 	g_autoptr(GError) err = NULL;
 	g_autoptr(GError) denied = NULL;
 	g_auto(GStrv) rcpts = NULL;
@@ -69,10 +73,10 @@ int cmd_deliver(Cfg *cfg, int argc, char **argv)
 	                 "Deliver one mail as SMS (Postfix pipe(8) transport); the exit code "
 	                 "is from sysexits.h.", entries, 0))
 		return EX_USAGE;
-	if (rcpts == NULL) {
-		fprintf(stderr, "mail2sms deliver: --recipient is needed (see --help)\n");
-		return EX_USAGE;
-	}
+	if (rcpts == NULL)
+		return cmd_usage("--recipient is needed");
+	if ((cfg = cfg_load(config, &err)) == NULL)
+		return fail(NULL, err);
 	openlog("mail2sms", LOG_PID, LOG_MAIL);
 	/* No SMTP client here: Postfix judged it before queueing the mail. */
 	access_may_send(cfg, NULL, NULL, sender, &denied);

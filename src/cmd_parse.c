@@ -13,8 +13,9 @@
 #include "error.h"
 #include "message.h"
 
-int cmd_parse(Cfg *cfg, int argc, char **argv)
+int cmd_parse(const char *config, int argc, char **argv)
 {
+	g_autoptr(Cfg) cfg = NULL;
 	g_auto(GStrv) recipients = NULL;
 	const GOptionEntry entries[] = {
 		{ "recipient", 'r', 0, G_OPTION_ARG_STRING_ARRAY, &recipients,
@@ -26,10 +27,10 @@ int cmd_parse(Cfg *cfg, int argc, char **argv)
 	                 "the recipients that would be refused. Nothing is sent.",
 	                 entries, 0))
 		return EX_USAGE;
-	if (cfg == NULL)
-		return EX_OK;
 
 	g_autoptr(GError) err = NULL;
+	if ((cfg = cfg_load(config, &err)) == NULL)
+		return cmd_fail(err);
 	GMimeMessage *msg = msg_parse_fd(cfg, STDIN_FILENO, &err);
 	if (msg == NULL)
 		return cmd_fail(err);
@@ -40,8 +41,8 @@ int cmd_parse(Cfg *cfg, int argc, char **argv)
 	msg_plan_free(plan);
 	g_object_unref(msg);
 	if (printf("%s\n", json) < 0 || fflush(stdout) != 0) {
-		fprintf(stderr, "mail2sms: cannot write the result\n");
-		return EX_IOERR;
+		g_set_error(&err, M2S_ERROR, M2S_ERR_IO, "cannot write the result");
+		return cmd_fail(err);
 	}
 	return EX_OK;
 }

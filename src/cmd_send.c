@@ -2,7 +2,7 @@
  *
  * The numbers go through the same rules as mail (default_country, allowed_prefixes) and the
  * text through the same GSM preparation, so that what an administrator tries by hand is
- * what mail would do. */
+ * what mail would do. It must not send to a number, or a text, that mail would refuse. */
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -16,6 +16,7 @@
 #include "dispatch.h"
 #include "ovh.h"
 
+/* One "label: a,b,c" line of the result. */
 static void print_strings(const char *label, GPtrArray *list)
 {
 	printf("%s:", label);
@@ -24,8 +25,12 @@ static void print_strings(const char *label, GPtrArray *list)
 	printf("\n");
 }
 
-int cmd_send(Cfg *cfg, int argc, char **argv)
+/* The operands: the TEXT. */
+#define SEND_OPERANDS 1
+
+int cmd_send(const char *config, int argc, char **argv)
 {
+	g_autoptr(Cfg) cfg = NULL;
 	g_autoptr(GError) err = NULL;
 	g_autoptr(Runtime) rt = NULL;
 	gboolean earlier;
@@ -41,12 +46,12 @@ int cmd_send(Cfg *cfg, int argc, char **argv)
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 
-	if (!cmd_options(&argc, &argv, "TEXT", "Send one SMS.", entries, 1))
+	if (!cmd_options(&argc, &argv, "TEXT", "Send one SMS.", entries, SEND_OPERANDS))
 		return EX_USAGE;
-	if (to == NULL || argc != 2 || !*argv[1]) {
-		fprintf(stderr, "mail2sms send: --to and a TEXT are needed (see --help)\n");
-		return EX_USAGE;
-	}
+	if (to == NULL || argc != SEND_OPERANDS + 1 || !*argv[1])
+		return cmd_usage("--to and a TEXT are needed");
+	if ((cfg = cfg_load(config, &err)) == NULL)
+		return cmd_fail(err);
 	for (char **t = to; *t; t++) {
 		g_auto(GStrv) parts = g_strsplit(*t, ",", -1);
 		for (char **p = parts; *p; p++) {
@@ -61,10 +66,8 @@ int cmd_send(Cfg *cfg, int argc, char **argv)
 				g_free(n);
 		}
 	}
-	if (receivers->len == 0 || receivers->len > cfg->addr_max_recipients) {
-		fprintf(stderr, "mail2sms send: from 1 to %u receivers\n", cfg->addr_max_recipients);
-		return EX_USAGE;
-	}
+	if (receivers->len == 0 || receivers->len > cfg->addr_max_recipients)
+		return cmd_usage("from 1 to %u receivers", cfg->addr_max_recipients);
 	g_autofree char *text = text_to_utf8(argv[1], strlen(argv[1]), NULL);
 	sms = gsm_prepare(text, cfg->sms_max_segments, cfg->sms_transliterate);
 	/* Each send is a new intent: its tag only has to recognise this send's own retry. */

@@ -1,8 +1,11 @@
-/* mail2sms.c: the command-line front end: global options, configuration, dispatch.
+/* mail2sms.c: the command-line front end: global options and dispatch to one subcommand.
  *
- * It reads -c FILE (default /etc/mail2sms/mail2sms.conf), loads the configuration once and
- * hands it to one subcommand (cmd_*.c). It maps nothing itself: each subcommand returns its
- * <sysexits.h> code. */
+ * It reads the global options (-c FILE, -V, --help) up to the command name and hands the
+ * rest of the command line, with the configuration file's path, to the subcommand
+ * (cmd_*.c). It must not load the configuration itself: a subcommand parses its own
+ * options first, so that --help, and any usage error, never depend on a readable file,
+ * whatever the arguments are. It maps nothing: each subcommand returns its <sysexits.h>
+ * code. */
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -13,7 +16,7 @@
 
 static const struct {
 	const char *name;
-	int (*run)(Cfg *, int, char **);
+	int (*run)(const char *, int, char **);
 	const char *help;
 } commands[] = {
 	{ "send", cmd_send, "send --to N[,N] [--sender S] TEXT   send one SMS" },
@@ -27,61 +30,47 @@ static const struct {
 	  "configuration and the credentials" },
 };
 
-static void usage(FILE *out)
+/* The commands, one a line, for --help. */
+static char *commands_help(void)
 {
-	fprintf(out, "usage: mail2sms [-c FILE] COMMAND [OPTIONS]\n\n"
-	             "  -c FILE   configuration file (default " CFG_DEFAULT_PATH ")\n"
-	             "  -V        print the version\n\ncommands:\n");
+	GString *s = g_string_new("commands:\n");
+
 	for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
-		fprintf(out, "  %s\n", commands[i].help);
-	fprintf(out, "\n'mail2sms COMMAND --help' describes a command.\n");
+		g_string_append_printf(s, "  %s\n", commands[i].help);
+	g_string_append(s, "\n'mail2sms COMMAND --help' describes a command.");
+	return g_string_free(s, FALSE);
 }
 
 int main(int argc, char **argv)
 {
-	const char *path = CFG_DEFAULT_PATH;
-	g_autoptr(GError) err = NULL;
-	g_autoptr(Cfg) cfg = NULL;
-	int i = 1, rc;
+	g_autofree char *path = NULL;
+	g_autofree char *description = commands_help();
+	gboolean version = FALSE;
+	const GOptionEntry entries[] = {
+		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &path,
+		  "configuration file (default " CFG_DEFAULT_PATH ")", "FILE" },
+		{ "version", 'V', 0, G_OPTION_ARG_NONE, &version, "print the version", NULL },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
+	g_autoptr(GOptionContext) ctx = g_option_context_new("COMMAND [OPTIONS]");
 
 	msg_init();
-
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-			path = argv[++i];
-		} else if (g_str_has_prefix(argv[i], "--config=")) {
-			path = argv[i] + strlen("--config=");
-		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
-			return EX_OK;
-		} else if (strcmp(argv[i], "-V") == 0 || strcmp(argv[i], "--version") == 0) {
-			printf("mail2sms %s\n", M2S_VERSION);
-			return EX_OK;
-		} else {
-			fprintf(stderr, "mail2sms: unknown option %s\n", argv[i]);
-			usage(stderr);
-			return EX_USAGE;
-		}
+	g_set_prgname("mail2sms");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	g_option_context_set_description(ctx, description);
+	/* Stops at the command name: what follows is the command's to parse. */
+	g_option_context_set_strict_posix(ctx, TRUE);
+	g_autoptr(GError) err = NULL;
+	if (!g_option_context_parse(ctx, &argc, &argv, &err))
+		return cmd_usage("%s", err->message);
+	if (version) {
+		printf("mail2sms %s\n", M2S_VERSION);
+		return EX_OK;
 	}
-	if (i >= argc) {
-		usage(stderr);
-		return EX_USAGE;
-	}
-	for (gsize k = 0; k < G_N_ELEMENTS(commands); k++) {
-		if (strcmp(argv[i], commands[k].name) != 0)
-			continue;
-		/* --help must work without a readable configuration. */
-		for (int j = i + 1; j < argc; j++)
-			if (strcmp(argv[j], "--help") == 0 || strcmp(argv[j], "-h") == 0)
-				return commands[k].run(NULL, argc - i, argv + i);
-		cfg = cfg_load(path, &err);
-		if (cfg == NULL) {
-			rc = cmd_fail(err);
-			return commands[k].run == cmd_deliver ? cmd_deliver_exit(NULL, err) : rc;
-		}
-		return commands[k].run(cfg, argc - i, argv + i);
-	}
-	fprintf(stderr, "mail2sms: unknown command '%s'\n", argv[i]);
-	usage(stderr);
-	return EX_USAGE;
+	if (argc < 2)
+		return cmd_usage("a command is needed");
+	for (gsize k = 0; k < G_N_ELEMENTS(commands); k++)
+		if (strcmp(argv[1], commands[k].name) == 0)
+			return commands[k].run(path ? path : CFG_DEFAULT_PATH, argc - 1, argv + 1);
+	return cmd_usage("unknown command '%s'", argv[1]);
 }

@@ -2,9 +2,12 @@
  *
  * Start-up order matters: the configuration is checked first (an error names the key and
  * exits EX_CONFIG), then the socket is opened (so a socket error shows before anything
- * else), then privileges are dropped, then libmilter runs. SIGUSR1 reloads: a new
+ * else), then privileges are dropped, then libmilter runs. SIGHUP and SIGUSR1 reload: a new
  * configuration replaces the old one for new messages; a bad file is logged and the old
- * one kept. libmilter itself stops on SIGTERM, SIGHUP and SIGINT. */
+ * one kept. SIGTERM and SIGINT stop, through libmilter, which closes the sessions first.
+ * SIGHUP must never stop the milter: libmilter's own signal thread would, and a stopped
+ * milter makes Postfix defer every mail (milter_default_action = tempfail); see sigwait()
+ * below. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -73,10 +76,11 @@ static Cfg *load_config(const Options *o, GError **err)
 /* The path of a unix socket spec ("unix:/p", "local:/p", "/p"), or NULL for inet. */
 static const char *unix_path(const char *spec)
 {
-	if (g_str_has_prefix(spec, "unix:"))
-		return spec + 5;
-	if (g_str_has_prefix(spec, "local:"))
-		return spec + 6;
+	static const char *const prefixes[] = { "unix:", "local:" };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(prefixes); i++)
+		if (g_str_has_prefix(spec, prefixes[i]))
+			return spec + strlen(prefixes[i]);
 	return spec[0] == '/' ? spec : NULL;
 }
 
@@ -131,6 +135,7 @@ static gboolean drop_privileges(const char *user, const char *sock, GError **err
 	return TRUE;
 }
 
+/* Writes the pid to PATH (none when PATH is empty), once the process will not fork again. */
 static gboolean write_pidfile(const char *path, GError **err)
 {
 	g_autofree char *pid = g_strdup_printf("%ld\n", (long)getpid());
@@ -144,21 +149,47 @@ static gboolean write_pidfile(const char *path, GError **err)
 	return TRUE;
 }
 
-/* Waits for SIGUSR1 and swaps in a freshly loaded configuration. */
+/* The signals that reload the configuration. */
+static void reload_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGHUP);
+}
+
+/* libmilter's signal thread waits for SIGHUP, SIGTERM and SIGINT with sigwait() and stops
+ * the milter on each; two threads waiting for SIGHUP would share it by chance. This
+ * definition takes the place of the C library's sigwait() for the whole program, libmilter
+ * included (ELF symbol interposition, as with any function a program defines itself): it
+ * never takes SIGHUP, which is left to reload_loop (sigwaitinfo(), not this function).
+ * SIGTERM and SIGINT stay libmilter's. */
+int sigwait(const sigset_t *set, int *sig)
+{
+	sigset_t mine = *set;
+	int s;
+
+	sigdelset(&mine, SIGHUP);
+	while ((s = sigwaitinfo(&mine, NULL)) < 0)
+		if (errno != EINTR)
+			return errno;
+	*sig = s;
+	return 0;
+}
+
+/* Waits for SIGHUP or SIGUSR1 and swaps in a freshly loaded configuration. */
 static gpointer reload_loop(gpointer arg)
 {
 	const Options *o = arg;
 	sigset_t set;
 	int sig;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
+	reload_signals(&set);
 	for (;;) {
 		g_autoptr(GError) e = NULL;
 		g_autoptr(Cfg) cfg = NULL;
 		g_autoptr(Runtime) rt = NULL;
 
-		if (sigwait(&set, &sig) != 0)
+		if ((sig = sigwaitinfo(&set, NULL)) < 0)
 			continue;
 		if ((cfg = load_config(o, &e)) == NULL || (rt = runtime_new(cfg, &e)) == NULL) {
 			syslog(LOG_ERR, "reload refused, keeping the running configuration: %s",
@@ -166,11 +197,13 @@ static gpointer reload_loop(gpointer arg)
 			continue;
 		}
 		runtime_install(rt);
-		syslog(LOG_INFO, "configuration reloaded from %s", o->config);
+		syslog(LOG_INFO, "configuration reloaded from %s (%s)", o->config,
+		       sig == SIGHUP ? "SIGHUP" : "SIGUSR1");
 	}
 	return NULL;
 }
 
+/* The command line into O; FALSE with a usage error printed. */
 static gboolean parse_options(int argc, char **argv, Options *o)
 {
 	const GOptionEntry entries[] = {
@@ -197,8 +230,7 @@ static gboolean parse_options(int argc, char **argv, Options *o)
 	                                  "the OVHcloud API (a Postfix and Sendmail milter).");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, &e) || argc > 1) {
-		fprintf(stderr, "mail2sms-milter: %s (see --help)\n",
-		        e ? e->message : "unexpected argument");
+		die(EX_USAGE, "%s (see --help)", e ? e->message : "unexpected argument");
 		return FALSE;
 	}
 	/* Absolute, since the daemon leaves its working directory before a reload reads it. */
@@ -249,12 +281,10 @@ int main(int argc, char **argv)
 	if (!write_pidfile(cfg->milter_pidfile, &e))
 		return die(EX_CANTCREAT, "%s", e->message);
 	runtime_install(rt);
-	/* Blocked before any thread starts: SIGUSR1 is for reload_loop alone, and the signals
-	 * libmilter handles (it blocks them only when smfi_main starts) must not reach a
-	 * thread that would die of them. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGHUP);
+	/* Blocked before any thread starts: SIGHUP and SIGUSR1 are for reload_loop alone, and
+	 * the signals libmilter handles (it blocks them only when smfi_main starts) must not
+	 * reach a thread that would die of them. */
+	reload_signals(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
