@@ -13,14 +13,18 @@
 
 char *ovh_clean_text(const char *s)
 {
+	g_autofree char *cut = g_strndup(s, OVH_MAX_MESSAGE);
+	g_autofree char *valid = g_utf8_make_valid(cut, -1);
 	GString *out = g_string_new(NULL);
 
-	for (const char *p = s; *p && out->len < OVH_MAX_MESSAGE; p++)
-		g_string_append_c(out, g_ascii_iscntrl(*p) ? ' ' : *p);
-	if (!g_utf8_validate(out->str, -1, NULL)) {
-		char *v = g_utf8_make_valid(out->str, -1);
-		g_string_free(out, TRUE);
-		return v;
+	for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		/* Not only ASCII's controls: NEL (U+0085) and the other C1 controls, and the
+		 * Unicode line and paragraph separators, break a log line or a header too. */
+		if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029)
+			g_string_append_c(out, ' ');
+		else
+			g_string_append_unichar(out, c);
 	}
 	return g_string_free(out, FALSE);
 }
