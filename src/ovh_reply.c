@@ -109,7 +109,8 @@ gboolean ovh_reply_time(const OvhReply *r, gint64 *server, GError **err)
 	char *end;
 	gint64 t;
 
-	if (r->status != 200) {
+	/* Any other 2xx is no refusal either: a reply that is not a time, like a 200 one. */
+	if (r->status < 200 || r->status >= 300) {
 		reply_error(r, "clock", NULL, err);
 		return FALSE;
 	}

@@ -100,6 +100,23 @@ static void clock_read(void **s)
 	g_clear_error(&e);
 }
 
+/* Found by fuzz_ovh_reply (seed ovh_reply/clock-299): a 2xx other than 200 from /auth/time
+ * was classified as OVH refusing the request (M2S_ERR_REQUEST: a permanent 554 for the mail)
+ * when it is a reply that is not one (M2S_ERR_SERVER: try again later). */
+static void clock_other_2xx_is_server(void **s)
+{
+	(void)s;
+	OvhReply empty = reply(204, ""), other = reply(299, "1718000000");
+	GError *e = NULL;
+	gint64 t = 0;
+
+	assert_false(ovh_reply_time(&empty, &t, &e));
+	assert_true(g_error_matches(e, M2S_ERROR, M2S_ERR_SERVER));
+	g_clear_error(&e);
+	assert_true(ovh_reply_time(&other, &t, &e));
+	assert_true(t == 1718000000);
+}
+
 /* Found by fuzz_ovh_reply (seed ovh_reply/error-500-class): NEL and U+2028 in OVH's message
  * went into the error text, which ends up in logs and SMTP replies. */
 static void clean_text_one_line(void **s)
@@ -122,6 +139,7 @@ int main(void)
 		cmocka_unit_test(wrong_shapes_are_server_errors),
 		cmocka_unit_test(errors_classified),
 		cmocka_unit_test(clock_read),
+		cmocka_unit_test(clock_other_2xx_is_server),
 		cmocka_unit_test(clean_text_one_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
