@@ -92,10 +92,10 @@ gboolean ovhconf_complete(Cfg *c, GError **err)
 	}
 	c->ovh_base_url = ovh_endpoint_url(c->ovh_endpoint);
 	if (c->ovh_base_url == NULL) {
-		g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG,
-		            "%s: [ovh] endpoint: unknown '%s' (ovh-eu, ovh-ca, ovh-us, kimsufi-eu, "
-		            "kimsufi-ca, soyoustart-eu, soyoustart-ca, or https://host[:port]/1.0)",
-		            c->path ? c->path : "configuration", c->ovh_endpoint);
+		cfg_error(err,
+		          "%s: [ovh] endpoint: unknown '%s' (ovh-eu, ovh-ca, ovh-us, kimsufi-eu, "
+		          "kimsufi-ca, soyoustart-eu, soyoustart-ca, or https://host[:port]/1.0)",
+		          c->path ? c->path : "configuration", c->ovh_endpoint);
 		return FALSE;
 	}
 	for (int i = 0; i < 3; i++) {
