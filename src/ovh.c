@@ -1,8 +1,8 @@
 /* ovh.c: the OVH SMS calls: services, credits, senders, jobs, outgoing by tag, consumer keys.
  *
- * Each call builds its JSON with json-c, goes through ovh_http.c and checks the reply's
- * shape: a reply that is not what OVH documents is an M2S_ERR_SERVER, never a crash. It
- * must not print or log anything. */
+ * Each call builds its JSON with json-c, goes through ovh_http.c and has ovh_reply.c check
+ * the reply's shape: a reply that is not what OVH documents is an M2S_ERR_SERVER, never a
+ * crash. It must not print or log anything. */
 #include <string.h>
 #include "ovh_http.h"
 #include "ovh_reply.h"
