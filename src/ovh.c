@@ -1,45 +1,18 @@
 /* ovh.c: the OVH SMS calls: services, credits, senders, jobs, outgoing by tag, consumer keys.
  *
- * Each call builds its JSON with json-c, goes through ovh_http.c and checks the reply's
- * shape: a reply that is not what OVH documents is an M2S_ERR_SERVER, never a crash. It
- * must not print or log anything. */
+ * Each call builds its JSON with json-c, goes through ovh_http.c and has ovh_reply.c check
+ * the reply's shape: a reply that is not what OVH documents is an M2S_ERR_SERVER, never a
+ * crash. It must not print or log anything. */
 #include <string.h>
 #include "ovh.h"
+#include "ovh_reply.h"
 #include "error.h"
 #include "ovh_http.h"
-
-/* A reply that does not have the expected shape is OVH's problem, not ours. */
-static gboolean bad_shape(GError **err, const char *what)
-{
-	g_set_error(err, M2S_ERROR, M2S_ERR_SERVER, "OVH %s: unexpected reply", what);
-	return FALSE;
-}
-
-static GPtrArray *string_array(json_object *j, const char *what, GError **err)
-{
-	GPtrArray *out;
-
-	if (!json_object_is_type(j, json_type_array)) {
-		bad_shape(err, what);
-		return NULL;
-	}
-	out = g_ptr_array_new_with_free_func(g_free);
-	for (size_t i = 0; i < json_object_array_length(j); i++) {
-		json_object *e = json_object_array_get_idx(j, i);
-		if (!json_object_is_type(e, json_type_string)) {
-			g_ptr_array_unref(out);
-			bad_shape(err, what);
-			return NULL;
-		}
-		g_ptr_array_add(out, ovh_clean_text(json_object_get_string(e)));
-	}
-	return out;
-}
 
 GPtrArray *ovh_services(OvhClient *c, GError **err)
 {
 	json_object *j = ovh_call(c, "GET", "/sms", NULL, TRUE, "services", err);
-	GPtrArray *out = j ? string_array(j, "services", err) : NULL;
+	GPtrArray *out = j ? ovh_json_strings(j, "services", err) : NULL;
 
 	json_object_put(j);
 	return out;
@@ -84,7 +57,7 @@ static char *svc_path(OvhClient *c, const char *suffix, GError **err)
 gboolean ovh_credits(OvhClient *c, double *credits, GError **err)
 {
 	g_autofree char *path = svc_path(c, "", err);
-	json_object *j, *v;
+	json_object *j;
 	gboolean ok;
 
 	if (path == NULL)
@@ -92,12 +65,7 @@ gboolean ovh_credits(OvhClient *c, double *credits, GError **err)
 	j = ovh_call(c, "GET", path, NULL, TRUE, "service", err);
 	if (j == NULL)
 		return FALSE;
-	ok = json_object_object_get_ex(j, "creditsLeft", &v) &&
-	     (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int));
-	if (ok)
-		*credits = json_object_get_double(v);
-	else
-		bad_shape(err, "service");
+	ok = ovh_json_credits(j, credits, err);
 	json_object_put(j);
 	return ok;
 }
@@ -106,7 +74,7 @@ GPtrArray *ovh_senders(OvhClient *c, GError **err)
 {
 	g_autofree char *path = svc_path(c, "/senders", err);
 	json_object *j = path ? ovh_call(c, "GET", path, NULL, TRUE, "senders", err) : NULL;
-	GPtrArray *out = j ? string_array(j, "senders", err) : NULL;
+	GPtrArray *out = j ? ovh_json_strings(j, "senders", err) : NULL;
 
 	json_object_put(j);
 	return out;
@@ -155,32 +123,12 @@ void ovh_job_result_free(OvhJobResult *r)
 	g_free(r);
 }
 
-static GArray *id_array(json_object *j)
-{
-	GArray *ids;
-
-	if (!json_object_is_type(j, json_type_array))
-		return NULL;
-	ids = g_array_new(FALSE, FALSE, sizeof(gint64));
-	for (size_t i = 0; i < json_object_array_length(j); i++) {
-		json_object *e = json_object_array_get_idx(j, i);
-		gint64 id;
-		if (!json_object_is_type(e, json_type_int)) {
-			g_array_unref(ids);
-			return NULL;
-		}
-		id = json_object_get_int64(e);
-		g_array_append_val(ids, id);
-	}
-	return ids;
-}
-
 OvhJobResult *ovh_post_job(OvhClient *c, const OvhJob *job, GError **err)
 {
 	g_autofree char *path = svc_path(c, "/jobs", err);
 	g_autofree char *body = NULL;
-	g_autoptr(OvhJobResult) r = NULL;
-	json_object *j, *v;
+	OvhJobResult *r;
+	json_object *j;
 
 	if (path == NULL)
 		return NULL;
@@ -188,21 +136,9 @@ OvhJobResult *ovh_post_job(OvhClient *c, const OvhJob *job, GError **err)
 	j = ovh_call(c, "POST", path, body, TRUE, "job", err);
 	if (j == NULL)
 		return NULL;
-	r = g_new0(OvhJobResult, 1);
-	if (json_object_object_get_ex(j, "ids", &v))
-		r->ids = id_array(v);
-	if (json_object_object_get_ex(j, "validReceivers", &v))
-		r->valid = string_array(v, "job", NULL);
-	if (json_object_object_get_ex(j, "invalidReceivers", &v))
-		r->invalid = string_array(v, "job", NULL);
-	if (json_object_object_get_ex(j, "totalCreditsRemoved", &v))
-		r->credits = json_object_get_double(v);
+	r = ovh_json_job(j, err);
 	json_object_put(j);
-	if (r->ids == NULL || r->valid == NULL || r->invalid == NULL) {
-		bad_shape(err, "job");
-		return NULL;
-	}
-	return g_steal_pointer(&r);
+	return r;
 }
 
 char *ovh_ids_text(GArray *ids)
@@ -221,10 +157,8 @@ GArray *ovh_outgoing_by_tag(OvhClient *c, const char *tag, GError **err)
 	g_autofree char *suffix = g_strconcat("/outgoing?tag=", esc, NULL);
 	g_autofree char *path = svc_path(c, suffix, err);
 	json_object *j = path ? ovh_call(c, "GET", path, NULL, TRUE, "outgoing", err) : NULL;
-	GArray *ids = NULL;
+	GArray *ids = j ? ovh_json_outgoing(j, err) : NULL;
 
-	if (j && (ids = id_array(j)) == NULL)
-		bad_shape(err, "outgoing");
 	json_object_put(j);
 	return ids;
 }
@@ -236,7 +170,7 @@ gboolean ovh_request_credential(OvhClient *c, char **consumer_key, char **valida
 		{ "GET", "/sms" }, { "GET", "/sms/*" }, { "POST", "/sms/*/jobs" },
 		{ "GET", "/sms/*/outgoing" },
 	};
-	json_object *o = json_object_new_object(), *a = json_object_new_array(), *j, *k, *u;
+	json_object *o = json_object_new_object(), *a = json_object_new_array(), *j;
 	g_autofree char *body = NULL;
 	gboolean ok;
 
@@ -259,15 +193,7 @@ gboolean ovh_request_credential(OvhClient *c, char **consumer_key, char **valida
 	j = ovh_call(c, "POST", "/auth/credential", body, FALSE, "credential", err);
 	if (j == NULL)
 		return FALSE;
-	ok = json_object_object_get_ex(j, "consumerKey", &k) &&
-	     json_object_object_get_ex(j, "validationUrl", &u) &&
-	     json_object_is_type(k, json_type_string) && json_object_is_type(u, json_type_string);
-	if (ok) {
-		*consumer_key = ovh_clean_text(json_object_get_string(k));
-		*validation_url = ovh_clean_text(json_object_get_string(u));
-	} else {
-		bad_shape(err, "credential");
-	}
+	ok = ovh_json_credential(j, consumer_key, validation_url, err);
 	json_object_put(j);
 	return ok;
 }
@@ -275,21 +201,11 @@ gboolean ovh_request_credential(OvhClient *c, char **consumer_key, char **valida
 char *ovh_current_credential(OvhClient *c, GError **err)
 {
 	json_object *j = ovh_call(c, "GET", "/auth/currentCredential", NULL, TRUE, "credential", err);
-	json_object *st, *ex;
 	char *out;
 
 	if (j == NULL)
 		return NULL;
-	if (!json_object_object_get_ex(j, "status", &st) || !json_object_is_type(st, json_type_string)) {
-		json_object_put(j);
-		bad_shape(err, "credential");
-		return NULL;
-	}
-	if (!json_object_object_get_ex(j, "expiration", &ex) || !json_object_is_type(ex, json_type_string))
-		ex = NULL;
-	g_autofree char *status = ovh_clean_text(json_object_get_string(st));
-	g_autofree char *exp = ovh_clean_text(ex ? json_object_get_string(ex) : "never");
-	out = g_strdup_printf("%s, expires %s", status, exp);
+	out = ovh_json_current_credential(j, err);
 	json_object_put(j);
 	return out;
 }

@@ -17,11 +17,11 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include "ovh_http.h"
+#include "ovh_reply.h"
 #include "error.h"
 
 #define OVH_MAX_REPLY (1024 * 1024)
 #define OVH_MAX_IDLE 64
-#define OVH_MAX_MESSAGE 300  /* characters of OVH's error text we keep */
 
 struct OvhClient {
 	Cfg *cfg;
@@ -220,71 +220,10 @@ static void give_back(OvhClient *c, CURL *h)
 		curl_easy_cleanup(h);
 }
 
-char *ovh_clean_text(const char *s)
+/* The reply as ovh_reply.c reads it. */
+static OvhReply reply_view(const Reply *r)
 {
-	GString *out = g_string_new(NULL);
-
-	for (const char *p = s; *p && out->len < OVH_MAX_MESSAGE; p++)
-		g_string_append_c(out, g_ascii_iscntrl(*p) ? ' ' : *p);
-	if (!g_utf8_validate(out->str, -1, NULL)) {
-		char *v = g_utf8_make_valid(out->str, -1);
-		g_string_free(out, TRUE);
-		return v;
-	}
-	return g_string_free(out, FALSE);
-}
-
-/* The reply body as JSON, or NULL when it is not (exactly) JSON. */
-static json_object *reply_json(const Reply *r)
-{
-	json_tokener *tok = json_tokener_new();
-	json_object *j = json_tokener_parse_ex(tok, r->body->str, (int)r->body->len);
-
-	if (j && json_tokener_get_parse_end(tok) < r->body->len) {
-		json_object_put(j);
-		j = NULL;
-	}
-	json_tokener_free(tok);
-	return j;
-}
-
-/* Classifies a non-2xx reply, reading both shapes of OVH error body. */
-static void reply_error(const Reply *r, const char *what, char **code_out, GError **err)
-{
-	json_object *j = reply_json(r), *v;
-	const char *code = NULL, *msg = NULL;
-	M2sErrorCode kind;
-	g_autofree char *cmsg = NULL, *ccode = NULL;
-
-	if (j && json_object_is_type(j, json_type_object)) {
-		if (json_object_object_get_ex(j, "errorCode", &v) && json_object_is_type(v, json_type_string))
-			code = json_object_get_string(v);
-		else if (json_object_object_get_ex(j, "class", &v) && json_object_is_type(v, json_type_string))
-			code = json_object_get_string(v);
-		if (json_object_object_get_ex(j, "message", &v) && json_object_is_type(v, json_type_string))
-			msg = json_object_get_string(v);
-	}
-	if (r->status == 429)
-		kind = M2S_ERR_THROTTLED;
-	else if (r->status >= 500)
-		kind = M2S_ERR_SERVER;
-	else if (r->status == 401 || r->status == 403 || r->status == 404)
-		kind = M2S_ERR_CONFIG;
-	else if (code && strcmp(code, "INVALID_SIGNATURE") == 0)
-		kind = M2S_ERR_CONFIG;  /* a wrong application secret looks like this */
-	else if (code && strcmp(code, "QUERY_TIME_OUT") == 0)
-		kind = M2S_ERR_THROTTLED;  /* still skewed after a re-sync: may pass later */
-	else
-		kind = M2S_ERR_REQUEST;
-	cmsg = ovh_clean_text(msg ? msg : r->status == 429 ? "too many requests" : "no error message");
-	ccode = code ? ovh_clean_text(code) : NULL;
-	g_set_error(err, M2S_ERROR, kind, "OVH %s: %s (%s%sHTTP %ld%s%s)", what, cmsg,
-	            ccode ? ccode : "", ccode ? ", " : "", r->status,
-	            r->query_id ? ", query " : "", r->query_id ? r->query_id : "");
-	if (code_out)
-		*code_out = code ? g_strdup(code) : NULL;
-	if (j)
-		json_object_put(j);
+	return (OvhReply){ r->status, r->body->str, r->body->len, r->query_id };
 }
 
 /* Maps a libcurl failure: before the request was sent it cannot have been executed. */
@@ -380,25 +319,18 @@ static gboolean sync_time(OvhClient *c, GError **err)
 {
 	g_autofree char *url = g_strconcat(c->cfg->ovh_base_url, "/auth/time", NULL);
 	Reply r = { .body = g_string_new(NULL) };
+	OvhReply view;
 	gint64 server;
-	char *end;
 	gboolean ok = FALSE;
 
 	if (perform(c, "GET", url, NULL, NULL, &r, "clock", err)) {
-		if (r.status != 200) {
-			reply_error(&r, "clock", NULL, err);
-		} else {
-			server = g_ascii_strtoll(g_strstrip(r.body->str), &end, 10);
-			if (*end || server <= 0) {
-				g_set_error(err, M2S_ERROR, M2S_ERR_SERVER,
-				            "OVH clock: /auth/time did not answer a time");
-			} else {
-				g_mutex_lock(&c->lock);
-				c->offset = server - g_get_real_time() / G_USEC_PER_SEC;
-				c->synced = TRUE;
-				g_mutex_unlock(&c->lock);
-				ok = TRUE;
-			}
+		view = reply_view(&r);
+		if (ovh_reply_time(&view, &server, err)) {
+			g_mutex_lock(&c->lock);
+			c->offset = server - g_get_real_time() / G_USEC_PER_SEC;
+			c->synced = TRUE;
+			g_mutex_unlock(&c->lock);
+			ok = TRUE;
 		}
 	}
 	reply_clear(&r);
@@ -450,14 +382,8 @@ json_object *ovh_call(OvhClient *c, const char *method, const char *path,
 			hl = curl_slist_append(hl, h_sig);
 		}
 		if (perform(c, method, url, body, hl, &r, what, err)) {
-			if (r.status >= 200 && r.status < 300) {
-				j = reply_json(&r);
-				if (j == NULL)
-					g_set_error(err, M2S_ERROR, M2S_ERR_SERVER,
-					            "OVH %s: the reply is not JSON (HTTP %ld)", what, r.status);
-			} else {
-				reply_error(&r, what, &code, err);
-			}
+			OvhReply view = reply_view(&r);
+			j = ovh_reply_body(&view, what, &code, err);
 		}
 		curl_slist_free_all(hl);
 		reply_clear(&r);

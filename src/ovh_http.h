@@ -33,7 +33,4 @@ char *ovh_sign(const char *secret, const char *consumer, const char *method, con
 json_object *ovh_call(OvhClient *c, const char *method, const char *path, const char *body,
                       gboolean sign, const char *what, GError **err);
 
-/* OVH's text made safe to quote anywhere: one line, printable, bounded. */
-char *ovh_clean_text(const char *s);
-
 #endif

@@ -149,8 +149,8 @@ gboolean ovhconf_complete(Cfg *c, GError **err)
 	if (c->ovh_base_url == NULL) {
 		g_autofree char *choices = endpoint_choices();
 
-		g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG, "%s: [ovh] endpoint: unknown '%s' (%s)",
-		            c->path ? c->path : "configuration", c->ovh_endpoint, choices);
+		cfg_error(err, "%s: [ovh] endpoint: unknown '%s' (%s)",
+		          c->path ? c->path : "configuration", c->ovh_endpoint, choices);
 		return FALSE;
 	}
 	for (int i = 0; i < 3; i++) {

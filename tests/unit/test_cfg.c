@@ -193,6 +193,34 @@ static void unknown_endpoint_lists_the_names(void **state)
 	        "soyoustart-eu, soyoustart-ca, or https://host[:port]/1.0)");
 }
 
+/* Found by fuzz_config (seeds config/invalid-utf8-priority, config/control-in-endpoint):
+ * a value quoted in an error went out as written, invalid UTF-8 or control characters
+ * included, and the error is shown on a terminal and in the logs. */
+static void quoted_values_made_printable(void **state)
+{
+	static const char *const texts[] = {
+		"[sms]\npriority = \\n\xe3\r high\n",
+		"[ovh]\nendpoint = ovh-\x1b[2J\x7f\xc2\x85x\n",
+		"[sms]\ncolour\x01 = 1\n",
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(texts); i++) {
+		g_autofree char *p = put(*state, "m.conf", texts[i], 0600);
+		g_autoptr(GError) e = NULL;
+		assert_null(cfg_load(p, &e));
+		assert_int_equal(e->code, M2S_ERR_CONFIG);
+		assert_true(g_utf8_validate(e->message, -1, NULL));
+		for (const char *q = e->message; *q; q = g_utf8_next_char(q))
+			assert_false(g_unichar_iscntrl(g_utf8_get_char(q)));
+	}
+	refused(*state, "[sms]\npriority = a\x01\xff" "b\n", "not 'a?\xef\xbf\xbd" "b'");
+	g_autofree char *longer = g_strdup_printf("[sms]\npriority = %0*d\n", 3000, 0);
+	g_autofree char *p = put(*state, "m.conf", longer, 0600);
+	g_autoptr(GError) e = NULL;
+	assert_null(cfg_load(p, &e));
+	assert_true(g_utf8_strlen(e->message, -1) == 1003);
+	assert_true(g_str_has_suffix(e->message, "..."));
+}
+
 /* A malformed line must not be quoted: it may hold a secret. */
 static void syntax_error_quotes_nothing(void **state)
 {
@@ -298,6 +326,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(values_and_inline_comments, setup, teardown),
 		cmocka_unit_test_setup_teardown(empty_user_means_no_switch, setup, teardown),
 		cmocka_unit_test_setup_teardown(unknown_section_and_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(quoted_values_made_printable, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_values_name_the_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(unknown_endpoint_lists_the_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(syntax_error_quotes_nothing, setup, teardown),
