@@ -10,7 +10,7 @@
 FUZZ_BUILD   := build-fuzz
 FUZZ_CC      := clang
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_CFLAGS  := -std=gnu11 -O1 -g -fno-omit-frame-pointer -Wall -Wextra $(FUZZ_SAN) \
+FUZZ_CFLAGS  := -std=gnu11 -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Werror=implicit-function-declaration $(FUZZ_SAN) \
                 -Isrc $(PKG_CFLAGS) -DM2S_VERSION='"$(VERSION)"'
 FUZZ_OBJ     := $(LIBSRC:src/%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "address.h"
 #include "error.h"
+#include "safeline.h"
 #include "phone.h"
 
 /* A number in a log keeps its first eight characters ('+' and the country and operator
@@ -204,7 +205,7 @@ AddrKind addr_classify(const Cfg *cfg, const char *addr, GPtrArray *numbers, GEr
 		/* A name that is neither a number nor an alias deserves a plainer reason than
 		 * "not a phone number". */
 		if (e->code == M2S_ERR_NOUSER && g_ascii_isalpha(local[0])) {
-			g_autofree char *shown = phone_printable(local);
+			g_autofree char *shown = safeline(local, SAFELINE_QUOTED, FALSE);
 			g_clear_error(&e);
 			g_set_error(&e, M2S_ERROR, M2S_ERR_NOUSER, "%s: not a phone number or alias",
 			            shown);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "cfg.h"
 #include "error.h"
+#include "safeline.h"
 #include "inifile.h"
 #include "ovhconf.h"
 
@@ -203,36 +204,6 @@ static char *clean_value(const char *raw)
 	return g_strstrip(v);
 }
 
-/* Characters of a configuration error kept: a value quoted in it may be a whole line. */
-#define CFG_MAX_ERROR 1000
-
-void cfg_error(GError **err, const char *fmt, ...)
-{
-	va_list ap;
-	g_autofree char *raw = NULL, *valid = NULL;
-	GString *out = g_string_new(NULL);
-	guint n = 0;
-
-	va_start(ap, fmt);
-	raw = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	valid = g_utf8_make_valid(raw, -1);
-	for (const char *p = valid; *p; p = g_utf8_next_char(p), n++) {
-		gunichar c = g_utf8_get_char(p);
-		if (n == CFG_MAX_ERROR) {
-			g_string_append(out, "...");
-			break;
-		}
-		/* A control character would garble the log line or the terminal it is shown on. */
-		if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029)
-			g_string_append_c(out, '?');
-		else
-			g_string_append_unichar(out, c);
-	}
-	g_set_error_literal(err, M2S_ERROR, M2S_ERR_CONFIG, out->str);
-	g_string_free(out, TRUE);
-}
-
 static gboolean bad(GError **err, const char *path, const KeyDef *k, const char *fmt, ...)
 	G_GNUC_PRINTF(4, 5);
 
@@ -244,7 +215,8 @@ static gboolean bad(GError **err, const char *path, const KeyDef *k, const char 
 	va_start(ap, fmt);
 	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	cfg_error(err, "%s: [%s] %s: %s", path, k->section, k->key, msg);
+	safeline_error(err, M2S_ERR_CONFIG, SAFELINE_CONFIG, "%s: [%s] %s: %s", path, k->section,
+	               k->key, msg);
 	return FALSE;
 }
 
@@ -339,7 +311,8 @@ static gboolean load_aliases(Cfg *c, GKeyFile *kf, GError **err)
 			g_ptr_array_add(list, g_strdup(*p));
 		if (list->len == 0) {
 			g_ptr_array_unref(list);
-			cfg_error(err, "%s: [aliases] %s: no number", c->path, *n);
+			safeline_error(err, M2S_ERR_CONFIG, SAFELINE_CONFIG, "%s: [aliases] %s: no number",
+			               c->path, *n);
 			return FALSE;
 		}
 		g_hash_table_replace(c->aliases, g_ascii_strdown(*n, -1), list);
@@ -397,7 +370,8 @@ Cfg *cfg_load(const char *path, GError **err)
 		g_auto(GStrv) names = NULL;
 
 		if (!g_strv_contains(known_sections, *g)) {
-			cfg_error(err, "%s: unknown section [%s]", path, *g);
+			safeline_error(err, M2S_ERR_CONFIG, SAFELINE_CONFIG, "%s: unknown section [%s]",
+			               path, *g);
 			return NULL;
 		}
 		if (strcmp(*g, "aliases") == 0)
@@ -408,7 +382,8 @@ Cfg *cfg_load(const char *path, GError **err)
 			g_autofree char *raw = NULL, *v = NULL;
 
 			if (k == NULL) {
-				cfg_error(err, "%s: unknown key '%s' in [%s]", path, *n, *g);
+				safeline_error(err, M2S_ERR_CONFIG, SAFELINE_CONFIG,
+				               "%s: unknown key '%s' in [%s]", path, *n, *g);
 				return NULL;
 			}
 			raw = g_key_file_get_value(kf, *g, *n, NULL);

@@ -74,10 +74,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Cfg, cfg_unref)
 
 /* TRUE when the OVH credentials needed for signed calls are all present. */
 gboolean cfg_has_credentials(const Cfg *cfg, GError **err);
-/* Sets an M2S_ERR_CONFIG error from FMT, made one printable line (valid UTF-8, control
- * characters as '?') of at most 1000 characters: the names and values it quotes are a
- * file's. */
-void cfg_error(GError **err, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Every "section.key" that cfg_load accepts, NULL-terminated (documentation checks). */
 const char *const *cfg_known_keys(void);
 

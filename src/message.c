@@ -30,6 +30,7 @@
 #include "address.h"
 #include "error.h"
 #include "message.h"
+#include "safeline.h"
 #include "text.h"
 
 /* Length of the idempotency tag (DESIGN.md: at most 20). */
@@ -205,21 +206,11 @@ void msg_plan_free(MsgPlan *plan)
 	g_free(plan);
 }
 
-/* S as valid UTF-8 on one line: it goes into JSON, logs and SMTP replies. */
-static char *msg_one_line(const char *s)
-{
-	char *out = g_utf8_make_valid(s != NULL ? s : "", -1);
-	for (char *p = out; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-	return out;
-}
-
 static void msg_refuse(MsgPlan *plan, const char *address, int code, const char *reason)
 {
 	MsgRefusal *r = g_new0(MsgRefusal, 1);
-	r->address = msg_one_line(address);
-	r->reason = msg_one_line(reason);
+	r->address = safeline(address, SAFELINE_FIELD, FALSE);
+	r->reason = safeline(reason, SAFELINE_FIELD, FALSE);
 	r->code = code;
 	g_ptr_array_add(plan->refused, r);
 }
@@ -483,7 +474,7 @@ AddrKind msg_plan_add(MsgPlan *plan, GMimeMessage *msg, const char *address, GEr
 	g_hash_table_insert(w->seen, key, seen);
 	switch (seen->kind) {
 	case ADDR_NOT_SMS:
-		g_ptr_array_add(plan->not_sms, msg_one_line(address));
+		g_ptr_array_add(plan->not_sms, safeline(address, SAFELINE_FIELD, FALSE));
 		break;
 	case ADDR_REFUSED:
 		seen->err = g_error_copy(e);

@@ -6,30 +6,7 @@
 #include <string.h>
 #include "milter_reply.h"
 #include "error.h"
-
-#define REPLY_MAX 980
-
-char *milter_safe_text(const char *text, gsize max, gboolean percent)
-{
-	g_autofree char *valid = g_utf8_make_valid(text ? text : "", -1);
-	GString *out = g_string_new(NULL);
-
-	for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-		gsize len = g_utf8_next_char(p) - p;
-		gsize need = (c == '%' && percent) ? 2 : g_unichar_iscntrl(c) ? 1 : len;
-
-		if (out->len + need > max)
-			break;
-		if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029)
-			g_string_append_c(out, ' ');
-		else if (c == '%' && percent)
-			g_string_append(out, "%%");
-		else
-			g_string_append_len(out, p, len);
-	}
-	return g_string_free(out, FALSE);
-}
+#include "safeline.h"
 
 static void set(MilterReply *r, const char *rcode, const char *xcode)
 {
@@ -100,7 +77,7 @@ void milter_reply_for(const Cfg *cfg, const GError *err, MilterReply *r)
 	g_autofree char *valid = g_utf8_make_valid(msg, -1);
 	/* SMTP replies are ASCII (RFC 5321): OVH's French messages lose their accents. */
 	g_autofree char *ascii = g_str_to_ascii(valid, "C");
-	r->text = milter_safe_text(ascii, REPLY_MAX, TRUE);
+	r->text = safeline(ascii, SAFELINE_REPLY, TRUE);
 }
 
 char *milter_failed_header(const char *reason)

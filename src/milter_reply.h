@@ -20,8 +20,5 @@ void milter_reply_clear(MilterReply *r);
  * reason's quotes and backslashes replaced so that it cannot end the value early. */
 char *milter_failed_header(const char *reason);
 
-/* TEXT made safe for an SMTP reply or a header value: printable, one line, at most MAX
- * bytes on a UTF-8 boundary; with PERCENT, '%' doubled (libmilter's format). */
-char *milter_safe_text(const char *text, gsize max, gboolean percent);
 
 #endif

@@ -19,8 +19,7 @@
 #include "dispatch.h"
 #include "error.h"
 #include "milter_reply.h"
-
-#define HEADER_MAX 900
+#include "safeline.h"
 
 typedef struct {
 	Runtime *rt;
@@ -66,7 +65,7 @@ static void conn_end_message(Conn *c)
  * forge "sent" for the filters downstream. VALUE is sanitised here. */
 static void add_header(SMFICTX *ctx, Msg *m, const char *value)
 {
-	g_autofree char *v = milter_safe_text(value, HEADER_MAX, FALSE);
+	g_autofree char *v = safeline(value, SAFELINE_HEADER, FALSE);
 
 	/* libmilter counts each name from 1; the last first, so that the indexes hold. */
 	for (guint i = m->forged; i > 0; i--)

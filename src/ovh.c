@@ -110,19 +110,6 @@ static char *job_body(const OvhJob *job)
 	return s;
 }
 
-void ovh_job_result_free(OvhJobResult *r)
-{
-	if (r == NULL)
-		return;
-	if (r->ids)
-		g_array_unref(r->ids);
-	if (r->valid)
-		g_ptr_array_unref(r->valid);
-	if (r->invalid)
-		g_ptr_array_unref(r->invalid);
-	g_free(r);
-}
-
 OvhJobResult *ovh_post_job(OvhClient *c, const OvhJob *job, GError **err)
 {
 	g_autofree char *path = svc_path(c, "/jobs", err);

@@ -8,6 +8,7 @@
 
 #include <glib.h>
 #include "ovh_http.h"  /* OvhClient, made and freed by the transport */
+#include "ovh_reply.h" /* OvhJobResult, read from OVH's reply */
 
 /* The configured service, else the account's only one (looked up once); NULL with *err. */
 const char *ovh_service(OvhClient *c, GError **err);
@@ -31,17 +32,9 @@ typedef struct {
 	const char *tag;               /* NULL: none */
 } OvhJob;
 
-typedef struct {
-	GArray *ids;                   /* gint64 */
-	GPtrArray *valid;              /* char* */
-	GPtrArray *invalid;            /* char* */
-	double credits;                /* totalCreditsRemoved */
-} OvhJobResult;
 
 /* POST /sms/{svc}/jobs. */
 OvhJobResult *ovh_post_job(OvhClient *c, const OvhJob *job, GError **err);
-void ovh_job_result_free(OvhJobResult *r);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(OvhJobResult, ovh_job_result_free)
 
 /* IDS (gint64) as "1,2,3". */
 char *ovh_ids_text(GArray *ids);

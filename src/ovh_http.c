@@ -19,6 +19,7 @@
 #include "ovh_http.h"
 #include "ovh_reply.h"
 #include "error.h"
+#include "safeline.h"
 
 #define OVH_MAX_REPLY (1024 * 1024)
 #define OVH_MAX_IDLE 64
@@ -156,7 +157,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 		g_free(r->query_id);
 		g_autofree char *raw = g_strstrip(g_strndup(data + sizeof name - 1,
 		                                            len - (sizeof name - 1)));
-		r->query_id = ovh_clean_text(raw);
+		r->query_id = safeline(raw, SAFELINE_OVH, FALSE);
 	}
 	return len;
 }

@@ -8,25 +8,19 @@
 #include <string.h>
 #include "ovh_reply.h"
 #include "error.h"
+#include "safeline.h"
 
-#define OVH_MAX_MESSAGE 300  /* characters of OVH's error text we keep */
-
-char *ovh_clean_text(const char *s)
+void ovh_job_result_free(OvhJobResult *r)
 {
-	g_autofree char *cut = g_strndup(s, OVH_MAX_MESSAGE);
-	g_autofree char *valid = g_utf8_make_valid(cut, -1);
-	GString *out = g_string_new(NULL);
-
-	for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-		/* Not only ASCII's controls: NEL (U+0085) and the other C1 controls, and the
-		 * Unicode line and paragraph separators, break a log line or a header too. */
-		if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029)
-			g_string_append_c(out, ' ');
-		else
-			g_string_append_unichar(out, c);
-	}
-	return g_string_free(out, FALSE);
+	if (r == NULL)
+		return;
+	if (r->ids)
+		g_array_unref(r->ids);
+	if (r->valid)
+		g_ptr_array_unref(r->valid);
+	if (r->invalid)
+		g_ptr_array_unref(r->invalid);
+	g_free(r);
 }
 
 /* The body as JSON, or NULL when it is not (exactly) JSON. */
@@ -75,8 +69,9 @@ static void reply_error(const OvhReply *r, const char *what, char **code_out, GE
 		kind = M2S_ERR_THROTTLED;  /* still skewed after a re-sync: may pass later */
 	else
 		kind = M2S_ERR_REQUEST;
-	cmsg = ovh_clean_text(msg ? msg : r->status == 429 ? "too many requests" : "no error message");
-	ccode = code ? ovh_clean_text(code) : NULL;
+	cmsg = safeline(msg ? msg : r->status == 429 ? "too many requests" : "no error message",
+	                SAFELINE_OVH, FALSE);
+	ccode = code ? safeline(code, SAFELINE_OVH, FALSE) : NULL;
 	g_set_error(err, M2S_ERROR, kind, "OVH %s: %s (%s%sHTTP %ld%s%s)", what, cmsg,
 	            ccode ? ccode : "", ccode ? ", " : "", r->status,
 	            r->query_id ? ", query " : "", r->query_id ? r->query_id : "");
@@ -147,7 +142,7 @@ GPtrArray *ovh_json_strings(json_object *j, const char *what, GError **err)
 			bad_shape(err, what);
 			return NULL;
 		}
-		g_ptr_array_add(out, ovh_clean_text(json_object_get_string(e)));
+		g_ptr_array_add(out, safeline(json_object_get_string(e), SAFELINE_OVH, FALSE));
 	}
 	return out;
 }
@@ -226,8 +221,8 @@ gboolean ovh_json_credential(json_object *j, char **consumer_key, char **validat
 	              json_object_is_type(u, json_type_string);
 
 	if (ok) {
-		*consumer_key = ovh_clean_text(json_object_get_string(k));
-		*validation_url = ovh_clean_text(json_object_get_string(u));
+		*consumer_key = safeline(json_object_get_string(k), SAFELINE_OVH, FALSE);
+		*validation_url = safeline(json_object_get_string(u), SAFELINE_OVH, FALSE);
 	} else {
 		bad_shape(err, "credential");
 	}
@@ -244,8 +239,9 @@ char *ovh_json_current_credential(json_object *j, GError **err)
 	}
 	if (!json_object_object_get_ex(j, "expiration", &ex) || !json_object_is_type(ex, json_type_string))
 		ex = NULL;
-	g_autofree char *status = ovh_clean_text(json_object_get_string(st));
-	g_autofree char *exp = ovh_clean_text(ex ? json_object_get_string(ex) : "never");
+	g_autofree char *status = safeline(json_object_get_string(st), SAFELINE_OVH, FALSE);
+	g_autofree char *exp = safeline(ex ? json_object_get_string(ex) : "never", SAFELINE_OVH,
+	                                FALSE);
 	return g_strdup_printf("%s, expires %s", status, exp);
 }
 

@@ -3,12 +3,23 @@
  * Pure functions of one reply (status, body bytes, query id): no I/O, no client. The
  * transport (ovh_http.c) and the calls (ovh.c) go through them, and so can a test or a
  * fuzzer with bytes of its own. Errors are M2S_ERROR values whose text is one printable,
- * bounded line; the type of each result is declared in ovh.h. */
+ * bounded line (safeline.h). */
 #ifndef M2S_OVH_REPLY_H
 #define M2S_OVH_REPLY_H
 
+#include <glib.h>
 #include <json-c/json.h>
-#include "ovh.h"
+
+/* OVH's answer to a job: what went out. */
+typedef struct {
+	GArray *ids;                   /* gint64 */
+	GPtrArray *valid;              /* char* */
+	GPtrArray *invalid;            /* char* */
+	double credits;                /* totalCreditsRemoved */
+} OvhJobResult;
+
+void ovh_job_result_free(OvhJobResult *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OvhJobResult, ovh_job_result_free)
 
 /* One HTTP reply as received; QUERY_ID (X-Ovh-QueryId) already cleaned, or NULL. */
 typedef struct {
@@ -17,9 +28,6 @@ typedef struct {
 	gsize len;
 	const char *query_id;
 } OvhReply;
-
-/* OVH's text made safe to quote anywhere: one line, printable, bounded. */
-char *ovh_clean_text(const char *s);
 
 /* The JSON of a 2xx reply (M2S_ERR_SERVER when the body is not exactly JSON), or the
  * classified error of any other status, named after WHAT. CODE (may be NULL) receives

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "ovhconf.h"
 #include "error.h"
+#include "safeline.h"
 #include "inifile.h"
 
 static const char *const cred_keys[] = { "application_key", "application_secret",
@@ -149,8 +150,9 @@ gboolean ovhconf_complete(Cfg *c, GError **err)
 	if (c->ovh_base_url == NULL) {
 		g_autofree char *choices = endpoint_choices();
 
-		cfg_error(err, "%s: [ovh] endpoint: unknown '%s' (%s)",
-		          c->path ? c->path : "configuration", c->ovh_endpoint, choices);
+		safeline_error(err, M2S_ERR_CONFIG, SAFELINE_CONFIG,
+		               "%s: [ovh] endpoint: unknown '%s' (%s)",
+		               c->path ? c->path : "configuration", c->ovh_endpoint, choices);
 		return FALSE;
 	}
 	for (int i = 0; i < 3; i++) {

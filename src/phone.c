@@ -7,6 +7,7 @@
  * PHONE_MAX_WRITTEN are refused before any work). */
 #include <string.h>
 #include "error.h"
+#include "safeline.h"
 #include "phone.h"
 
 /* Longest text worth reading as a number, separators included. */
@@ -110,30 +111,6 @@ const PhoneCountry *phone_country(const char *iso)
 	return NULL;
 }
 
-char *phone_printable(const char *s)
-{
-	if (s == NULL)
-		return g_strdup("(none)");
-	g_autofree char *valid = g_utf8_make_valid(s, -1);
-	GString *out = g_string_new(NULL);
-	guint n = 0;
-	for (const char *p = valid; *p != '\0'; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-		if (n == 40) {
-			g_string_append(out, "...");
-			break;
-		}
-		/* Control characters (CR and LF above all) would split an SMTP reply or a log
-		 * line: they become '?'. */
-		if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029)
-			g_string_append_c(out, '?');
-		else
-			g_string_append_unichar(out, c);
-		n++;
-	}
-	return g_string_free(out, FALSE);
-}
-
 gboolean phone_is_e164(const char *s)
 {
 	if (s == NULL || s[0] != '+' || s[1] < '1' || s[1] > '9')
@@ -150,7 +127,7 @@ gboolean phone_is_e164(const char *s)
 /* Sets a NOUSER error quoting WRITTEN; always returns NULL for the caller's convenience. */
 static char *phone_refuse(GError **err, const char *written, const char *why)
 {
-	g_autofree char *shown = phone_printable(written);
+	g_autofree char *shown = safeline(written ? written : "(none)", SAFELINE_QUOTED, FALSE);
 	g_set_error(err, M2S_ERROR, M2S_ERR_NOUSER, "%s: not a phone number%s%s%s", shown,
 	            why != NULL ? " (" : "", why != NULL ? why : "", why != NULL ? ")" : "");
 	return NULL;

@@ -34,8 +34,4 @@ char *phone_normalise(const char *written, const PhoneCountry *country, GError *
 /* TRUE when S is already a well-formed E.164 number. */
 gboolean phone_is_e164(const char *s);
 
-/* S made safe to quote in an error, an SMTP reply or a log: valid UTF-8, no control
- * characters, at most 40 characters (longer is cut with "..."). Newly allocated. */
-char *phone_printable(const char *s);
-
 #endif

@@ -12,6 +12,7 @@
 #include "address.h"
 #include "cfg.h"
 #include "phone.h"
+#include "safeline.h"
 
 #define FUZZ_MAX_ERROR 512
 
@@ -176,8 +177,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	}
 	default: {
-		g_autofree char *shown = phone_printable(text);
-		fuzz_check_line(shown, 40 * 4 + 3, "phone_printable");
+		g_autofree char *shown = safeline(text, SAFELINE_QUOTED, FALSE);
+		fuzz_check_line(shown, SAFELINE_QUOTED, "safeline");
 		check_mask(text);
 		break;
 	}

@@ -7,10 +7,12 @@
  * UTF-8, one line and bounded. A crash, a sanitizer report or a leak is a finding too. */
 #include <stdint.h>
 #include "fuzz_common.h"
+#include "ovh.h"
 #include "ovh_reply.h"
+#include "safeline.h"
 
-/* ovh_clean_text keeps 300 bytes; each invalid one may become a 3-byte U+FFFD. */
-#define FUZZ_MAX_CLEAN (3 * 300)
+/* OVH's texts are kept to SAFELINE_OVH bytes. */
+#define FUZZ_MAX_CLEAN SAFELINE_OVH
 /* "OVH what: " + message + " (" + code + ", HTTP n, query " + id + ")". */
 #define FUZZ_MAX_ERROR (64 + 3 * FUZZ_MAX_CLEAN)
 
@@ -153,8 +155,8 @@ static void run(guint8 entry, const OvhReply *r)
 	}
 	default: {
 		g_autofree char *text = g_strndup(r->body, r->len);
-		g_autofree char *clean = ovh_clean_text(text);
-		fuzz_check_line(clean, FUZZ_MAX_CLEAN, "ovh_clean_text");
+		g_autofree char *clean = safeline(text, SAFELINE_OVH, FALSE);
+		fuzz_check_line(clean, FUZZ_MAX_CLEAN, "safeline");
 		break;
 	}
 	}
@@ -175,7 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (qlen > 0) {
 		/* As on_header keeps it: stripped, then cleaned. */
 		g_autofree char *raw = g_strstrip(g_strndup((const char *)data + 3, qlen));
-		query_id = ovh_clean_text(raw);
+		query_id = safeline(raw, SAFELINE_OVH, FALSE);
 	}
 	/* A copy of the body's bytes with a NUL after them, as a GString holds a reply: ASan
 	 * sees any read beyond. */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cfg.h"
+#include "safeline.h"
 #include "error.h"
 
 typedef struct {
@@ -212,13 +213,12 @@ static void quoted_values_made_printable(void **state)
 		for (const char *q = e->message; *q; q = g_utf8_next_char(q))
 			assert_false(g_unichar_iscntrl(g_utf8_get_char(q)));
 	}
-	refused(*state, "[sms]\npriority = a\x01\xff" "b\n", "not 'a?\xef\xbf\xbd" "b'");
+	refused(*state, "[sms]\npriority = a\x01\xff" "b\n", "not 'a \xef\xbf\xbd" "b'");
 	g_autofree char *longer = g_strdup_printf("[sms]\npriority = %0*d\n", 3000, 0);
 	g_autofree char *p = put(*state, "m.conf", longer, 0600);
 	g_autoptr(GError) e = NULL;
 	assert_null(cfg_load(p, &e));
-	assert_true(g_utf8_strlen(e->message, -1) == 1003);
-	assert_true(g_str_has_suffix(e->message, "..."));
+	assert_int_equal(strlen(e->message), SAFELINE_CONFIG);
 }
 
 /* A malformed line must not be quoted: it may hold a secret. */

@@ -152,95 +152,6 @@ static void test_reply_text_hostile(void **state)
 	milter_reply_clear(&r);
 }
 
-static void test_safe_text_lines(void **state)
-{
-	(void)state;
-	char *s = milter_safe_text("a\r\nb\tc\x7f" "d", 100, FALSE);
-	assert_string_equal(s, "a  b c d");
-	g_free(s);
-	/* C1 controls and the Unicode line and paragraph separators too. */
-	s = milter_safe_text("x\xc2\x85y\xe2\x80\xa8z\xe2\x80\xa9w", 100, FALSE);
-	assert_string_equal(s, "x y z w");
-	g_free(s);
-	s = milter_safe_text(NULL, 100, TRUE);
-	assert_string_equal(s, "");
-	g_free(s);
-	s = milter_safe_text("", 100, TRUE);
-	assert_string_equal(s, "");
-	g_free(s);
-}
-
-static void test_safe_text_percent(void **state)
-{
-	(void)state;
-	char *s = milter_safe_text("100% sure, %s %% %n", 100, TRUE);
-	assert_string_equal(s, "100%% sure, %%s %%%% %%n");
-	g_free(s);
-	/* Without PERCENT (a header value), '%' stays as it is. */
-	s = milter_safe_text("100% sure", 100, FALSE);
-	assert_string_equal(s, "100% sure");
-	g_free(s);
-	/* A doubled '%' is never cut in half by the limit. */
-	s = milter_safe_text("ab%", 3, TRUE);
-	assert_string_equal(s, "ab");
-	g_free(s);
-	s = milter_safe_text("ab%", 4, TRUE);
-	assert_string_equal(s, "ab%%");
-	g_free(s);
-}
-
-static void test_safe_text_limit(void **state)
-{
-	(void)state;
-	GString *in = g_string_new(NULL);
-	char *s;
-
-	/* ASCII: exactly 980 bytes kept. */
-	for (int i = 0; i < 1200; i++)
-		g_string_append_c(in, 'a' + i % 26);
-	s = milter_safe_text(in->str, 980, TRUE);
-	assert_int_equal(strlen(s), 980);
-	assert_memory_equal(s, in->str, 980);
-	g_free(s);
-
-	/* Two-byte characters from an odd offset: the cut falls on a character boundary, one
-	 * byte short of 980, never inside "é". */
-	g_string_assign(in, "x");
-	for (int i = 0; i < 600; i++)
-		g_string_append(in, "\xc3\xa9");
-	s = milter_safe_text(in->str, 980, TRUE);
-	assert_true(g_utf8_validate(s, -1, NULL));
-	assert_int_equal(strlen(s), 979);
-	g_free(s);
-
-	/* Three- and four-byte characters. */
-	g_string_truncate(in, 0);
-	for (int i = 0; i < 400; i++)
-		g_string_append(in, "\xe2\x82\xac" "\xf0\x9f\x93\xb1");
-	s = milter_safe_text(in->str, 980, FALSE);
-	assert_true(g_utf8_validate(s, -1, NULL));
-	assert_true(strlen(s) <= 980);
-	assert_true(strlen(s) > 980 - 4);
-	g_free(s);
-
-	/* Shorter text: untouched. */
-	s = milter_safe_text("short", 980, TRUE);
-	assert_string_equal(s, "short");
-	g_free(s);
-	g_string_free(in, TRUE);
-}
-
-/* Invalid UTF-8 (a mail in an unlabelled 8-bit charset) comes out valid. */
-static void test_safe_text_invalid_utf8(void **state)
-{
-	(void)state;
-	char *s = milter_safe_text("caf\xe9 \xff\xfe ok", 100, TRUE);
-	assert_true(g_utf8_validate(s, -1, NULL));
-	assert_true(g_str_has_prefix(s, "caf"));
-	assert_true(g_str_has_suffix(s, " ok"));
-	g_free(s);
-}
-
 /* SMTP replies are ASCII: OVH's accented text is transliterated. */
 static void test_reply_text_ascii(void **state)
 {
@@ -273,10 +184,6 @@ int main(void)
 		cmocka_unit_test(test_reply_text_hostile),
 		cmocka_unit_test(test_reply_text_ascii),
 		cmocka_unit_test(test_failed_header_quotes),
-		cmocka_unit_test(test_safe_text_lines),
-		cmocka_unit_test(test_safe_text_percent),
-		cmocka_unit_test(test_safe_text_limit),
-		cmocka_unit_test(test_safe_text_invalid_utf8),
 	};
 	return cmocka_run_group_tests_name("milter_reply", tests, NULL, NULL);
 }

@@ -151,20 +151,6 @@ static void test_is_e164(void **state)
 	assert_false(phone_is_e164(NULL));
 }
 
-static void test_printable(void **state)
-{
-	(void)state;
-	char *s = phone_printable("a\r\nb\tc");
-	assert_string_equal(s, "a??b?c");
-	g_free(s);
-	s = phone_printable("\xff\xfe" "abc");
-	assert_true(g_utf8_validate(s, -1, NULL));
-	g_free(s);
-	s = phone_printable("0123456789012345678901234567890123456789012345");
-	assert_string_equal(s, "0123456789012345678901234567890123456789...");
-	g_free(s);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,7 +160,6 @@ int main(void)
 		cmocka_unit_test(test_refusal_text),
 		cmocka_unit_test(test_countries),
 		cmocka_unit_test(test_is_e164),
-		cmocka_unit_test(test_printable),
 	};
 	return cmocka_run_group_tests_name("phone", tests, NULL, NULL);
 }
