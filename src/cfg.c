@@ -12,6 +12,9 @@
 #include "inifile.h"
 #include "ovhconf.h"
 
+/* OVH's limit for an alphanumeric sender name (the GSM network's, in fact). */
+#define CFG_SENDER_MAX 11
+
 typedef enum { K_STR, K_BOOL, K_UINT, K_LIST, K_SECRET } KeyType;
 
 /* One accepted key; OFF is where its value goes in Cfg. */
@@ -331,9 +334,9 @@ static gboolean check_whole(Cfg *c, GError **err)
 		return bad(err, c->path, k, "must be high, medium, low or veryLow, not '%s'",
 		           c->sms_priority);
 	}
-	if (c->sms_sender && strlen(c->sms_sender) > 11) {
+	if (c->sms_sender && strlen(c->sms_sender) > CFG_SENDER_MAX) {
 		k = find_key("sms", "sender");
-		return bad(err, c->path, k, "at most 11 characters");
+		return bad(err, c->path, k, "at most %d characters", CFG_SENDER_MAX);
 	}
 	if (strlen(c->addr_default_country) != 2) {
 		k = find_key("addresses", "default_country");

@@ -21,6 +21,9 @@
 #include "milter_reply.h"
 #include "safeline.h"
 
+/* The copy of a message starts this large: most alerts fit, bigger ones grow it. */
+#define MILTER_COPY_START 8192
+
 typedef struct {
 	Runtime *rt;
 	MsgPlan *plan;          /* fed at each RCPT, finished at end of message */
@@ -236,7 +239,7 @@ static Msg *sms_message(SMFICTX *ctx)
 	if (m == NULL || !msg_plan_has_sms(m->plan))
 		return NULL;
 	if (m->raw == NULL)
-		m->raw = g_string_sized_new(8192);
+		m->raw = g_string_sized_new(MILTER_COPY_START);
 	return m;
 }
 

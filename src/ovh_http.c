@@ -21,8 +21,18 @@
 #include "error.h"
 #include "safeline.h"
 
+/* A reply larger than this is not OVH's: the calls answer a few kilobytes at most. */
 #define OVH_MAX_REPLY (1024 * 1024)
+/* Idle connections kept for reuse: one per concurrent milter session is plenty. */
 #define OVH_MAX_IDLE 64
+/* Seconds to connect (the whole request has [ovh] timeout): a TCP and TLS handshake to
+ * OVH's front takes well under a second, a longer wait means it is unreachable. */
+#define OVH_CONNECT_TIMEOUT 5L
+/* Tries of one signed call: the first, and one more after re-reading OVH's clock when it
+ * refused the timestamp (QUERY_TIME_OUT: certainly not executed). */
+#define OVH_CALL_TRIES 2
+/* A header line longer than this is not the query id OVH sends. */
+#define OVH_MAX_HEADER 256
 
 struct OvhClient {
 	Cfg *cfg;
@@ -152,7 +162,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 	gsize len = size * n;
 	static const char name[] = "x-ovh-queryid:";
 
-	if (len > sizeof name - 1 && len < 256 &&
+	if (len > sizeof name - 1 && len < OVH_MAX_HEADER &&
 	    g_ascii_strncasecmp(data, name, sizeof name - 1) == 0) {
 		g_free(r->query_id);
 		g_autofree char *raw = g_strstrip(g_strndup(data + sizeof name - 1,
@@ -194,7 +204,7 @@ static CURL *borrow(OvhClient *c)
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 5L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, OVH_CONNECT_TIMEOUT);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)c->cfg->ovh_timeout);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "mail2sms/" M2S_VERSION);
@@ -346,7 +356,7 @@ json_object *ovh_call(OvhClient *c, const char *method, const char *path,
 
 	if (sign && !cfg_has_credentials(cfg, err))
 		return NULL;
-	for (int attempt = 0; attempt < 2; attempt++) {
+	for (int attempt = 0; attempt < OVH_CALL_TRIES; attempt++) {
 		struct curl_slist *hl = NULL;
 		g_autofree char *h_app = NULL, *h_ck = NULL, *h_ts = NULL, *h_sig = NULL;
 		g_autofree char *sig = NULL, *code = NULL;
@@ -390,7 +400,7 @@ json_object *ovh_call(OvhClient *c, const char *method, const char *path,
 		reply_clear(&r);
 		if (j)
 			return j;
-		if (!(sign && attempt == 0 && code && strcmp(code, "QUERY_TIME_OUT") == 0))
+		if (!(sign && attempt + 1 < OVH_CALL_TRIES && code && strcmp(code, "QUERY_TIME_OUT") == 0))
 			return NULL;
 		g_clear_error(err);
 		if (!sync_time(c, err))

@@ -25,6 +25,8 @@
 #define TEXT_MAX_DEPTH 32
 /* A charset named in an unlabelled HTML part's <meta> is looked for this far. */
 #define HTML_SNIFF_BYTES 4096
+/* Longer than any charset name IANA registers. */
+#define HTML_CHARSET_MAX 40
 
 /* TRUE when OBJ is a part the reader is meant to open separately. */
 static gboolean is_attachment(GMimeObject *obj)
@@ -100,7 +102,7 @@ static char *html_meta_charset(const guint8 *data, gsize len)
 		gsize s = i + sizeof key - 1, e;
 		while (s < n && (data[s] == '"' || data[s] == '\'' || data[s] == ' '))
 			s++;
-		for (e = s; e < n && e - s < 40; e++)
+		for (e = s; e < n && e - s < HTML_CHARSET_MAX; e++)
 			if (!g_ascii_isalnum(data[e]) && data[e] != '-' && data[e] != '_'
 			    && data[e] != '.' && data[e] != ':')
 				break;
