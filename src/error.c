@@ -37,8 +37,3 @@ int m2s_error_sysexit(const GError *err)
 	}
 	return EX_SOFTWARE;
 }
-
-gboolean m2s_error_is_transient(const GError *err)
-{
-	return m2s_error_sysexit(err) == EX_TEMPFAIL;
-}

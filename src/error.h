@@ -35,7 +35,5 @@ typedef enum {
 
 /* The sysexits code for an error (EX_SOFTWARE for one outside M2S_ERROR). */
 int m2s_error_sysexit(const GError *err);
-/* TRUE when trying again later may succeed. */
-gboolean m2s_error_is_transient(const GError *err);
 
 #endif

@@ -7,29 +7,28 @@
 #include <sysexits.h>
 #include "error.h"
 
-static void check(int code, int want, gboolean transient)
+static void check(int code, int want)
 {
 	g_autoptr(GError) e = g_error_new(M2S_ERROR, code, "x");
 	assert_int_equal(m2s_error_sysexit(e), want);
-	assert_int_equal(m2s_error_is_transient(e), transient);
 }
 
 static void every_code_has_its_exit(void **s)
 {
 	(void)s;
-	check(M2S_ERR_UNREACHABLE, EX_TEMPFAIL, TRUE);
-	check(M2S_ERR_NO_REPLY, EX_TEMPFAIL, TRUE);
-	check(M2S_ERR_SERVER, EX_TEMPFAIL, TRUE);
-	check(M2S_ERR_THROTTLED, EX_TEMPFAIL, TRUE);
-	check(M2S_ERR_TOO_MANY, EX_TEMPFAIL, TRUE);
-	check(M2S_ERR_LIMIT, EX_NOPERM, FALSE);
-	check(M2S_ERR_CONFIG, EX_CONFIG, FALSE);
-	check(M2S_ERR_REQUEST, EX_DATAERR, FALSE);
-	check(M2S_ERR_DATA, EX_DATAERR, FALSE);
-	check(M2S_ERR_NOUSER, EX_NOUSER, FALSE);
-	check(M2S_ERR_NOPERM, EX_NOPERM, FALSE);
-	check(M2S_ERR_USAGE, EX_USAGE, FALSE);
-	check(M2S_ERR_IO, EX_IOERR, FALSE);
+	check(M2S_ERR_UNREACHABLE, EX_TEMPFAIL);
+	check(M2S_ERR_NO_REPLY, EX_TEMPFAIL);
+	check(M2S_ERR_SERVER, EX_TEMPFAIL);
+	check(M2S_ERR_THROTTLED, EX_TEMPFAIL);
+	check(M2S_ERR_TOO_MANY, EX_TEMPFAIL);
+	check(M2S_ERR_LIMIT, EX_NOPERM);
+	check(M2S_ERR_CONFIG, EX_CONFIG);
+	check(M2S_ERR_REQUEST, EX_DATAERR);
+	check(M2S_ERR_DATA, EX_DATAERR);
+	check(M2S_ERR_NOUSER, EX_NOUSER);
+	check(M2S_ERR_NOPERM, EX_NOPERM);
+	check(M2S_ERR_USAGE, EX_USAGE);
+	check(M2S_ERR_IO, EX_IOERR);
 }
 
 static void success_and_foreign_errors(void **s)
@@ -38,7 +37,6 @@ static void success_and_foreign_errors(void **s)
 	g_autoptr(GError) e = g_error_new(G_FILE_ERROR, G_FILE_ERROR_NOENT, "x");
 	assert_int_equal(m2s_error_sysexit(NULL), EX_OK);
 	assert_int_equal(m2s_error_sysexit(e), EX_SOFTWARE);
-	assert_false(m2s_error_is_transient(e));
 }
 
 int main(void)
