@@ -15,7 +15,7 @@
 /* OVH's limit for an alphanumeric sender name (the GSM network's, in fact). */
 #define CFG_SENDER_MAX 11
 
-typedef enum { K_STR, K_BOOL, K_UINT, K_LIST, K_SECRET } KeyType;
+typedef enum { K_STR, K_BOOL, K_UINT, K_LIST, K_SECRET, K_DURATION } KeyType;
 
 /* One accepted key; OFF is where its value goes in Cfg. */
 typedef struct {
@@ -23,7 +23,7 @@ typedef struct {
 	const char *key;
 	KeyType type;
 	gsize off;
-	guint min, max;  /* K_UINT bounds */
+	guint min, max;  /* K_UINT and K_DURATION (seconds) bounds */
 } KeyDef;
 
 #define F(field) G_STRUCT_OFFSET(Cfg, field)
@@ -60,11 +60,17 @@ static const KeyDef keys[] = {
 	{ "access", "networks", K_LIST, 0, 0, 0 },
 	{ "access", "authenticated", K_BOOL, F(access_authenticated), 0, 0 },
 	{ "access", "senders", K_LIST, F(access_senders), 0, 0 },
+	{ "state", "store", K_STR, F(state_store), 0, 0 },
+	{ "state", "password_file", K_STR, F(state_password_file), 0, 0 },
+	{ "state", "on_store_error", K_STR, 0, 0, 0 },
+	{ "state", "claim_timeout", K_DURATION, F(state_claim_timeout), 10, 24 * 3600 },
+	{ "state", "settle_time", K_DURATION, F(state_settle_time), 0, 24 * 3600 },
+	{ "state", "keep", K_DURATION, F(state_keep), 3600, 366 * 24 * 3600 },
 };
 #undef F
 
 static const char *const known_sections[] = { "milter", "ovh", "sms", "addresses", "aliases",
-                                              "access", NULL };
+                                              "access", "state", NULL };
 
 const char *const *cfg_known_keys(void)
 {
@@ -115,6 +121,11 @@ Cfg *cfg_new_default(void)
 	g_ptr_array_add(c->access_networks, g_inet_address_mask_new_from_string("::1", NULL));
 	c->access_authenticated = TRUE;
 	c->access_senders = g_new0(char *, 1);
+	c->state_store = g_strdup(CFG_DEFAULT_STORE);
+	c->on_store_error = CFG_STORE_DEGRADE;
+	c->state_claim_timeout = 120;
+	c->state_settle_time = 10 * 60;
+	c->state_keep = 7 * 24 * 3600;
 	return c;
 }
 
@@ -150,6 +161,8 @@ void cfg_unref(Cfg *c)
 	g_hash_table_unref(c->aliases);
 	g_ptr_array_unref(c->access_networks);
 	g_strfreev(c->access_senders);
+	g_free(c->state_store);
+	g_free(c->state_password_file);
 	g_free(c);
 }
 
@@ -190,6 +203,32 @@ static gboolean parse_action(const char *v, CfgAction *out)
 		*out = CFG_ACT_ACCEPT;
 	else
 		return FALSE;
+	return TRUE;
+}
+
+/* A duration: a number of seconds, or a number with one unit s, m, h or d ("120s", "10m",
+ * "7d"); FALSE when it is none, or beyond G_MAXUINT seconds. */
+static gboolean parse_duration(const char *v, guint *out)
+{
+	static const struct { char unit; guint64 seconds; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 24 * 3600 },
+	};
+	char *end;
+	guint64 n = g_ascii_strtoull(v, &end, 10), mult = 1;
+
+	if (end == v || !g_ascii_isdigit(*v))
+		return FALSE;
+	if (*end != '\0') {
+		gsize i;
+		for (i = 0; i < G_N_ELEMENTS(units) && units[i].unit != *end; i++)
+			;
+		if (i == G_N_ELEMENTS(units) || end[1] != '\0')
+			return FALSE;
+		mult = units[i].seconds;
+	}
+	if (n > G_MAXUINT / mult)
+		return FALSE;
+	*out = (guint)(n * mult);
 	return TRUE;
 }
 
@@ -272,6 +311,25 @@ static gboolean apply(Cfg *c, const KeyDef *k, const char *v, GError **err)
 			return bad(err, path, k, "must be a size in bytes from %u to %u, not '%s'",
 			           k->min, k->max, v);
 		c->max_message_size = n;
+	} else if (strcmp(k->key, "on_store_error") == 0) {
+		if (strcmp(v, "degrade") == 0)
+			c->on_store_error = CFG_STORE_DEGRADE;
+		else if (strcmp(v, "tempfail") == 0)
+			c->on_store_error = CFG_STORE_TEMPFAIL;
+		else
+			return bad(err, path, k, "must be degrade or tempfail, not '%s'", v);
+	} else if (strcmp(k->key, "store") == 0) {
+		if (strcmp(v, "none") != 0 && !g_str_has_prefix(v, "sqlite:/") &&
+		    !g_str_has_prefix(v, "redis://") && !g_str_has_prefix(v, "unix:/"))
+			return bad(err, path, k, "must be sqlite:/PATH, redis://HOST:PORT/DB, "
+			           "unix:/PATH?db=N or none, not '%s'", v);
+		set_str(slot, v);
+	} else if (k->type == K_DURATION) {
+		guint n;
+		if (!parse_duration(v, &n) || n < k->min || n > k->max)
+			return bad(err, path, k, "must be a duration from %us to %us (120s, 10m, 7d), "
+			           "not '%s'", k->min, k->max, v);
+		*(guint *)slot = n;
 	} else if (k->type == K_BOOL) {
 		if (!parse_bool(v, slot))
 			return bad(err, path, k, "must be true or false, not '%s'", v);

@@ -12,6 +12,9 @@
 
 typedef enum { CFG_ACT_TEMPFAIL, CFG_ACT_REJECT, CFG_ACT_ACCEPT } CfgAction;
 typedef enum { CFG_TEXT_SUBJECT_BODY, CFG_TEXT_SUBJECT, CFG_TEXT_BODY } CfgTextMode;
+typedef enum { CFG_STORE_DEGRADE, CFG_STORE_TEMPFAIL } CfgStoreError;
+
+#define CFG_DEFAULT_STORE "sqlite:/var/lib/mail2sms/state.db"
 
 typedef struct Cfg {
 	gint refcount;
@@ -54,6 +57,14 @@ typedef struct Cfg {
 	char **addr_allowed_prefixes; /* "+33", ... ; empty: all */
 	char **addr_subject_addresses;/* lower case "sms@example.com" */
 	guint addr_max_recipients;
+
+	/* [state] */
+	char *state_store;            /* sqlite:PATH, redis://HOST:PORT/DB, unix:PATH?db=N, none */
+	char *state_password_file;    /* Redis AUTH, NULL: none */
+	CfgStoreError on_store_error;
+	guint state_claim_timeout;    /* seconds */
+	guint state_settle_time;      /* seconds */
+	guint state_keep;             /* seconds */
 
 	/* [aliases]: lower-case name -> GPtrArray of number strings as written */
 	GHashTable *aliases;
