@@ -121,7 +121,7 @@ int cmd_check_config(const char *config, int argc, char **argv)
 	printf("service %s: %g credits left\n", svc, credits);
 	/* A retry is recognised by looking its tag up: without this right the delivery agent
 	 * defers every mail, and the milter cannot tell a lost reply's fate. */
-	GArray *ids = ovh_outgoing_by_tag(c, "m2s-check-config", &err);
+	GArray *ids = ovh_outgoing_by_tag(c, "m2s-check-config", 0, &err);
 	if (ids == NULL) {
 		g_prefix_error(&err, "the consumer key must allow GET /sms/*/outgoing: ");
 		return cmd_fail(err);

@@ -39,10 +39,12 @@ static OvhJobResult *earlier_result(GArray *ids, const MsgJob *job)
 }
 
 /* The job OVH holds under JOB's tag in *FOUND, or NULL when it has none; FALSE when OVH
- * could not be asked. */
+ * could not be asked. Only jobs of the retry window count: an older one under the same tag
+ * was another alert. */
 static gboolean look_up(Runtime *rt, const MsgJob *job, OvhJobResult **found, GError **err)
 {
-	GArray *ids = ovh_outgoing_by_tag(runtime_ovh(rt), job->tag, err);
+	gint64 since = g_get_real_time() / G_USEC_PER_SEC - TAGS_RETRY_WINDOW;
+	GArray *ids = ovh_outgoing_by_tag(runtime_ovh(rt), job->tag, since, err);
 
 	*found = NULL;
 	if (ids == NULL)

@@ -138,10 +138,20 @@ char *ovh_ids_text(GArray *ids)
 	return g_string_free(s, FALSE);
 }
 
-GArray *ovh_outgoing_by_tag(OvhClient *c, const char *tag, GError **err)
+GArray *ovh_outgoing_by_tag(OvhClient *c, const char *tag, gint64 since, GError **err)
 {
 	g_autofree char *esc = g_uri_escape_string(tag, NULL, FALSE);
 	g_autofree char *suffix = g_strconcat("/outgoing?tag=", esc, NULL);
+
+	if (since > 0) {
+		/* OVH reads a date-time with its offset; '+' and ':' escaped for the query. */
+		g_autoptr(GDateTime) d = g_date_time_new_from_unix_utc(since);
+		g_autofree char *iso = g_date_time_format(d, "%Y-%m-%dT%H:%M:%S+00:00");
+		g_autofree char *iso_esc = g_uri_escape_string(iso, NULL, FALSE);
+		g_autofree char *with = g_strconcat(suffix, "&creationDatetime.from=", iso_esc, NULL);
+		g_free(suffix);
+		suffix = g_steal_pointer(&with);
+	}
 	g_autofree char *path = svc_path(c, suffix, err);
 	json_object *j = path ? ovh_call(c, "GET", path, NULL, TRUE, "outgoing", err) : NULL;
 	GArray *ids = j ? ovh_json_outgoing(j, err) : NULL;

@@ -39,8 +39,9 @@ OvhJobResult *ovh_post_job(OvhClient *c, const OvhJob *job, GError **err);
 /* IDS (gint64) as "1,2,3". */
 char *ovh_ids_text(GArray *ids);
 
-/* GET /sms/{svc}/outgoing?tag=TAG: ids already sent with that tag. */
-GArray *ovh_outgoing_by_tag(OvhClient *c, const char *tag, GError **err);
+/* GET /sms/{svc}/outgoing?tag=TAG: ids sent with that tag (SINCE > 0: created at or after
+ * SINCE, seconds since the epoch). */
+GArray *ovh_outgoing_by_tag(OvhClient *c, const char *tag, gint64 since, GError **err);
 
 /* POST /auth/credential with the SMS access rules; the new key and its validation URL. */
 gboolean ovh_request_credential(OvhClient *c, char **consumer_key, char **validation_url,

@@ -8,9 +8,20 @@
 
 #define TAGS_MAX 20000
 
+typedef struct {
+	GArray *ids;            /* gint64 */
+	gint64 at;              /* when it was sent, monotonic microseconds */
+} SentTag;
+
+static void sent_tag_free(SentTag *t)
+{
+	g_array_unref(t->ids);
+	g_free(t);
+}
+
 static struct {
 	GMutex lock;
-	GHashTable *sent;       /* tag -> GArray of gint64 ids */
+	GHashTable *sent;       /* tag -> SentTag */
 	GQueue order;           /* sent tags, oldest first */
 	GHashTable *doubt;      /* tags */
 	gboolean overflow;      /* more tags in doubt than kept */
@@ -19,12 +30,13 @@ static struct {
 TagState tags_state(const char *tag, GArray **ids)
 {
 	TagState st = TAG_NEW;
-	GArray *found;
+	gint64 oldest = g_get_monotonic_time() - (gint64)TAGS_RETRY_WINDOW * G_USEC_PER_SEC;
+	SentTag *found;
 
 	*ids = NULL;
 	g_mutex_lock(&mem.lock);
-	if (mem.sent && (found = g_hash_table_lookup(mem.sent, tag)) != NULL) {
-		*ids = g_array_copy(found);
+	if (mem.sent && (found = g_hash_table_lookup(mem.sent, tag)) != NULL && found->at >= oldest) {
+		*ids = g_array_copy(found->ids);
 		st = TAG_SENT;
 	} else if (mem.overflow || (mem.doubt && g_hash_table_contains(mem.doubt, tag))) {
 		st = TAG_IN_DOUBT;
@@ -38,14 +50,20 @@ void tags_sent(const char *tag, GArray *ids)
 	g_mutex_lock(&mem.lock);
 	if (mem.sent == NULL)
 		mem.sent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-		                                 (GDestroyNotify)g_array_unref);
-	if (!g_hash_table_contains(mem.sent, tag)) {
+		                                 (GDestroyNotify)sent_tag_free);
+	SentTag *t = g_hash_table_lookup(mem.sent, tag);
+	if (t == NULL) {
 		char *key = g_strdup(tag);
-		g_hash_table_insert(mem.sent, key, g_array_copy(ids));
+		t = g_new0(SentTag, 1);
+		g_hash_table_insert(mem.sent, key, t);
 		g_queue_push_tail(&mem.order, key);
 		if (mem.order.length > TAGS_MAX)
 			g_hash_table_remove(mem.sent, g_queue_pop_head(&mem.order));
+	} else {
+		g_array_unref(t->ids);  /* a new alert past the window: its ids now */
 	}
+	t->ids = g_array_copy(ids);
+	t->at = g_get_monotonic_time();
 	if (mem.doubt)
 		g_hash_table_remove(mem.doubt, tag);
 	g_mutex_unlock(&mem.lock);

@@ -9,9 +9,16 @@
 
 #include <glib.h>
 
+/* A retry is recognised only this long after the attempt it repeats (seconds): Postfix's
+ * maximal_queue_lifetime and Sendmail's queue timeout, 5 days by default, are the longest an
+ * MTA retries. Beyond it the same tag is a new alert (a device reusing its Message-IDs after
+ * a reboot), never an old one taken for a retry. */
+#define TAGS_RETRY_WINDOW (5 * 24 * 3600)
+
 typedef enum { TAG_NEW, TAG_SENT, TAG_IN_DOUBT } TagState;
 
-/* The state of TAG; for TAG_SENT, *IDS (gint64, newly allocated) holds OVH's ids. */
+/* The state of TAG; for TAG_SENT, *IDS (gint64, newly allocated) holds OVH's ids. A tag sent
+ * longer than TAGS_RETRY_WINDOW ago is new again. */
 TagState tags_state(const char *tag, GArray **ids);
 /* TAG went out as IDS: a retried mail is then not sent again. */
 void tags_sent(const char *tag, GArray *ids);

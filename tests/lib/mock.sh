@@ -190,3 +190,8 @@ mock_call() { # METHOD PATH [BODY]
 	printf '%s %s\n' "$(cat "$MOCK_DIR/status")" "$(cat "$MOCK_DIR/reply" 2>/dev/null)"
 	rm -f "$MOCK_DIR/reply"
 }
+
+mock_age() { # SECONDS: every job recorded so far is made that much older
+	curl -sS --fail-with-body -o /dev/null -X POST -H 'Content-Type: application/json' \
+		--data-binary "{\"seconds\":$1}" "$MOCK_CTL/age"
+}

@@ -1,7 +1,8 @@
 /*
  * control.c: the faults and the plain-HTTP control port that sets them. Tests POST /fault
  * (latency, error status for a number of requests, clock offset, time lie, drop after
- * execute, refused connections), POST /reset, and read GET /stats, /jobs and /fault.
+ * execute, refused connections), POST /reset, POST /age (every job recorded so far made
+ * older by {"seconds":N}: a retry days later), and read GET /stats, /jobs and /fault.
  * The HTTPS side asks here, through the fault_* functions, what to do to each request.
  * Faults act on the HTTPS port only: this port must never be slowed or refused, and it
  * must not read request state other than through the lock.
@@ -198,6 +199,25 @@ static enum MHD_Result control_serve(struct mock *m, struct MHD_Connection *con,
 		if (err)
 			return reply(con, 400, error_json(err));
 		get = TRUE;
+	} else if (post && !strcmp(url, "/age")) {
+		json_object *in = json_tokener_parse(body->str), *v;
+		gint64 by;
+
+		if (!in || !json_object_object_get_ex(in, "seconds", &v) ||
+		    !json_object_is_type(v, json_type_int) || (by = json_object_get_int64(v)) < 0) {
+			if (in)
+				json_object_put(in);
+			return reply(con, 400, error_json("age: {\"seconds\":N} with N >= 0"));
+		}
+		json_object_put(in);
+		pthread_mutex_lock(&m->lock);
+		for (guint i = 0; i < m->jobs->len; i++) {
+			json_object *job = m->jobs->pdata[i], *c;
+			if (json_object_object_get_ex(job, "created", &c))
+				json_object_set_int64(c, json_object_get_int64(c) - by);
+		}
+		pthread_mutex_unlock(&m->lock);
+		return reply(con, 200, json_object_new_object());
 	} else if (post && !strcmp(url, "/reset")) {
 		pthread_mutex_lock(&m->lock);
 		memset(&m->faults, 0, sizeof m->faults);

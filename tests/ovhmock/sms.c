@@ -315,22 +315,38 @@ void sms_job(struct mock_req *r, char **args)
 	mock_reply(r, 200, o);
 }
 
-/* GET /sms/{svc}/outgoing[?tag=X][&receiver=N] */
+/* GET /sms/{svc}/outgoing[?tag=X][&receiver=N][&creationDatetime.from=ISO-8601] */
 void sms_outgoing(struct mock_req *r, char **args)
 {
 	const char *tag = mock_arg(r, "tag");
 	const char *receiver = mock_arg(r, "receiver");
+	const char *from_text = mock_arg(r, "creationDatetime.from");
+	gint64 from = 0;
 	json_object *out;
 
 	if (!service_known(r, args[0]))
 		return;
+	if (from_text) {
+		/* OVH takes a date-time with its offset; anything else is a bad request. */
+		g_autoptr(GDateTime) d = g_date_time_new_from_iso8601(from_text, NULL);
+		if (d == NULL) {
+			mock_reply_bad(r, "Invalid value for creationDatetime.from: %s", from_text);
+			return;
+		}
+		from = g_date_time_to_unix(d);
+	}
 	out = json_object_new_array();
 	pthread_mutex_lock(&r->m->lock);
 	for (guint i = 0; i < r->m->jobs->len; i++) {
 		json_object *job = r->m->jobs->pdata[i], *ids, *valid;
 
+		json_object *created;
+
 		if (strcmp(opt_string(job, "service"), args[0]) != 0 ||
 		    (tag && strcmp(opt_string(job, "tag"), tag) != 0))
+			continue;
+		if (json_object_object_get_ex(job, "created", &created) &&
+		    json_object_get_int64(created) < from)
 			continue;
 		json_object_object_get_ex(job, "ids", &ids);
 		json_object_object_get_ex(job, "valid", &valid);
