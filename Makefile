@@ -9,7 +9,7 @@ DESTDIR  ?=
 VERSION  := 0.1.0
 
 CC       ?= cc
-PKGS     := gmime-3.0 json-c libcurl openssl libxml-2.0
+PKGS     := gmime-3.0 json-c libcurl openssl libxml-2.0 sqlite3 hiredis
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
