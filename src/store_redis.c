@@ -156,7 +156,7 @@ static redisReply *rd_simple(Rd *r, redisContext *c, M2sErrorCode code, const ch
 	}
 	if (rep->type == REDIS_REPLY_ERROR) {
 		g_autofree char *why = redact(r, rep->str);
-		g_set_error(err, M2S_ERROR, code, "%s refused: %s", what, why);
+		g_set_error(err, M2S_ERROR, code, "Redis refused %s: %s", what, why);
 		freeReplyObject(rep);
 		return NULL;
 	}
@@ -271,6 +271,7 @@ static redisReply *rd_eval(Rd *r, Script *s, guint nkeys, const char *const *key
 	if (rep != NULL && rep->type == REDIS_REPLY_ERROR && g_str_has_prefix(rep->str, "NOSCRIPT")) {
 		freeReplyObject(rep);
 		argv[0] = "EVAL";
+		len[0] = strlen(argv[0]);
 		argv[1] = s->lua;
 		len[1] = strlen(s->lua);
 		rep = rd_call(r, 3 + nkeys + nargs, argv, len, err);

@@ -39,7 +39,7 @@ static const char schema[] =
 	" ids TEXT, credits REAL, receivers TEXT,"
 	" queue_id TEXT, sender TEXT, message_id TEXT, subject TEXT, sent_at INTEGER,"
 	" touched INTEGER NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS tags_touched ON tags(touched);"
+	"CREATE INDEX IF NOT EXISTS tags_touched ON tags(touched, tag);"
 	"CREATE TABLE IF NOT EXISTS jobs (id INTEGER PRIMARY KEY, tag TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS jobs_tag ON jobs(tag);";
 
@@ -60,16 +60,21 @@ static gboolean sq_exec(Sq *q, const char *sql, GError **err)
 	return TRUE;
 }
 
-/* Closes the connection. GONE: the path names another file now (or none), so closing must
- * not delete the -wal and -shm files at the path, which may be the new file's. */
+/* Closes the connection. GONE: the path names another file now (or none). Then the WAL at
+ * the path is emptied through this connection's own descriptor (were it left full, SQLite
+ * would replay the old file's pages into whatever file the path names next), and closing
+ * must not delete the -wal and -shm files by path, which may be the new file's by now. */
 static void sq_disconnect(Sq *q, gboolean gone)
 {
 	int persist = 1;
 
 	if (q->db == NULL)
 		return;
-	if (gone)
+	if (gone) {
+		sqlite3_busy_timeout(q->db, 0);
+		sqlite3_exec(q->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 		sqlite3_file_control(q->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	}
 	sqlite3_close_v2(q->db);
 	q->db = NULL;
 }
@@ -225,14 +230,15 @@ static gboolean sq_run(Sq *q, sqlite3_stmt *st, const char *what, GError **err)
 }
 
 /* Removes at most STORE_PRUNE_PER_WRITE records written before NOW - keep, oldest first,
- * with their job ids: bounded work inside the write that pays for it. */
+ * with their job ids: bounded work inside the write that pays for it. Both statements pick
+ * the same records (a total order, and the first changes no tag). */
 static gboolean sq_prune(Sq *q, gint64 now, GError **err)
 {
 	static const char *const sql[] = {
 		"DELETE FROM jobs WHERE tag IN (SELECT tag FROM tags WHERE touched < ?1"
-		" ORDER BY touched LIMIT ?2)",
+		" ORDER BY touched, tag LIMIT ?2)",
 		"DELETE FROM tags WHERE tag IN (SELECT tag FROM tags WHERE touched < ?1"
-		" ORDER BY touched LIMIT ?2)",
+		" ORDER BY touched, tag LIMIT ?2)",
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(sql); i++) {
 		sqlite3_stmt *st = sq_prepare(q, sql[i], err);
