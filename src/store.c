@@ -113,6 +113,7 @@ static char *read_password(const char *file, GError **err)
 	return text;
 }
 
+/* The backend SPEC names, opened with the password file read here (never kept). */
 gboolean store_open(const char *spec, const StoreOptions *opt, Store **store, GError **err)
 {
 	StoreSpec sp;
@@ -173,6 +174,7 @@ static void name_error(Store *store, GError *e, GError **err)
 	g_propagate_error(err, e);
 }
 
+/* The backend's claim with REC always cleared first, and its error naming the store. */
 StoreClaim store_claim(Store *store, const char *tag, gint64 now, gint64 claim_timeout,
                        StoreRecord *rec, GError **err)
 {
@@ -223,6 +225,7 @@ static GArray *parse_ids(const char *ids)
 	return a;
 }
 
+/* Checks IDS and bounds the mail's fields before the backend writes them. */
 gboolean store_sent(Store *store, const char *tag, gint64 now, const char *ids, double credits,
                     const char *receivers, const StoreMail *mail, GError **err)
 {
@@ -275,6 +278,7 @@ gboolean store_release(Store *store, const char *tag, gint64 claimed_at, GError 
 	return ok;
 }
 
+/* The backend's lookup, META cleared first. */
 int store_lookup_job(Store *store, gint64 job_id, StoreJobMeta *meta, GError **err)
 {
 	GError *e = NULL;

@@ -206,6 +206,7 @@ fail:
 	return FALSE;
 }
 
+/* Forgets a connection that failed; the next call makes a new one. */
 static void rd_drop(Rd *r)
 {
 	if (r->c != NULL)
@@ -285,6 +286,7 @@ static redisReply *rd_eval(Rd *r, Script *s, guint nkeys, const char *const *key
 	return rep;
 }
 
+/* A store on the Redis SPEC names; PASSWORD, when given, is copied for each reconnection. */
 static void *rd_open(const StoreSpec *spec, const char *password, gint64 keep, GError **err)
 {
 	Rd *r = g_new0(Rd, 1);
@@ -313,6 +315,7 @@ static void *rd_open(const StoreSpec *spec, const char *password, gint64 keep, G
 	return r;
 }
 
+/* Closes the connection and wipes the password. */
 static void rd_close(void *b)
 {
 	Rd *r = b;
@@ -336,11 +339,13 @@ static const char *elem(const redisReply *rep, size_t i)
 	return (e->type == REDIS_REPLY_STRING || e->type == REDIS_REPLY_STATUS) ? e->str : "";
 }
 
+/* Element I of an array reply as a number (0 when missing). */
 static gint64 elem_int(const redisReply *rep, size_t i)
 {
 	return g_ascii_strtoll(elem(rep, i), NULL, 10);
 }
 
+/* The claim, decided by claim_script inside Redis. */
 static StoreClaim rd_claim(void *b, const char *tag, gint64 now, gint64 timeout,
                            StoreRecord *rec, GError **err)
 {
@@ -380,6 +385,7 @@ static StoreClaim rd_claim(void *b, const char *tag, gint64 now, gint64 timeout,
 	return c;
 }
 
+/* The outcome and the job-id keys, written by one script (all or nothing). */
 static gboolean rd_sent(void *b, const char *tag, gint64 now, const StoreSent *s, GError **err)
 {
 	Rd *r = b;
@@ -403,6 +409,7 @@ static gboolean rd_sent(void *b, const char *tag, gint64 now, const StoreSent *s
 	return TRUE;
 }
 
+/* Marks TAG in doubt since the earlier of its doubt and NOW (see store_doubt). */
 static gboolean rd_doubt(void *b, const char *tag, gint64 now, GError **err)
 {
 	Rd *r = b;
@@ -420,6 +427,7 @@ static gboolean rd_doubt(void *b, const char *tag, gint64 now, GError **err)
 	return TRUE;
 }
 
+/* Gives up the claim made at CLAIMED_AT (see store_release). */
 static gboolean rd_release(void *b, const char *tag, gint64 claimed_at, GError **err)
 {
 	Rd *r = b;
@@ -490,6 +498,7 @@ static int rd_lookup_locked(Rd *r, gint64 job_id, StoreJobMeta *m, GError **err)
 	return 1;
 }
 
+/* The sent job with JOB_ID among its ids. */
 static int rd_lookup_job(void *b, gint64 job_id, StoreJobMeta *m, GError **err)
 {
 	Rd *r = b;
@@ -500,6 +509,7 @@ static int rd_lookup_job(void *b, gint64 job_id, StoreJobMeta *m, GError **err)
 	return found;
 }
 
+/* Redis answers PING (connecting first when needed). */
 static gboolean rd_ping(void *b, GError **err)
 {
 	Rd *r = b;

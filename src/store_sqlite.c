@@ -175,6 +175,7 @@ static gboolean sq_ready(Sq *q, GError **err)
 	return sq_connect(q, err);
 }
 
+/* A store on the file SPEC names, created when missing; the password is Redis's only. */
 static void *sq_open(const StoreSpec *spec, const char *password, gint64 keep, GError **err)
 {
 	(void)password;
@@ -192,6 +193,7 @@ static void *sq_open(const StoreSpec *spec, const char *password, gint64 keep, G
 	return q;
 }
 
+/* Closes the connection, keeping the WAL at the path when the file there is another now. */
 static void sq_close(void *b)
 {
 	Sq *q = b;
@@ -348,6 +350,8 @@ static gboolean sq_finish(Sq *q, gboolean ok, GError **err)
 	return ok;
 }
 
+/* The claim in one BEGIN IMMEDIATE transaction: no other process writes between its
+ * read and its write. */
 static StoreClaim sq_claim(void *b, const char *tag, gint64 now, gint64 timeout,
                            StoreRecord *rec, GError **err)
 {
@@ -364,6 +368,7 @@ static StoreClaim sq_claim(void *b, const char *tag, gint64 now, gint64 timeout,
 	return c;
 }
 
+/* Records the outcome and indexes each job id, inside the caller's transaction. */
 static gboolean sq_sent_tx(Sq *q, const char *tag, gint64 now, const StoreSent *s, GError **err)
 {
 	sqlite3_stmt *st = sq_prepare(q,
@@ -399,6 +404,7 @@ static gboolean sq_sent_tx(Sq *q, const char *tag, gint64 now, const StoreSent *
 	return sq_prune(q, now, err);
 }
 
+/* The outcome in one transaction. */
 static gboolean sq_sent(void *b, const char *tag, gint64 now, const StoreSent *s, GError **err)
 {
 	Sq *q = b;
@@ -425,6 +431,7 @@ static gboolean sq_write1(Sq *q, const char *sql, const char *what, const char *
 	return sq_finish(q, ok, err);
 }
 
+/* Marks TAG in doubt since the earlier of its doubt and NOW (see store_doubt). */
 static gboolean sq_doubt(void *b, const char *tag, gint64 now, GError **err)
 {
 	/* ?2 now, ?3 the state in doubt; a sent record is left alone; none is created in
@@ -438,6 +445,8 @@ static gboolean sq_doubt(void *b, const char *tag, gint64 now, GError **err)
 	return sq_write1(b, sql, "mark in doubt", tag, now, STORE_IN_DOUBT, err);
 }
 
+/* Gives up the claim made at CLAIMED_AT (see store_release): deleted without doubt,
+ * back in doubt with it. */
 static gboolean sq_release(void *b, const char *tag, gint64 claimed_at, GError **err)
 {
 	Sq *q = b;
@@ -496,6 +505,7 @@ static int sq_lookup_tx(Sq *q, gint64 job_id, StoreJobMeta *m, GError **err)
 	return found;
 }
 
+/* The sent job with JOB_ID among its ids. */
 static int sq_lookup_job(void *b, gint64 job_id, StoreJobMeta *m, GError **err)
 {
 	Sq *q = b;
@@ -506,6 +516,7 @@ static int sq_lookup_job(void *b, gint64 job_id, StoreJobMeta *m, GError **err)
 	return found;
 }
 
+/* The file is there (created again if not) and readable. */
 static gboolean sq_ping(void *b, GError **err)
 {
 	Sq *q = b;
