@@ -9,7 +9,7 @@ DESTDIR  ?=
 VERSION  := 0.1.0
 
 CC       ?= cc
-PKGS     := gmime-3.0 json-c libcurl openssl libxml-2.0
+PKGS     := gmime-3.0 json-c libcurl openssl libxml-2.0 sqlite3 hiredis
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -79,8 +79,10 @@ ASAN_MAKE := $(MAKE) BUILD=build-asan BIN=bin-asan HARDEN= \
 	CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	LDFLAGS="-fsanitize=address,undefined"
 
+# Test programs besides the units that tests/asan/run also runs sanitized (mk/*.mk add to it).
+ASANPROGS :=
 asan-build:
-	$(ASAN_MAKE) unit
+	$(ASAN_MAKE) unit $(ASANPROGS:%=bin-asan/%)
 
 asan: deps
 	tests/run asan

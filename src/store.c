@@ -1,0 +1,316 @@
+/* store.c: the state store's interface: the backend a spec names, and the parts every
+ * backend shares (spec parsing, the password file, bounded one-line mail fields, errors that
+ * name the store).
+ *
+ * It keeps no record itself and decides nothing about jobs: the backends keep the records,
+ * dispatch decides. It must not log: the caller rate-limits and words store trouble. */
+#include <errno.h>
+#include <string.h>
+#include "store.h"
+#include "store_backend.h"
+#include "error.h"
+
+#define REDIS_DEFAULT_PORT 6379
+
+struct Store {
+	const StoreBackend *be;
+	void *b;
+	char *name;
+};
+
+/* A decimal in [MIN, MAX] from the whole of S. */
+static gboolean parse_int(const char *s, int min, int max, int *out)
+{
+	guint64 v;
+
+	if (s == NULL || !g_ascii_string_to_unsigned(s, 10, min, max, &v, NULL))
+		return FALSE;
+	*out = (int)v;
+	return TRUE;
+}
+
+/* SPEC's backend and its parts in *SP (strings pointing into *BUF, which the caller frees). */
+static const StoreBackend *parse_spec(const char *spec, StoreSpec *sp, char **buf, GError **err)
+{
+	memset(sp, 0, sizeof *sp);
+	*buf = NULL;
+	if (g_str_has_prefix(spec, "sqlite:")) {
+		const char *path = spec + strlen("sqlite:");
+		if (path[0] != '/')
+			goto bad;
+		sp->path = path;
+		return &store_backend_sqlite;
+	}
+	if (g_str_has_prefix(spec, "unix:")) {
+		/* unix:/path/redis.sock[?db=N] */
+		char *p = *buf = g_strdup(spec + strlen("unix:"));
+		char *q = strchr(p, '?');
+		if (q != NULL) {
+			*q++ = '\0';
+			if (!g_str_has_prefix(q, "db=") || !parse_int(q + 3, 0, 65535, &sp->db))
+				goto bad;
+		}
+		if (p[0] != '/')
+			goto bad;
+		sp->path = p;
+		return &store_backend_redis;
+	}
+	if (g_str_has_prefix(spec, "redis://")) {
+		/* redis://HOST[:PORT][/DB], HOST a name, an IPv4 address or [an IPv6 one] */
+		char *h = *buf = g_strdup(spec + strlen("redis://"));
+		char *slash = strchr(h, '/'), *port = NULL;
+		sp->port = REDIS_DEFAULT_PORT;
+		if (slash != NULL) {
+			*slash = '\0';
+			if (slash[1] != '\0' && !parse_int(slash + 1, 0, 65535, &sp->db))
+				goto bad;
+		}
+		if (h[0] == '[') {
+			char *end = strchr(h, ']');
+			if (end == NULL || (end[1] != '\0' && end[1] != ':'))
+				goto bad;
+			*end = '\0';
+			port = end[1] == ':' ? end + 2 : NULL;
+			h++;
+		} else if ((port = strchr(h, ':')) != NULL) {
+			*port++ = '\0';
+		}
+		if (port != NULL && !parse_int(port, 1, 65535, &sp->port))
+			goto bad;
+		if (h[0] == '\0')
+			goto bad;
+		sp->host = h;
+		return &store_backend_redis;
+	}
+bad:
+	g_clear_pointer(buf, g_free);
+	g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG,
+	            "state store \"%s\": not sqlite:/PATH, redis://HOST[:PORT][/DB], "
+	            "unix:/PATH[?db=N] or none", spec);
+	return NULL;
+}
+
+/* The password in FILE (its first line), or NULL with *ERR. The text never goes in an error. */
+static char *read_password(const char *file, GError **err)
+{
+	char *text = NULL;
+	gsize len = 0;
+	g_autoptr(GError) e = NULL;
+
+	if (!g_file_get_contents(file, &text, &len, &e)) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG, "state store password file: %s",
+		            e->message);
+		return NULL;
+	}
+	text[strcspn(text, "\r\n")] = '\0';
+	if (text[0] == '\0') {
+		explicit_bzero(text, len);
+		g_free(text);
+		g_set_error(err, M2S_ERROR, M2S_ERR_CONFIG,
+		            "state store password file %s: empty first line", file);
+		return NULL;
+	}
+	return text;
+}
+
+/* The backend SPEC names, opened with the password file read here (never kept). */
+gboolean store_open(const char *spec, const StoreOptions *opt, Store **store, GError **err)
+{
+	StoreSpec sp;
+	g_autofree char *buf = NULL;
+	char *password = NULL;
+
+	*store = NULL;
+	if (spec == NULL || strcmp(spec, "none") == 0)
+		return TRUE;
+	const StoreBackend *be = parse_spec(spec, &sp, &buf, err);
+	if (be == NULL)
+		return FALSE;
+	if (be == &store_backend_redis && opt != NULL && opt->password_file != NULL &&
+	    opt->password_file[0] != '\0') {
+		password = read_password(opt->password_file, err);
+		if (password == NULL)
+			return FALSE;
+	}
+	gint64 keep = opt != NULL && opt->keep > 0 ? opt->keep : STORE_KEEP_DEFAULT;
+	g_autoptr(GError) e = NULL;
+	void *b = be->open(&sp, password, keep, &e);
+	if (password != NULL) {
+		explicit_bzero(password, strlen(password));
+		g_free(password);
+	}
+	if (b == NULL) {
+		g_set_error(err, M2S_ERROR, e->code, "state store %s: %s", spec, e->message);
+		return FALSE;
+	}
+	Store *s = g_new0(Store, 1);
+	s->be = be;
+	s->b = b;
+	s->name = g_strdup(spec);
+	*store = s;
+	return TRUE;
+}
+
+void store_close(Store *store)
+{
+	if (store == NULL)
+		return;
+	store->be->close(store->b);
+	g_free(store->name);
+	g_free(store);
+}
+
+const char *store_name(const Store *store)
+{
+	return store->name;
+}
+
+/* Names the store in E (a backend's error) and passes it to ERR. */
+static void name_error(Store *store, GError *e, GError **err)
+{
+	if (e == NULL)
+		return;
+	g_prefix_error(&e, "state store %s: ", store->name);
+	g_propagate_error(err, e);
+}
+
+/* The backend's claim with REC always cleared first, and its error naming the store. */
+StoreClaim store_claim(Store *store, const char *tag, gint64 now, gint64 claim_timeout,
+                       StoreRecord *rec, GError **err)
+{
+	StoreRecord dummy;
+	GError *e = NULL;
+
+	if (rec == NULL)
+		rec = &dummy;
+	memset(rec, 0, sizeof *rec);
+	StoreClaim c = store->be->claim(store->b, tag, now, claim_timeout, rec, &e);
+	if (rec == &dummy)
+		store_record_clear(rec);
+	if (c == CLAIM_ERROR)
+		name_error(store, e, err);
+	return c;
+}
+
+/* S as one line of at most MAX bytes, valid UTF-8, cut on a character boundary. */
+static char *one_line(const char *s, gsize max)
+{
+	char *v = g_utf8_make_valid(s != NULL ? s : "", -1);
+
+	for (char *p = v; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	if (strlen(v) > max) {
+		const char *end = g_utf8_find_prev_char(v, v + max + 1);
+		v[end != NULL ? end - v : 0] = '\0';
+	}
+	return g_strstrip(v);
+}
+
+/* IDS ("1,2,3") as numbers, or NULL when it is not such a list. */
+static GArray *parse_ids(const char *ids)
+{
+	g_auto(GStrv) parts = g_strsplit(ids, ",", -1);
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(gint64));
+
+	for (guint i = 0; parts[i] != NULL; i++) {
+		guint64 v;
+		if (!g_ascii_string_to_unsigned(g_strstrip(parts[i]), 10, 1, G_MAXINT64, &v, NULL)) {
+			g_array_free(a, TRUE);
+			return NULL;
+		}
+		gint64 id = (gint64)v;
+		g_array_append_val(a, id);
+	}
+	return a;
+}
+
+/* Checks IDS and bounds the mail's fields before the backend writes them. */
+gboolean store_sent(Store *store, const char *tag, gint64 now, const char *ids, double credits,
+                    const char *receivers, const StoreMail *mail, GError **err)
+{
+	g_autoptr(GArray) job_ids = parse_ids(ids != NULL ? ids : "");
+
+	if (job_ids == NULL) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "state store %s: job ids \"%s\" are not 1,2,3",
+		            store->name, ids != NULL ? ids : "");
+		return FALSE;
+	}
+	StoreMail none = { 0 };
+	if (mail == NULL)
+		mail = &none;
+	g_autofree char *qid = one_line(mail->queue_id, STORE_FIELD_MAX);
+	g_autofree char *sender = one_line(mail->sender, STORE_FIELD_MAX);
+	g_autofree char *msgid = one_line(mail->message_id, STORE_FIELD_MAX);
+	g_autofree char *subject = one_line(mail->subject, STORE_SUBJECT_MAX);
+	g_autofree char *rcpts = one_line(receivers, G_MAXSIZE - 1);
+	g_autoptr(GString) idtext = g_string_new(NULL);
+	for (guint i = 0; i < job_ids->len; i++)
+		g_string_append_printf(idtext, "%s%" G_GINT64_FORMAT, i ? "," : "",
+		                       g_array_index(job_ids, gint64, i));
+	StoreSent s = {
+		.ids = idtext->str,
+		.job_ids = (const gint64 *)(void *)job_ids->data,
+		.n_job_ids = job_ids->len,
+		.credits = credits,
+		.receivers = rcpts,
+		.mail = { .queue_id = qid, .sender = sender, .message_id = msgid, .subject = subject },
+	};
+	GError *e = NULL;
+	gboolean ok = store->be->sent(store->b, tag, now, &s, &e);
+	name_error(store, e, err);
+	return ok;
+}
+
+gboolean store_doubt(Store *store, const char *tag, gint64 now, GError **err)
+{
+	GError *e = NULL;
+	gboolean ok = store->be->doubt(store->b, tag, now, &e);
+	name_error(store, e, err);
+	return ok;
+}
+
+gboolean store_release(Store *store, const char *tag, gint64 claimed_at, GError **err)
+{
+	GError *e = NULL;
+	gboolean ok = store->be->release(store->b, tag, claimed_at, &e);
+	name_error(store, e, err);
+	return ok;
+}
+
+/* The backend's lookup, META cleared first. */
+int store_lookup_job(Store *store, gint64 job_id, StoreJobMeta *meta, GError **err)
+{
+	GError *e = NULL;
+
+	memset(meta, 0, sizeof *meta);
+	int r = store->be->lookup_job(store->b, job_id, meta, &e);
+	if (r < 0)
+		name_error(store, e, err);
+	return r;
+}
+
+gboolean store_ping(Store *store, GError **err)
+{
+	GError *e = NULL;
+	gboolean ok = store->be->ping(store->b, &e);
+	name_error(store, e, err);
+	return ok;
+}
+
+void store_record_clear(StoreRecord *rec)
+{
+	g_clear_pointer(&rec->ids, g_free);
+	g_clear_pointer(&rec->receivers, g_free);
+}
+
+void store_job_meta_clear(StoreJobMeta *meta)
+{
+	g_clear_pointer(&meta->tag, g_free);
+	g_clear_pointer(&meta->ids, g_free);
+	g_clear_pointer(&meta->queue_id, g_free);
+	g_clear_pointer(&meta->sender, g_free);
+	g_clear_pointer(&meta->message_id, g_free);
+	g_clear_pointer(&meta->subject, g_free);
+	g_clear_pointer(&meta->receivers, g_free);
+}

@@ -1,0 +1,121 @@
+/* store.h: the state store, what must outlive a process or be shared between processes and
+ * hosts: per job tag, a claim and then an outcome (exactly once), and per OVH job id what a
+ * reply or a delivery report is later matched against.
+ *
+ * One interface, one file per backend (store_sqlite.c, store_redis.c), chosen by a spec:
+ *   sqlite:/var/lib/mail2sms/state.db   the embedded default
+ *   redis://HOST[:PORT][/DB]            several MTAs sharing one Redis (HOST may be [v6])
+ *   unix:/path/redis.sock[?db=N]        the same over a unix socket
+ *   none                                no store: store_open succeeds with *store NULL
+ * Every time is in seconds since the epoch and is the caller's (tests move it). Every call
+ * is safe from many threads of one process and from many processes (and hosts, for Redis)
+ * at once. Store trouble is an M2S_ERR_IO naming the store (never a password); a Redis that
+ * refuses the password or the database is an M2S_ERR_CONFIG. */
+#ifndef M2S_STORE_H
+#define M2S_STORE_H
+
+#include <glib.h>
+
+typedef struct Store Store;
+
+/* The state of a tag's record. */
+typedef enum {
+	STORE_CLAIMED = 1, /* someone is posting it since claimed_at */
+	STORE_IN_DOUBT,    /* posted, fate unknown: OVH must be asked before it goes again */
+	STORE_SENT,        /* OVH accepted it: ids, credits, receivers */
+} StoreState;
+
+/* What store_claim found, and what the caller may do. */
+typedef enum {
+	CLAIM_ERROR = 0, /* the store failed (*err): degrade or tempfail */
+	CLAIM_WON,       /* the tag is the caller's: post it */
+	CLAIM_SENT,      /* sent already: the record holds ids, credits, receivers */
+	CLAIM_BUSY,      /* someone else claimed it less than claim_timeout ago: post nothing */
+	CLAIM_IN_DOUBT,  /* an earlier attempt's fate is unknown; the claim is now the caller's:
+	                  * ask OVH by tag (record.doubt_since says how old the attempt is) */
+} StoreClaim;
+
+/* A tag's record as store_claim leaves it (strings newly allocated, NULL when unset). */
+typedef struct {
+	StoreState state;
+	gint64 claimed_at;  /* the latest claim */
+	gint64 doubt_since; /* the earliest attempt whose fate is unknown, 0 for none */
+	char *ids;          /* sent: OVH's job ids, "1,2,3" */
+	double credits;     /* sent: credits OVH took */
+	char *receivers;    /* sent: "+33612345678,+33698765432" */
+} StoreRecord;
+
+/* What is kept of the mail a sent job came from (store_sent's input; NULL fields allowed).
+ * The store keeps each one line, Subject at most STORE_SUBJECT_MAX bytes, others at most
+ * STORE_FIELD_MAX (cut on a UTF-8 boundary). */
+typedef struct {
+	const char *queue_id;
+	const char *sender;     /* the envelope sender */
+	const char *message_id;
+	const char *subject;
+} StoreMail;
+
+#define STORE_SUBJECT_MAX 200
+#define STORE_FIELD_MAX   998
+
+/* A sent job found by one of its OVH ids (strings newly allocated, "" when not given). */
+typedef struct {
+	char *tag;
+	char *ids;          /* every id of the job, "1,2,3" */
+	char *queue_id;
+	char *sender;
+	char *message_id;
+	char *subject;
+	char *receivers;
+	gint64 sent_at;
+} StoreJobMeta;
+
+typedef struct {
+	/* Redis AUTH: the password is the file's first line; ignored by sqlite. */
+	const char *password_file;
+	/* Seconds a record is kept after its last write (replies and reports need them);
+	 * 0 means STORE_KEEP_DEFAULT. */
+	gint64 keep;
+} StoreOptions;
+
+#define STORE_KEEP_DEFAULT (7 * 24 * 3600)
+/* Records pruned at most per write by sqlite (Redis expires keys by itself). */
+#define STORE_PRUNE_PER_WRITE 8
+
+/* Opens the store SPEC names. TRUE with *STORE set, or with *STORE NULL for "none"; FALSE
+ * with *ERR for a bad spec, an unreadable password file, a sqlite file that cannot be
+ * created (its directory missing) or a Redis refusing the password. A Redis that does not
+ * answer yet is no error: every call connects again until it does. */
+gboolean store_open(const char *spec, const StoreOptions *opt, Store **store, GError **err);
+void store_close(Store *store);
+/* The spec as given, for log lines ("sqlite:/var/lib/mail2sms/state.db"). */
+const char *store_name(const Store *store);
+
+/* Claims TAG before its job is posted (see StoreClaim). An expired claim or a record in
+ * doubt is taken over atomically: of two claimers exactly one gets CLAIM_IN_DOUBT, the
+ * other CLAIM_BUSY. REC (may be NULL) receives the record; clear it with
+ * store_record_clear. */
+StoreClaim store_claim(Store *store, const char *tag, gint64 now, gint64 claim_timeout,
+                       StoreRecord *rec, GError **err);
+/* TAG went out as IDS ("1,2,3"): the record becomes sent, each id indexes MAIL. */
+gboolean store_sent(Store *store, const char *tag, gint64 now, const char *ids, double credits,
+                    const char *receivers, const StoreMail *mail, GError **err);
+/* TAG's post may have been executed (no reply, 5xx after sending): the record is in doubt
+ * since the earlier of its doubt_since and NOW, and the next claim is CLAIM_IN_DOUBT at once.
+ * A sent record stays sent. */
+gboolean store_doubt(Store *store, const char *tag, gint64 now, GError **err);
+/* OVH certainly did not execute TAG's post (4xx, connection refused): gives up the claim
+ * made at CLAIMED_AT (the NOW of the store_claim that returned WON or IN_DOUBT). A claim
+ * with no doubt is deleted, and the next claim wins; a claim that took over a doubtful
+ * attempt becomes in doubt again with its doubt_since kept (that attempt's fate is no
+ * better known). A claim someone else holds now, a sent record or none: nothing changes. */
+gboolean store_release(Store *store, const char *tag, gint64 claimed_at, GError **err);
+/* The sent job OVH knows as JOB_ID: 1 with *META filled, 0 when none is kept, -1 with *ERR. */
+int store_lookup_job(Store *store, gint64 job_id, StoreJobMeta *meta, GError **err);
+/* TRUE when the store answers. */
+gboolean store_ping(Store *store, GError **err);
+
+void store_record_clear(StoreRecord *rec);
+void store_job_meta_clear(StoreJobMeta *meta);
+
+#endif

@@ -1,0 +1,46 @@
+/* store_backend.h: what a state store backend provides to store.c, and nothing else uses.
+ *
+ * store.c parses the spec, reads the password file, cleans the mail's fields and names the
+ * store in errors; a backend only keeps records. A backend must not call into store.c
+ * (store.c calls it): what both need lives here. */
+#ifndef M2S_STORE_BACKEND_H
+#define M2S_STORE_BACKEND_H
+
+#include "store.h"
+
+/* A parsed spec. */
+typedef struct {
+	const char *path; /* sqlite: the file; unix: the socket; NULL for TCP */
+	const char *host; /* redis://: the host, without brackets */
+	int port;
+	int db;
+} StoreSpec;
+
+/* A sent job as a backend writes it: IDS is the text, JOB_IDS the same as numbers. */
+typedef struct {
+	const char *ids;
+	const gint64 *job_ids;
+	guint n_job_ids;
+	double credits;
+	const char *receivers;
+	StoreMail mail; /* fields one line, bounded, never NULL */
+} StoreSent;
+
+typedef struct {
+	const char *name;
+	/* PASSWORD may be NULL; the backend copies what it keeps. */
+	void *(*open)(const StoreSpec *spec, const char *password, gint64 keep, GError **err);
+	void (*close)(void *b);
+	StoreClaim (*claim)(void *b, const char *tag, gint64 now, gint64 claim_timeout,
+	                    StoreRecord *rec, GError **err);
+	gboolean (*sent)(void *b, const char *tag, gint64 now, const StoreSent *s, GError **err);
+	gboolean (*doubt)(void *b, const char *tag, gint64 now, GError **err);
+	gboolean (*release)(void *b, const char *tag, gint64 claimed_at, GError **err);
+	int (*lookup_job)(void *b, gint64 job_id, StoreJobMeta *meta, GError **err);
+	gboolean (*ping)(void *b, GError **err);
+} StoreBackend;
+
+extern const StoreBackend store_backend_sqlite;
+extern const StoreBackend store_backend_redis;
+
+#endif

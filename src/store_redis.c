@@ -1,0 +1,537 @@
+/* store_redis.c: the state store in Redis, for several MTAs (hosts) sharing one.
+ *
+ * One connection per store behind a mutex: Redis runs one command at a time anyway and a
+ * command is a round trip on a private network, so a pool would buy little. Every decision
+ * that reads and then writes is one Lua script (atomic in Redis), which makes a claim exact
+ * across threads, processes and hosts. The connection is made again whenever it is missing
+ * or broke, so a restarted Redis needs no restart of ours; connect and command times are
+ * bounded. Records expire keep seconds after their last write (Redis's clock): no pruning
+ * here. The AUTH password never goes in an error. Writing to a closed socket must not kill
+ * the process: SIGPIPE is held back around each command. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <hiredis/hiredis.h>
+#include "store_backend.h"
+#include "error.h"
+
+#define REDIS_CONNECT_TIMEOUT_MS 2000
+#define REDIS_COMMAND_TIMEOUT_MS 2000
+/* Every key starts so, leaving the rest of the database alone. */
+#define KEY_TAG "mail2sms:tag:"
+#define KEY_JOB "mail2sms:job:"
+
+typedef struct {
+	GMutex lock;
+	char *path; /* unix socket, or NULL for host:port */
+	char *host;
+	int port;
+	int db;
+	char *password;
+	char keep[24]; /* seconds, as the EXPIRE argument */
+	redisContext *c;
+	gboolean used; /* c answered a command already: it may have gone stale since */
+} Rd;
+
+typedef struct {
+	const char *lua;
+	char sha[41];
+} Script;
+
+/* KEYS[1] the tag; ARGV now, claim_timeout, keep. Returns {outcome, claimed_at,
+ * doubt_since[, ids, credits, receivers]}; see StoreClaim. */
+static Script claim_script = { .lua =
+	"local k = KEYS[1]\n"
+	"local r = redis.call('HMGET', k, 'state', 'claimed_at', 'doubt_since', 'ids',"
+	" 'credits', 'receivers')\n"
+	"if not r[1] then\n"
+	"  redis.call('HSET', k, 'state', 'claimed', 'claimed_at', ARGV[1], 'doubt_since', '0')\n"
+	"  redis.call('EXPIRE', k, ARGV[3])\n"
+	"  return {'won', ARGV[1], '0'}\n"
+	"end\n"
+	"local claimed, doubt = r[2] or '0', r[3] or '0'\n"
+	"if r[1] == 'sent' then\n"
+	"  return {'sent', claimed, doubt, r[4] or '', r[5] or '0', r[6] or ''}\n"
+	"end\n"
+	"if r[1] == 'claimed' and tonumber(ARGV[1]) - tonumber(claimed) < tonumber(ARGV[2]) then\n"
+	"  return {'busy', claimed, doubt}\n"
+	"end\n"
+	"if tonumber(doubt) == 0 then doubt = claimed end\n"
+	"redis.call('HSET', k, 'state', 'claimed', 'claimed_at', ARGV[1], 'doubt_since', doubt)\n"
+	"redis.call('EXPIRE', k, ARGV[3])\n"
+	"return {'doubt', ARGV[1], doubt}\n" };
+
+/* KEYS[1] the tag, KEYS[2..] its job ids; ARGV now, keep, ids, credits, receivers,
+ * queue_id, sender, message_id, subject, tag. */
+static Script sent_script = { .lua =
+	"local k = KEYS[1]\n"
+	"if redis.call('HEXISTS', k, 'claimed_at') == 0 then\n"
+	"  redis.call('HSET', k, 'claimed_at', ARGV[1], 'doubt_since', '0')\n"
+	"end\n"
+	"redis.call('HSET', k, 'state', 'sent', 'ids', ARGV[3], 'credits', ARGV[4],"
+	" 'receivers', ARGV[5], 'queue_id', ARGV[6], 'sender', ARGV[7], 'message_id', ARGV[8],"
+	" 'subject', ARGV[9], 'sent_at', ARGV[1])\n"
+	"redis.call('EXPIRE', k, ARGV[2])\n"
+	"for i = 2, #KEYS do redis.call('SET', KEYS[i], ARGV[10], 'EX', ARGV[2]) end\n"
+	"return 1\n" };
+
+/* KEYS[1] the tag; ARGV now, keep. A sent record stays sent. */
+static Script doubt_script = { .lua =
+	"local k = KEYS[1]\n"
+	"local r = redis.call('HMGET', k, 'state', 'doubt_since')\n"
+	"if r[1] == 'sent' then return 0 end\n"
+	"local d = r[2] or '0'\n"
+	"if tonumber(d) == 0 or tonumber(d) > tonumber(ARGV[1]) then d = ARGV[1] end\n"
+	"if not r[1] then redis.call('HSET', k, 'claimed_at', ARGV[1]) end\n"
+	"redis.call('HSET', k, 'state', 'in_doubt', 'doubt_since', d)\n"
+	"redis.call('EXPIRE', k, ARGV[2])\n"
+	"return 1\n" };
+
+/* KEYS[1] the tag; ARGV the claimed_at of the claim given up. */
+static Script release_script = { .lua =
+	"local k = KEYS[1]\n"
+	"local r = redis.call('HMGET', k, 'state', 'claimed_at', 'doubt_since')\n"
+	"if r[1] ~= 'claimed' or r[2] ~= ARGV[1] then return 0 end\n"
+	"if tonumber(r[3] or '0') == 0 then redis.call('DEL', k)\n"
+	"else redis.call('HSET', k, 'state', 'in_doubt') end\n"
+	"return 1\n" };
+
+G_LOCK_DEFINE_STATIC(script_sha);
+
+static struct timeval ms_timeval(int ms)
+{
+	return (struct timeval){ .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+}
+
+/* Redis's text TEXT with the password, should the server ever echo it, blotted out. */
+static char *redact(const Rd *r, const char *text)
+{
+	if (r->password == NULL || strstr(text, r->password) == NULL)
+		return g_strdup(text);
+	g_auto(GStrv) parts = g_strsplit(text, r->password, -1);
+	return g_strjoinv("***", parts);
+}
+
+/* A command with SIGPIPE held back in this thread (a server gone away while we write would
+ * otherwise kill a process that did not ignore it); *ERRNO_OUT is the write's errno. */
+static redisReply *rd_command_nosigpipe(redisContext *c, int argc, const char **argv,
+                                        const size_t *len, int *errno_out)
+{
+	sigset_t pipe_set, old, pending;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	sigpending(&pending);
+	gboolean was_pending = sigismember(&pending, SIGPIPE);
+	errno = 0;
+	redisReply *rep = redisCommandArgv(c, argc, argv, len);
+	*errno_out = errno;
+	if (!was_pending) {
+		struct timespec zero = { 0, 0 };
+		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rep;
+}
+
+/* Runs one command on C made up of ARGV; an error reply becomes *ERR with CODE. */
+static redisReply *rd_simple(Rd *r, redisContext *c, M2sErrorCode code, const char *what,
+                             int argc, const char **argv, GError **err)
+{
+	size_t len[4];
+	int e;
+
+	for (int i = 0; i < argc; i++)
+		len[i] = strlen(argv[i]);
+	redisReply *rep = rd_command_nosigpipe(c, argc, argv, len, &e);
+	if (rep == NULL) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "%s: %s", what,
+		            c->err == REDIS_ERR_IO && (e == EAGAIN || e == EWOULDBLOCK)
+		                    ? "no reply in time" : c->errstr);
+		return NULL;
+	}
+	if (rep->type == REDIS_REPLY_ERROR) {
+		g_autofree char *why = redact(r, rep->str);
+		g_set_error(err, M2S_ERROR, code, "Redis refused %s: %s", what, why);
+		freeReplyObject(rep);
+		return NULL;
+	}
+	return rep;
+}
+
+/* Connects, authenticates and selects the database. A server that refuses the password or
+ * the database is M2S_ERR_CONFIG; one that cannot be reached is M2S_ERR_IO. */
+static gboolean rd_connect(Rd *r, GError **err)
+{
+	struct timeval tv = ms_timeval(REDIS_CONNECT_TIMEOUT_MS);
+	redisContext *c = r->path != NULL ? redisConnectUnixWithTimeout(r->path, tv)
+	                                  : redisConnectWithTimeout(r->host, r->port, tv);
+	redisReply *rep;
+
+	if (c == NULL || c->err) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "cannot connect: %s",
+		            c != NULL ? c->errstr : "out of memory");
+		if (c != NULL)
+			redisFree(c);
+		return FALSE;
+	}
+	redisSetTimeout(c, ms_timeval(REDIS_COMMAND_TIMEOUT_MS));
+	if (r->path == NULL)
+		redisEnableKeepAlive(c);
+	if (r->password != NULL) {
+		const char *argv[] = { "AUTH", r->password };
+		rep = rd_simple(r, c, M2S_ERR_CONFIG, "the password (AUTH)", 2, argv, err);
+		if (rep == NULL)
+			goto fail;
+		freeReplyObject(rep);
+	}
+	if (r->db != 0) {
+		char db[16];
+		g_snprintf(db, sizeof db, "%d", r->db);
+		const char *argv[] = { "SELECT", db };
+		rep = rd_simple(r, c, M2S_ERR_CONFIG, "the database (SELECT)", 2, argv, err);
+		if (rep == NULL)
+			goto fail;
+		freeReplyObject(rep);
+	}
+	r->c = c;
+	r->used = FALSE;
+	return TRUE;
+fail:
+	redisFree(c);
+	return FALSE;
+}
+
+/* Forgets a connection that failed; the next call makes a new one. */
+static void rd_drop(Rd *r)
+{
+	if (r->c != NULL)
+		redisFree(r->c);
+	r->c = NULL;
+}
+
+/* One command (lock held), connecting first when needed. A connection that served before
+ * and now fails at once (reset, closed: the server restarted or dropped an idle client) is
+ * replaced and the command tried once more; that is safe for every command here, since
+ * each is idempotent or, for a claim, can at worst find its own claim (BUSY). */
+static redisReply *rd_call(Rd *r, int argc, const char **argv, const size_t *len, GError **err)
+{
+	for (int attempt = 0;; attempt++) {
+		if (r->c == NULL && !rd_connect(r, err))
+			return NULL;
+		gboolean reused = r->used;
+		int e;
+		redisReply *rep = rd_command_nosigpipe(r->c, argc, argv, len, &e);
+		if (rep != NULL) {
+			r->used = TRUE;
+			return rep;
+		}
+		gboolean timeout = r->c->err == REDIS_ERR_IO && (e == EAGAIN || e == EWOULDBLOCK);
+		gboolean broken = r->c->err == REDIS_ERR_EOF ||
+		                  (r->c->err == REDIS_ERR_IO && (e == ECONNRESET || e == EPIPE));
+		g_autofree char *why = g_strdup(timeout ? "no reply in time" : r->c->errstr);
+		rd_drop(r);
+		if (reused && broken && attempt == 0)
+			continue;
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "%s", why);
+		return NULL;
+	}
+}
+
+/* Runs S with KEYS and ARGS (EVALSHA, or EVAL when Redis does not have it cached yet); an
+ * error reply becomes *ERR. */
+static redisReply *rd_eval(Rd *r, Script *s, guint nkeys, const char *const *keys,
+                           guint nargs, const char *const *args, GError **err)
+{
+	g_autofree const char **argv = g_new(const char *, 3 + nkeys + nargs);
+	g_autofree size_t *len = g_new(size_t, 3 + nkeys + nargs);
+	char nk[16];
+
+	/* The digest is computed once; stores in other threads may be here at the same time. */
+	G_LOCK(script_sha);
+	if (s->sha[0] == '\0') {
+		g_autofree char *sha = g_compute_checksum_for_string(G_CHECKSUM_SHA1, s->lua, -1);
+		g_strlcpy(s->sha, sha, sizeof s->sha);
+	}
+	G_UNLOCK(script_sha);
+	g_snprintf(nk, sizeof nk, "%u", nkeys);
+	argv[0] = "EVALSHA";
+	argv[1] = s->sha;
+	argv[2] = nk;
+	for (guint i = 0; i < nkeys; i++)
+		argv[3 + i] = keys[i];
+	for (guint i = 0; i < nargs; i++)
+		argv[3 + nkeys + i] = args[i];
+	for (guint i = 0; i < 3 + nkeys + nargs; i++)
+		len[i] = strlen(argv[i]);
+	redisReply *rep = rd_call(r, 3 + nkeys + nargs, argv, len, err);
+	if (rep != NULL && rep->type == REDIS_REPLY_ERROR && g_str_has_prefix(rep->str, "NOSCRIPT")) {
+		freeReplyObject(rep);
+		argv[0] = "EVAL";
+		len[0] = strlen(argv[0]);
+		argv[1] = s->lua;
+		len[1] = strlen(s->lua);
+		rep = rd_call(r, 3 + nkeys + nargs, argv, len, err);
+	}
+	if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
+		g_autofree char *why = redact(r, rep->str);
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "Redis refused: %s", why);
+		freeReplyObject(rep);
+		return NULL;
+	}
+	return rep;
+}
+
+/* A store on the Redis SPEC names; PASSWORD, when given, is copied for each reconnection. */
+static void *rd_open(const StoreSpec *spec, const char *password, gint64 keep, GError **err)
+{
+	Rd *r = g_new0(Rd, 1);
+	g_autoptr(GError) e = NULL;
+
+	g_mutex_init(&r->lock);
+	r->path = g_strdup(spec->path);
+	r->host = g_strdup(spec->host);
+	r->port = spec->port;
+	r->db = spec->db;
+	r->password = g_strdup(password);
+	g_snprintf(r->keep, sizeof r->keep, "%" G_GINT64_FORMAT, keep);
+	/* A server that answers and refuses us is a configuration error, said at once; one
+	 * that does not answer yet is no error: each call tries again. */
+	if (!rd_connect(r, &e) && e->code == M2S_ERR_CONFIG) {
+		g_propagate_error(err, g_steal_pointer(&e));
+		g_mutex_clear(&r->lock);
+		g_free(r->path);
+		g_free(r->host);
+		if (r->password != NULL)
+			explicit_bzero(r->password, strlen(r->password));
+		g_free(r->password);
+		g_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* Closes the connection and wipes the password. */
+static void rd_close(void *b)
+{
+	Rd *r = b;
+
+	rd_drop(r);
+	g_mutex_clear(&r->lock);
+	g_free(r->path);
+	g_free(r->host);
+	if (r->password != NULL)
+		explicit_bzero(r->password, strlen(r->password));
+	g_free(r->password);
+	g_free(r);
+}
+
+/* Element I of an array reply as text ("" when missing or not text). */
+static const char *elem(const redisReply *rep, size_t i)
+{
+	if (rep->type != REDIS_REPLY_ARRAY || i >= rep->elements)
+		return "";
+	const redisReply *e = rep->element[i];
+	return (e->type == REDIS_REPLY_STRING || e->type == REDIS_REPLY_STATUS) ? e->str : "";
+}
+
+/* Element I of an array reply as a number (0 when missing). */
+static gint64 elem_int(const redisReply *rep, size_t i)
+{
+	return g_ascii_strtoll(elem(rep, i), NULL, 10);
+}
+
+/* The claim, decided by claim_script inside Redis. */
+static StoreClaim rd_claim(void *b, const char *tag, gint64 now, gint64 timeout,
+                           StoreRecord *rec, GError **err)
+{
+	Rd *r = b;
+	g_autofree char *key = g_strconcat(KEY_TAG, tag, NULL);
+	char snow[24], stimeout[24];
+	StoreClaim c = CLAIM_ERROR;
+
+	g_snprintf(snow, sizeof snow, "%" G_GINT64_FORMAT, now);
+	g_snprintf(stimeout, sizeof stimeout, "%" G_GINT64_FORMAT, timeout);
+	const char *keys[] = { key }, *args[] = { snow, stimeout, r->keep };
+	g_mutex_lock(&r->lock);
+	redisReply *rep = rd_eval(r, &claim_script, 1, keys, 3, args, err);
+	g_mutex_unlock(&r->lock);
+	if (rep == NULL)
+		return CLAIM_ERROR;
+	const char *what = elem(rep, 0);
+	rec->claimed_at = elem_int(rep, 1);
+	rec->doubt_since = elem_int(rep, 2);
+	rec->state = STORE_CLAIMED;
+	if (strcmp(what, "won") == 0) {
+		c = CLAIM_WON;
+	} else if (strcmp(what, "busy") == 0) {
+		c = CLAIM_BUSY;
+	} else if (strcmp(what, "doubt") == 0) {
+		c = CLAIM_IN_DOUBT;
+	} else if (strcmp(what, "sent") == 0) {
+		c = CLAIM_SENT;
+		rec->state = STORE_SENT;
+		rec->ids = g_strdup(elem(rep, 3));
+		rec->credits = g_ascii_strtod(elem(rep, 4), NULL);
+		rec->receivers = g_strdup(elem(rep, 5));
+	} else {
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "unexpected claim reply");
+	}
+	freeReplyObject(rep);
+	return c;
+}
+
+/* The outcome and the job-id keys, written by one script (all or nothing). */
+static gboolean rd_sent(void *b, const char *tag, gint64 now, const StoreSent *s, GError **err)
+{
+	Rd *r = b;
+	g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
+	char snow[24], credits[G_ASCII_DTOSTR_BUF_SIZE];
+
+	g_ptr_array_add(keys, g_strconcat(KEY_TAG, tag, NULL));
+	for (guint i = 0; i < s->n_job_ids; i++)
+		g_ptr_array_add(keys, g_strdup_printf(KEY_JOB "%" G_GINT64_FORMAT, s->job_ids[i]));
+	g_snprintf(snow, sizeof snow, "%" G_GINT64_FORMAT, now);
+	g_ascii_dtostr(credits, sizeof credits, s->credits);
+	const char *args[] = { snow, r->keep, s->ids, credits, s->receivers, s->mail.queue_id,
+	                       s->mail.sender, s->mail.message_id, s->mail.subject, tag };
+	g_mutex_lock(&r->lock);
+	redisReply *rep = rd_eval(r, &sent_script, keys->len, (const char *const *)keys->pdata,
+	                          G_N_ELEMENTS(args), args, err);
+	g_mutex_unlock(&r->lock);
+	if (rep == NULL)
+		return FALSE;
+	freeReplyObject(rep);
+	return TRUE;
+}
+
+/* Marks TAG in doubt since the earlier of its doubt and NOW (see store_doubt). */
+static gboolean rd_doubt(void *b, const char *tag, gint64 now, GError **err)
+{
+	Rd *r = b;
+	g_autofree char *key = g_strconcat(KEY_TAG, tag, NULL);
+	char snow[24];
+
+	g_snprintf(snow, sizeof snow, "%" G_GINT64_FORMAT, now);
+	const char *keys[] = { key }, *args[] = { snow, r->keep };
+	g_mutex_lock(&r->lock);
+	redisReply *rep = rd_eval(r, &doubt_script, 1, keys, 2, args, err);
+	g_mutex_unlock(&r->lock);
+	if (rep == NULL)
+		return FALSE;
+	freeReplyObject(rep);
+	return TRUE;
+}
+
+/* Gives up the claim made at CLAIMED_AT (see store_release). */
+static gboolean rd_release(void *b, const char *tag, gint64 claimed_at, GError **err)
+{
+	Rd *r = b;
+	g_autofree char *key = g_strconcat(KEY_TAG, tag, NULL);
+	char sclaimed[24];
+
+	g_snprintf(sclaimed, sizeof sclaimed, "%" G_GINT64_FORMAT, claimed_at);
+	const char *keys[] = { key }, *args[] = { sclaimed };
+	g_mutex_lock(&r->lock);
+	redisReply *rep = rd_eval(r, &release_script, 1, keys, 1, args, err);
+	g_mutex_unlock(&r->lock);
+	if (rep == NULL)
+		return FALSE;
+	freeReplyObject(rep);
+	return TRUE;
+}
+
+/* A plain command's reply (lock held); an error reply becomes *ERR. */
+static redisReply *rd_plain(Rd *r, int argc, const char **argv, GError **err)
+{
+	size_t len[16];
+
+	g_assert(argc <= (int)G_N_ELEMENTS(len));
+	for (int i = 0; i < argc; i++)
+		len[i] = strlen(argv[i]);
+	redisReply *rep = rd_call(r, argc, argv, len, err);
+	if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
+		g_autofree char *why = redact(r, rep->str);
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "Redis refused: %s", why);
+		freeReplyObject(rep);
+		return NULL;
+	}
+	return rep;
+}
+
+/* The lookup, lock held: the job's tag, then the tag's record (both expire together). */
+static int rd_lookup_locked(Rd *r, gint64 job_id, StoreJobMeta *m, GError **err)
+{
+	g_autofree char *jkey = g_strdup_printf(KEY_JOB "%" G_GINT64_FORMAT, job_id);
+	const char *get[] = { "GET", jkey };
+	redisReply *rep = rd_plain(r, 2, get, err);
+
+	if (rep == NULL)
+		return -1;
+	if (rep->type != REDIS_REPLY_STRING) {
+		freeReplyObject(rep);
+		return 0;
+	}
+	g_autofree char *tag = g_strdup(rep->str);
+	freeReplyObject(rep);
+	g_autofree char *tkey = g_strconcat(KEY_TAG, tag, NULL);
+	const char *hmget[] = { "HMGET", tkey, "state", "ids", "queue_id", "sender", "message_id",
+	                        "subject", "receivers", "sent_at" };
+	rep = rd_plain(r, G_N_ELEMENTS(hmget), hmget, err);
+	if (rep == NULL)
+		return -1;
+	if (strcmp(elem(rep, 0), "sent") != 0) {
+		freeReplyObject(rep);
+		return 0;
+	}
+	m->tag = g_steal_pointer(&tag);
+	char **f[] = { &m->ids, &m->queue_id, &m->sender, &m->message_id, &m->subject,
+	               &m->receivers };
+	for (guint i = 0; i < G_N_ELEMENTS(f); i++)
+		*f[i] = g_strdup(elem(rep, i + 1));
+	m->sent_at = elem_int(rep, G_N_ELEMENTS(f) + 1);
+	freeReplyObject(rep);
+	return 1;
+}
+
+/* The sent job with JOB_ID among its ids. */
+static int rd_lookup_job(void *b, gint64 job_id, StoreJobMeta *m, GError **err)
+{
+	Rd *r = b;
+
+	g_mutex_lock(&r->lock);
+	int found = rd_lookup_locked(r, job_id, m, err);
+	g_mutex_unlock(&r->lock);
+	return found;
+}
+
+/* Redis answers PING (connecting first when needed). */
+static gboolean rd_ping(void *b, GError **err)
+{
+	Rd *r = b;
+	const char *argv[] = { "PING" };
+
+	g_mutex_lock(&r->lock);
+	redisReply *rep = rd_plain(r, 1, argv, err);
+	g_mutex_unlock(&r->lock);
+	if (rep == NULL)
+		return FALSE;
+	freeReplyObject(rep);
+	return TRUE;
+}
+
+const StoreBackend store_backend_redis = {
+	.name = "redis",
+	.open = rd_open,
+	.close = rd_close,
+	.claim = rd_claim,
+	.sent = rd_sent,
+	.doubt = rd_doubt,
+	.release = rd_release,
+	.lookup_job = rd_lookup_job,
+	.ping = rd_ping,
+};

@@ -1,0 +1,540 @@
+/* store_sqlite.c: the state store in one SQLite file, the embedded default.
+ *
+ * Many threads share one connection behind a mutex: SQLite serialises writers anyway, so a
+ * connection per thread would only turn a mutex wait into busy-timeout polling, and one
+ * handle is one thing to reopen when the file goes away. Many processes share the file
+ * through WAL, a busy timeout and short transactions (BEGIN IMMEDIATE where a read decides
+ * a write). The file is created mode 0600 whatever the umask; a deleted or replaced file is
+ * noticed before each call and created again, so service goes on. It must not create the
+ * directory: a missing one is a configuration error, said so. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sqlite3.h>
+#include "store_backend.h"
+#include "error.h"
+
+/* How long a call waits for another process's transaction before it fails. */
+#define SQLITE_BUSY_MS 5000
+/* The schema this file writes; a file with a higher one is from a newer mail2sms. */
+#define SCHEMA_VERSION 1
+
+typedef struct {
+	GMutex lock;
+	char *path;
+	gint64 keep;
+	sqlite3 *db;
+	dev_t dev; /* the file db has open, to notice when the path no longer names it */
+	ino_t ino;
+} Sq;
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS tags ("
+	" tag TEXT PRIMARY KEY,"
+	" state INTEGER NOT NULL,"
+	" claimed_at INTEGER NOT NULL,"
+	" doubt_since INTEGER NOT NULL DEFAULT 0,"
+	" ids TEXT, credits REAL, receivers TEXT,"
+	" queue_id TEXT, sender TEXT, message_id TEXT, subject TEXT, sent_at INTEGER,"
+	" touched INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS tags_touched ON tags(touched, tag);"
+	"CREATE TABLE IF NOT EXISTS jobs (id INTEGER PRIMARY KEY, tag TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS jobs_tag ON jobs(tag);";
+
+/* An M2S_ERR_IO saying WHAT failed and SQLite's reason. */
+static void sq_error(Sq *q, GError **err, const char *what)
+{
+	g_set_error(err, M2S_ERROR, M2S_ERR_IO, "%s: %s", what,
+	            q->db != NULL ? sqlite3_errmsg(q->db) : "no database");
+}
+
+/* Runs SQL (no result rows). */
+static gboolean sq_exec(Sq *q, const char *sql, GError **err)
+{
+	if (sqlite3_exec(q->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		sq_error(q, err, sql);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Closes the connection. GONE: the path names another file now (or none). Then the WAL at
+ * the path is emptied through this connection's own descriptor (were it left full, SQLite
+ * would replay the old file's pages into whatever file the path names next), and closing
+ * must not delete the -wal and -shm files by path, which may be the new file's by now. */
+static void sq_disconnect(Sq *q, gboolean gone)
+{
+	int persist = 1;
+
+	if (q->db == NULL)
+		return;
+	if (gone) {
+		sqlite3_busy_timeout(q->db, 0);
+		sqlite3_exec(q->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+		sqlite3_file_control(q->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	}
+	sqlite3_close_v2(q->db);
+	q->db = NULL;
+}
+
+/* Creates the file mode 0600 when missing (removing a WAL left by a deleted predecessor,
+ * which SQLite would otherwise replay into the new file); a missing directory is an error. */
+static gboolean sq_create(Sq *q, GError **err)
+{
+	int fd = open(q->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0 && errno == EEXIST)
+		return TRUE;
+	if (fd < 0) {
+		int e = errno;
+		g_autofree char *dir = g_path_get_dirname(q->path);
+		if (e == ENOENT)
+			g_set_error(err, M2S_ERROR, M2S_ERR_IO, "directory %s does not exist", dir);
+		else
+			g_set_error(err, M2S_ERROR, M2S_ERR_IO, "cannot create %s: %s", q->path,
+			            g_strerror(e));
+		return FALSE;
+	}
+	/* The umask may have taken bits away from 0600 (0400): set exactly 0600. */
+	int rc = fchmod(fd, 0600);
+	int e = errno;
+	close(fd);
+	if (rc != 0) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "chmod 0600 %s: %s", q->path, g_strerror(e));
+		return FALSE;
+	}
+	for (const char *const *sfx = (const char *const[]){ "-wal", "-shm", "-journal", NULL };
+	     *sfx != NULL; sfx++) {
+		g_autofree char *p = g_strconcat(q->path, *sfx, NULL);
+		unlink(p);
+	}
+	return TRUE;
+}
+
+/* Opens (creating when missing) the file and its schema. */
+static gboolean sq_connect(Sq *q, GError **err)
+{
+	struct stat st;
+
+	if (!sq_create(q, err))
+		return FALSE;
+	int rc = sqlite3_open_v2(q->path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "open %s: %s", q->path,
+		            q->db != NULL ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc));
+		sq_disconnect(q, FALSE);
+		return FALSE;
+	}
+	sqlite3_busy_timeout(q->db, SQLITE_BUSY_MS);
+	sqlite3_extended_result_codes(q->db, 1);
+	/* FULL: a commit survives a power cut too, so that a sent job is never forgotten. */
+	if (!sq_exec(q, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err))
+		goto fail;
+	sqlite3_stmt *st_v = NULL;
+	int version = 0;
+	if (sqlite3_prepare_v2(q->db, "PRAGMA user_version", -1, &st_v, NULL) == SQLITE_OK &&
+	    sqlite3_step(st_v) == SQLITE_ROW)
+		version = sqlite3_column_int(st_v, 0);
+	sqlite3_finalize(st_v);
+	if (version > SCHEMA_VERSION) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "%s has schema %d, newer than this mail2sms (%d)",
+		            q->path, version, SCHEMA_VERSION);
+		goto fail;
+	}
+	if (version < SCHEMA_VERSION) {
+		g_autofree char *sql = g_strdup_printf("BEGIN IMMEDIATE; %s PRAGMA user_version=%d; "
+		                                       "COMMIT;", schema, SCHEMA_VERSION);
+		if (!sq_exec(q, sql, err)) {
+			sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+			goto fail;
+		}
+	}
+	if (stat(q->path, &st) != 0) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "stat %s: %s", q->path, g_strerror(errno));
+		goto fail;
+	}
+	q->dev = st.st_dev;
+	q->ino = st.st_ino;
+	return TRUE;
+fail:
+	sq_disconnect(q, FALSE);
+	return FALSE;
+}
+
+/* A connection to the file the path names now: opened again when the file was deleted or
+ * replaced since (or the last open failed). Called with the lock held. */
+static gboolean sq_ready(Sq *q, GError **err)
+{
+	struct stat st;
+
+	if (q->db != NULL && stat(q->path, &st) == 0 && st.st_dev == q->dev && st.st_ino == q->ino)
+		return TRUE;
+	sq_disconnect(q, TRUE);
+	return sq_connect(q, err);
+}
+
+/* A store on the file SPEC names, created when missing; the password is Redis's only. */
+static void *sq_open(const StoreSpec *spec, const char *password, gint64 keep, GError **err)
+{
+	(void)password;
+	Sq *q = g_new0(Sq, 1);
+
+	g_mutex_init(&q->lock);
+	q->path = g_strdup(spec->path);
+	q->keep = keep;
+	if (!sq_connect(q, err)) {
+		g_mutex_clear(&q->lock);
+		g_free(q->path);
+		g_free(q);
+		return NULL;
+	}
+	return q;
+}
+
+/* Closes the connection, keeping the WAL at the path when the file there is another now. */
+static void sq_close(void *b)
+{
+	Sq *q = b;
+	struct stat st;
+
+	sq_disconnect(q, stat(q->path, &st) != 0 || st.st_dev != q->dev || st.st_ino != q->ino);
+	g_mutex_clear(&q->lock);
+	g_free(q->path);
+	g_free(q);
+}
+
+/* A statement for SQL, or NULL with *ERR. */
+static sqlite3_stmt *sq_prepare(Sq *q, const char *sql, GError **err)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		sq_error(q, err, "prepare");
+		return NULL;
+	}
+	return st;
+}
+
+/* Steps ST to its end (a write); finalizes it. */
+static gboolean sq_run(Sq *q, sqlite3_stmt *st, const char *what, GError **err)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		sq_error(q, err, what);
+		sqlite3_finalize(st);
+		return FALSE;
+	}
+	sqlite3_finalize(st);
+	return TRUE;
+}
+
+/* Removes at most STORE_PRUNE_PER_WRITE records written before NOW - keep, oldest first,
+ * with their job ids: bounded work inside the write that pays for it. Both statements pick
+ * the same records (a total order, and the first changes no tag). */
+static gboolean sq_prune(Sq *q, gint64 now, GError **err)
+{
+	static const char *const sql[] = {
+		"DELETE FROM jobs WHERE tag IN (SELECT tag FROM tags WHERE touched < ?1"
+		" ORDER BY touched, tag LIMIT ?2)",
+		"DELETE FROM tags WHERE tag IN (SELECT tag FROM tags WHERE touched < ?1"
+		" ORDER BY touched, tag LIMIT ?2)",
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(sql); i++) {
+		sqlite3_stmt *st = sq_prepare(q, sql[i], err);
+		if (st == NULL)
+			return FALSE;
+		sqlite3_bind_int64(st, 1, now - q->keep);
+		sqlite3_bind_int(st, 2, STORE_PRUNE_PER_WRITE);
+		if (!sq_run(q, st, "prune", err))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* Ends the transaction: COMMIT when OK, else ROLLBACK (keeping the first error). */
+static gboolean sq_end(Sq *q, gboolean ok, GError **err)
+{
+	if (ok && sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		return TRUE;
+	if (ok)
+		sq_error(q, err, "commit");
+	sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+	return FALSE;
+}
+
+/* A column's text, newly allocated, NULL when the column is NULL. */
+static char *col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t != NULL ? g_strdup((const char *)t) : NULL;
+}
+
+/* The claim's decision inside its transaction (see StoreClaim). */
+static StoreClaim sq_claim_tx(Sq *q, const char *tag, gint64 now, gint64 timeout,
+                              StoreRecord *rec, GError **err)
+{
+	sqlite3_stmt *st = sq_prepare(q, "SELECT state, claimed_at, doubt_since, ids, credits,"
+	                                 " receivers FROM tags WHERE tag = ?1", err);
+	if (st == NULL)
+		return CLAIM_ERROR;
+	sqlite3_bind_text(st, 1, tag, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(st);
+		st = sq_prepare(q, "INSERT INTO tags (tag, state, claimed_at, doubt_since, touched)"
+		                   " VALUES (?1, ?2, ?3, 0, ?3)", err);
+		if (st == NULL)
+			return CLAIM_ERROR;
+		sqlite3_bind_text(st, 1, tag, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(st, 2, STORE_CLAIMED);
+		sqlite3_bind_int64(st, 3, now);
+		if (!sq_run(q, st, "claim", err) || !sq_prune(q, now, err))
+			return CLAIM_ERROR;
+		rec->state = STORE_CLAIMED;
+		rec->claimed_at = now;
+		return CLAIM_WON;
+	}
+	if (rc != SQLITE_ROW) {
+		sq_error(q, err, "read the claim");
+		sqlite3_finalize(st);
+		return CLAIM_ERROR;
+	}
+	rec->state = sqlite3_column_int(st, 0);
+	rec->claimed_at = sqlite3_column_int64(st, 1);
+	rec->doubt_since = sqlite3_column_int64(st, 2);
+	rec->ids = col_text(st, 3);
+	rec->credits = sqlite3_column_double(st, 4);
+	rec->receivers = col_text(st, 5);
+	sqlite3_finalize(st);
+	if (rec->state == STORE_SENT)
+		return CLAIM_SENT;
+	if (rec->state == STORE_CLAIMED && now - rec->claimed_at < timeout)
+		return CLAIM_BUSY;
+	/* Taken over: an expired claim's attempt began at its claimed_at; a record in doubt
+	 * keeps the time it was marked. */
+	if (rec->doubt_since == 0)
+		rec->doubt_since = rec->claimed_at;
+	rec->state = STORE_CLAIMED;
+	rec->claimed_at = now;
+	st = sq_prepare(q, "UPDATE tags SET state = ?2, claimed_at = ?3, doubt_since = ?4,"
+	                   " touched = ?3 WHERE tag = ?1", err);
+	if (st == NULL)
+		return CLAIM_ERROR;
+	sqlite3_bind_text(st, 1, tag, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 2, STORE_CLAIMED);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 4, rec->doubt_since);
+	if (!sq_run(q, st, "take the claim over", err))
+		return CLAIM_ERROR;
+	return CLAIM_IN_DOUBT;
+}
+
+/* Starts a write transaction on a connection to the current file; takes the lock, which
+ * sq_finish gives back. */
+static gboolean sq_begin(Sq *q, GError **err)
+{
+	g_mutex_lock(&q->lock);
+	if (sq_ready(q, err) && sq_exec(q, "BEGIN IMMEDIATE", err))
+		return TRUE;
+	g_mutex_unlock(&q->lock);
+	return FALSE;
+}
+
+static gboolean sq_finish(Sq *q, gboolean ok, GError **err)
+{
+	ok = sq_end(q, ok, err);
+	g_mutex_unlock(&q->lock);
+	return ok;
+}
+
+/* The claim in one BEGIN IMMEDIATE transaction: no other process writes between its
+ * read and its write. */
+static StoreClaim sq_claim(void *b, const char *tag, gint64 now, gint64 timeout,
+                           StoreRecord *rec, GError **err)
+{
+	Sq *q = b;
+
+	if (!sq_begin(q, err))
+		return CLAIM_ERROR;
+	StoreClaim c = sq_claim_tx(q, tag, now, timeout, rec, err);
+	if (!sq_finish(q, c != CLAIM_ERROR, err)) {
+		g_clear_pointer(&rec->ids, g_free);
+		g_clear_pointer(&rec->receivers, g_free);
+		return CLAIM_ERROR;
+	}
+	return c;
+}
+
+/* Records the outcome and indexes each job id, inside the caller's transaction. */
+static gboolean sq_sent_tx(Sq *q, const char *tag, gint64 now, const StoreSent *s, GError **err)
+{
+	sqlite3_stmt *st = sq_prepare(q,
+		"INSERT INTO tags (tag, state, claimed_at, doubt_since, ids, credits, receivers,"
+		" queue_id, sender, message_id, subject, sent_at, touched)"
+		" VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?3, ?3)"
+		" ON CONFLICT(tag) DO UPDATE SET state = ?2, ids = ?4, credits = ?5, receivers = ?6,"
+		" queue_id = ?7, sender = ?8, message_id = ?9, subject = ?10, sent_at = ?3,"
+		" touched = ?3", err);
+	if (st == NULL)
+		return FALSE;
+	sqlite3_bind_text(st, 1, tag, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 2, STORE_SENT);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_text(st, 4, s->ids, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_double(st, 5, s->credits);
+	sqlite3_bind_text(st, 6, s->receivers, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 7, s->mail.queue_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 8, s->mail.sender, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 9, s->mail.message_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 10, s->mail.subject, -1, SQLITE_TRANSIENT);
+	if (!sq_run(q, st, "record the job sent", err))
+		return FALSE;
+	for (guint i = 0; i < s->n_job_ids; i++) {
+		st = sq_prepare(q, "INSERT OR REPLACE INTO jobs (id, tag) VALUES (?1, ?2)", err);
+		if (st == NULL)
+			return FALSE;
+		sqlite3_bind_int64(st, 1, s->job_ids[i]);
+		sqlite3_bind_text(st, 2, tag, -1, SQLITE_TRANSIENT);
+		if (!sq_run(q, st, "index the job id", err))
+			return FALSE;
+	}
+	return sq_prune(q, now, err);
+}
+
+/* The outcome in one transaction. */
+static gboolean sq_sent(void *b, const char *tag, gint64 now, const StoreSent *s, GError **err)
+{
+	Sq *q = b;
+
+	if (!sq_begin(q, err))
+		return FALSE;
+	return sq_finish(q, sq_sent_tx(q, tag, now, s, err), err);
+}
+
+/* One statement in its own transaction, with TAG as ?1 and A, B as ?2, ?3. */
+static gboolean sq_write1(Sq *q, const char *sql, const char *what, const char *tag, gint64 a,
+                          gint64 b, GError **err)
+{
+	if (!sq_begin(q, err))
+		return FALSE;
+	sqlite3_stmt *st = sq_prepare(q, sql, err);
+	gboolean ok = FALSE;
+	if (st != NULL) {
+		sqlite3_bind_text(st, 1, tag, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, a);
+		sqlite3_bind_int64(st, 3, b);
+		ok = sq_run(q, st, what, err);
+	}
+	return sq_finish(q, ok, err);
+}
+
+/* Marks TAG in doubt since the earlier of its doubt and NOW (see store_doubt). */
+static gboolean sq_doubt(void *b, const char *tag, gint64 now, GError **err)
+{
+	/* ?2 now, ?3 the state in doubt; a sent record is left alone; none is created in
+	 * doubt (its claim was pruned or released by a stale caller: the doubt is what counts). */
+	g_autofree char *sql = g_strdup_printf(
+		"INSERT INTO tags (tag, state, claimed_at, doubt_since, touched)"
+		" VALUES (?1, ?3, ?2, ?2, ?2)"
+		" ON CONFLICT(tag) DO UPDATE SET state = ?3, touched = ?2,"
+		" doubt_since = CASE WHEN doubt_since > 0 AND doubt_since < ?2 THEN doubt_since"
+		" ELSE ?2 END WHERE state <> %d", STORE_SENT);
+	return sq_write1(b, sql, "mark in doubt", tag, now, STORE_IN_DOUBT, err);
+}
+
+/* Gives up the claim made at CLAIMED_AT (see store_release): deleted without doubt,
+ * back in doubt with it. */
+static gboolean sq_release(void *b, const char *tag, gint64 claimed_at, GError **err)
+{
+	Sq *q = b;
+	g_autofree char *del = g_strdup_printf("DELETE FROM tags WHERE tag = ?1 AND state = %d"
+	                                       " AND claimed_at = ?2 AND doubt_since = ?3",
+	                                       STORE_CLAIMED);
+	g_autofree char *back = g_strdup_printf("UPDATE tags SET state = %d WHERE tag = ?1"
+	                                        " AND state = %d AND claimed_at = ?2"
+	                                        " AND doubt_since <> ?3",
+	                                        STORE_IN_DOUBT, STORE_CLAIMED);
+
+	if (!sq_begin(q, err))
+		return FALSE;
+	gboolean ok = TRUE;
+	for (const char *const *sql = (const char *const[]){ del, back, NULL }; ok && *sql; sql++) {
+		sqlite3_stmt *st = sq_prepare(q, *sql, err);
+		ok = st != NULL;
+		if (ok) {
+			sqlite3_bind_text(st, 1, tag, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int64(st, 2, claimed_at);
+			sqlite3_bind_int64(st, 3, 0);
+			ok = sq_run(q, st, "release the claim", err);
+		}
+	}
+	return sq_finish(q, ok, err);
+}
+
+/* The lookup, with the lock held and a connection ready. */
+static int sq_lookup_tx(Sq *q, gint64 job_id, StoreJobMeta *m, GError **err)
+{
+	g_autofree char *sql = g_strdup_printf(
+		"SELECT t.tag, t.ids, t.queue_id, t.sender, t.message_id, t.subject, t.receivers,"
+		" t.sent_at FROM jobs j JOIN tags t ON t.tag = j.tag WHERE j.id = ?1 AND t.state = %d",
+		STORE_SENT);
+	sqlite3_stmt *st = sq_prepare(q, sql, err);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, job_id);
+	int rc = sqlite3_step(st), found = -1;
+	if (rc == SQLITE_ROW) {
+		char **f[] = { &m->tag, &m->ids, &m->queue_id, &m->sender, &m->message_id,
+		               &m->subject, &m->receivers };
+		for (guint i = 0; i < G_N_ELEMENTS(f); i++) {
+			*f[i] = col_text(st, (int)i);
+			if (*f[i] == NULL)
+				*f[i] = g_strdup("");
+		}
+		m->sent_at = sqlite3_column_int64(st, G_N_ELEMENTS(f));
+		found = 1;
+	} else if (rc == SQLITE_DONE) {
+		found = 0;
+	} else {
+		sq_error(q, err, "look the job up");
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* The sent job with JOB_ID among its ids. */
+static int sq_lookup_job(void *b, gint64 job_id, StoreJobMeta *m, GError **err)
+{
+	Sq *q = b;
+
+	g_mutex_lock(&q->lock);
+	int found = sq_ready(q, err) ? sq_lookup_tx(q, job_id, m, err) : -1;
+	g_mutex_unlock(&q->lock);
+	return found;
+}
+
+/* The file is there (created again if not) and readable. */
+static gboolean sq_ping(void *b, GError **err)
+{
+	Sq *q = b;
+
+	g_mutex_lock(&q->lock);
+	gboolean ok = sq_ready(q, err) && sq_exec(q, "SELECT count(*) FROM tags", err);
+	g_mutex_unlock(&q->lock);
+	return ok;
+}
+
+const StoreBackend store_backend_sqlite = {
+	.name = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.claim = sq_claim,
+	.sent = sq_sent,
+	.doubt = sq_doubt,
+	.release = sq_release,
+	.lookup_job = sq_lookup_job,
+	.ping = sq_ping,
+};
