@@ -31,6 +31,10 @@ typedef enum {
 	M2S_ERR_DATA,            /* unreadable or empty mail: 554 5.6.0, EX_DATAERR */
 	M2S_ERR_USAGE,           /* bad command line: EX_USAGE */
 	M2S_ERR_IO,              /* local I/O: EX_IOERR */
+	M2S_ERR_BUSY,            /* not now, and nothing was posted: the job is being sent by
+	                          * another session, an earlier attempt may still be queued at
+	                          * OVH, or the state store is down with on_store_error =
+	                          * tempfail: 451 4.3.0, EX_TEMPFAIL */
 } M2sErrorCode;
 
 /* The sysexits code for an error (EX_SOFTWARE for one outside M2S_ERROR). */

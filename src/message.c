@@ -202,6 +202,8 @@ void msg_plan_free(MsgPlan *plan)
 	g_ptr_array_unref(plan->refused);
 	g_ptr_array_unref(plan->not_sms);
 	g_ptr_array_unref(plan->taken);
+	g_free(plan->message_id);
+	g_free(plan->subject);
 	msg_work_free(plan->work);
 	g_free(plan);
 }
@@ -510,6 +512,9 @@ void msg_plan_finish(MsgPlan *plan, GMimeMessage *msg)
 			msg_refuse(plan, addr, e->code, e->message);
 	}
 	g_ptr_array_set_size(w->pending, 0);
+	if (msg != NULL && g_mime_message_get_message_id(msg) != NULL)
+		plan->message_id = g_strdup(g_mime_message_get_message_id(msg));
+	plan->subject = g_strdup(msg_subject(w, msg));
 	if (groups[MSG_GROUP_TEXT].receivers->len == 0 && groups[MSG_GROUP_SUBJECT].receivers->len == 0)
 		return;
 	const char *subject = msg_subject(w, msg);

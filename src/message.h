@@ -31,6 +31,8 @@ typedef struct {
 	GPtrArray *refused;     /* MsgRefusal* */
 	GPtrArray *not_sms;     /* char* recipients that are not SMS addresses */
 	GPtrArray *taken;       /* char* SMS recipients taken, as given (the milter removes them) */
+	char *message_id;       /* the mail's, once finished; NULL when it has none */
+	char *subject;          /* the decoded Subject, once finished ("" when none) */
 	MsgPlanWork *work;      /* the planner's state between two recipients */
 } MsgPlan;
 

@@ -1,16 +1,38 @@
-/* runtime.c: the configuration and its OVH client, as one reference-counted value that a
- * reload replaces atomically.
+/* runtime.c: the configuration, its OVH client and its state store, as one
+ * reference-counted value that a reload replaces atomically.
  *
  * Work in progress keeps the runtime it started with; new messages take the current one.
- * It must not hold anything a reload may lose: the memory of sent tags is tags.c's. */
+ * A store that cannot be opened (its directory missing, a file it may not write) is no
+ * reason to stop: the runtime runs without it and tries again at most every
+ * RUNTIME_STORE_RETRY seconds, and the caller decides (on_store_error). It must not hold
+ * anything a reload may lose: what was sent is in the store, or in tags.c without one. */
 #include "runtime.h"
+#include "error.h"
+
+/* Seconds between two attempts to open a store that could not be opened. */
+#define RUNTIME_STORE_RETRY 10
 #include "ovh_http.h"
 
 struct Runtime {
 	gint refcount;
 	Cfg *cfg;
 	OvhClient *ovh;
+	GMutex store_lock;      /* guards the three below */
+	Store *store;           /* NULL: none configured, or not open yet */
+	GError *store_err;      /* why it is not open (NULL for "none") */
+	gint64 store_tried;     /* monotonic time of the last attempt, microseconds */
 };
+
+/* Opens RT's store (the lock held); FALSE with rt->store_err set when it cannot be. */
+static gboolean open_store(Runtime *rt)
+{
+	StoreOptions opt = { .password_file = rt->cfg->state_password_file,
+		             .keep = rt->cfg->state_keep };
+
+	g_clear_error(&rt->store_err);
+	rt->store_tried = g_get_monotonic_time();
+	return store_open(rt->cfg->state_store, &opt, &rt->store, &rt->store_err);
+}
 
 static GMutex current_lock;
 static Runtime *current;
@@ -26,6 +48,14 @@ Runtime *runtime_new(Cfg *cfg, GError **err)
 	rt->refcount = 1;
 	rt->cfg = cfg_ref(cfg);
 	rt->ovh = ovh;
+	g_mutex_init(&rt->store_lock);
+	/* A wrong password or spec is the set-up's fault and named now; a store that is only
+	 * unreachable is tried again when it is needed. */
+	if (!open_store(rt) && g_error_matches(rt->store_err, M2S_ERROR, M2S_ERR_CONFIG)) {
+		g_propagate_error(err, g_steal_pointer(&rt->store_err));
+		runtime_unref(rt);
+		return NULL;
+	}
 	return rt;
 }
 
@@ -40,6 +70,9 @@ void runtime_unref(Runtime *rt)
 	if (rt == NULL || !g_atomic_int_dec_and_test(&rt->refcount))
 		return;
 	ovh_client_free(rt->ovh);
+	store_close(rt->store);
+	g_clear_error(&rt->store_err);
+	g_mutex_clear(&rt->store_lock);
 	cfg_unref(rt->cfg);
 	g_free(rt);
 }
@@ -52,6 +85,21 @@ const Cfg *runtime_cfg(const Runtime *rt)
 OvhClient *runtime_ovh(const Runtime *rt)
 {
 	return rt->ovh;
+}
+
+Store *runtime_store(Runtime *rt, GError **err)
+{
+	Store *st;
+
+	g_mutex_lock(&rt->store_lock);
+	if (rt->store == NULL && rt->store_err != NULL &&
+	    g_get_monotonic_time() - rt->store_tried >= RUNTIME_STORE_RETRY * G_USEC_PER_SEC)
+		open_store(rt);
+	st = rt->store;
+	if (st == NULL && rt->store_err != NULL)
+		g_propagate_error(err, g_error_copy(rt->store_err));
+	g_mutex_unlock(&rt->store_lock);
+	return st;
 }
 
 Runtime *runtime_current(void)

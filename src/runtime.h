@@ -1,16 +1,18 @@
-/* runtime.h: what a long-running front end works with: one configuration and its OVH
- * client, as one reference-counted value. A reload (milter_main.c) installs a new one for
- * new messages; work in progress keeps the one it started with. What was sent is not here
- * but in tags.h, which a reload does not touch. */
+/* runtime.h: what a front end works with: one configuration, its OVH client and its state
+ * store, as one reference-counted value. A reload (milter_main.c) installs a new one for
+ * new messages; work in progress keeps the one it started with. */
 #ifndef M2S_RUNTIME_H
 #define M2S_RUNTIME_H
 
 #include "cfg.h"
 #include "ovh.h"
+#include "store.h"
 
 typedef struct Runtime Runtime;
 
-/* Takes a reference to CFG. NULL with *err when the client cannot be made. */
+/* Takes a reference to CFG. NULL with *err when the client cannot be made or the store is
+ * wrongly set up (M2S_ERR_CONFIG: its spec, its password); a store that is only
+ * unreachable is not an error here (runtime_store). */
 Runtime *runtime_new(Cfg *cfg, GError **err);
 Runtime *runtime_ref(Runtime *rt);
 void runtime_unref(Runtime *rt);
@@ -18,6 +20,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Runtime, runtime_unref)
 
 const Cfg *runtime_cfg(const Runtime *rt);
 OvhClient *runtime_ovh(const Runtime *rt);
+/* The state store; NULL for "none", or NULL with *err while it cannot be opened (tried
+ * again every few seconds). Safe from many threads. */
+Store *runtime_store(Runtime *rt, GError **err);
 
 /* The current runtime of the process (a new reference, NULL before the first install),
  * and its replacement. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "store.h"
 #include "store_backend.h"
+#include "safeline.h"
 #include "error.h"
 
 #define REDIS_DEFAULT_PORT 6379
@@ -16,6 +17,7 @@ struct Store {
 	const StoreBackend *be;
 	void *b;
 	char *name;
+	gint64 window;  /* StoreOptions.retry_window */
 };
 
 /* A decimal in [MIN, MAX] from the whole of S. */
@@ -144,6 +146,7 @@ gboolean store_open(const char *spec, const StoreOptions *opt, Store **store, GE
 		return FALSE;
 	}
 	Store *s = g_new0(Store, 1);
+	s->window = opt != NULL ? opt->retry_window : 0;
 	s->be = be;
 	s->b = b;
 	s->name = g_strdup(spec);
@@ -185,6 +188,16 @@ StoreClaim store_claim(Store *store, const char *tag, gint64 now, gint64 claim_t
 		rec = &dummy;
 	memset(rec, 0, sizeof *rec);
 	StoreClaim c = store->be->claim(store->b, tag, now, claim_timeout, rec, &e);
+	/* Forgotten with a compare-and-delete, then claimed again: of two alerts racing for an
+	 * old tag, one wins and the other finds it busy. */
+	if (c == CLAIM_SENT && store->window > 0 && now - rec->claimed_at >= store->window) {
+		gint64 old = rec->claimed_at;
+		store_record_clear(rec);
+		memset(rec, 0, sizeof *rec);
+		c = store->be->forget(store->b, tag, old, &e)
+		            ? store->be->claim(store->b, tag, now, claim_timeout, rec, &e)
+		            : CLAIM_ERROR;
+	}
 	if (rec == &dummy)
 		store_record_clear(rec);
 	if (c == CLAIM_ERROR)
@@ -192,19 +205,10 @@ StoreClaim store_claim(Store *store, const char *tag, gint64 now, gint64 claim_t
 	return c;
 }
 
-/* S as one line of at most MAX bytes, valid UTF-8, cut on a character boundary. */
+/* S as a safe line of at most MAX bytes, without blanks at its ends. */
 static char *one_line(const char *s, gsize max)
 {
-	char *v = g_utf8_make_valid(s != NULL ? s : "", -1);
-
-	for (char *p = v; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-	if (strlen(v) > max) {
-		const char *end = g_utf8_find_prev_char(v, v + max + 1);
-		v[end != NULL ? end - v : 0] = '\0';
-	}
-	return g_strstrip(v);
+	return g_strstrip(safeline(s, max, FALSE));
 }
 
 /* IDS ("1,2,3") as numbers, or NULL when it is not such a list. */

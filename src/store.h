@@ -76,6 +76,9 @@ typedef struct {
 	/* Seconds a record is kept after its last write (replies and reports need them);
 	 * 0 means STORE_KEEP_DEFAULT. */
 	gint64 keep;
+	/* Seconds within which a retry comes (0: forever): a sent record claimed longer ago
+	 * than this was another alert, and its tag is claimed anew. */
+	gint64 retry_window;
 } StoreOptions;
 
 #define STORE_KEEP_DEFAULT (7 * 24 * 3600)
@@ -93,7 +96,8 @@ const char *store_name(const Store *store);
 
 /* Claims TAG before its job is posted (see StoreClaim). An expired claim or a record in
  * doubt is taken over atomically: of two claimers exactly one gets CLAIM_IN_DOUBT, the
- * other CLAIM_BUSY. REC (may be NULL) receives the record; clear it with
+ * other CLAIM_BUSY. A sent record older than the retry window is forgotten first, so that
+ * the new alert under its tag wins the claim. REC (may be NULL) receives the record; clear it with
  * store_record_clear. */
 StoreClaim store_claim(Store *store, const char *tag, gint64 now, gint64 claim_timeout,
                        StoreRecord *rec, GError **err);

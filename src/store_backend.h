@@ -36,6 +36,9 @@ typedef struct {
 	gboolean (*sent)(void *b, const char *tag, gint64 now, const StoreSent *s, GError **err);
 	gboolean (*doubt)(void *b, const char *tag, gint64 now, GError **err);
 	gboolean (*release)(void *b, const char *tag, gint64 claimed_at, GError **err);
+	/* Deletes TAG's record if it is sent and was claimed at CLAIMED_AT (an old alert's,
+	 * whose tag a new one takes); anything else: nothing changes. */
+	gboolean (*forget)(void *b, const char *tag, gint64 claimed_at, GError **err);
 	int (*lookup_job)(void *b, gint64 job_id, StoreJobMeta *meta, GError **err);
 	gboolean (*ping)(void *b, GError **err);
 } StoreBackend;

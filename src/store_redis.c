@@ -98,6 +98,14 @@ static Script release_script = { .lua =
 	"else redis.call('HSET', k, 'state', 'in_doubt') end\n"
 	"return 1\n" };
 
+/* KEYS[1] the tag; ARGV the claimed_at of the sent record to forget. */
+static Script forget_script = { .lua =
+	"local k = KEYS[1]\n"
+	"local r = redis.call('HMGET', k, 'state', 'claimed_at')\n"
+	"if r[1] ~= 'sent' or r[2] ~= ARGV[1] then return 0 end\n"
+	"redis.call('DEL', k)\n"
+	"return 1\n" };
+
 G_LOCK_DEFINE_STATIC(script_sha);
 
 static struct timeval ms_timeval(int ms)
@@ -445,6 +453,24 @@ static gboolean rd_release(void *b, const char *tag, gint64 claimed_at, GError *
 	return TRUE;
 }
 
+/* Deletes a sent record claimed at CLAIMED_AT, and only that (see StoreBackend.forget). */
+static gboolean rd_forget(void *b, const char *tag, gint64 claimed_at, GError **err)
+{
+	Rd *r = b;
+	g_autofree char *key = g_strconcat(KEY_TAG, tag, NULL);
+	char sclaimed[24];
+
+	g_snprintf(sclaimed, sizeof sclaimed, "%" G_GINT64_FORMAT, claimed_at);
+	const char *keys[] = { key }, *args[] = { sclaimed };
+	g_mutex_lock(&r->lock);
+	redisReply *rep = rd_eval(r, &forget_script, 1, keys, 1, args, err);
+	g_mutex_unlock(&r->lock);
+	if (rep == NULL)
+		return FALSE;
+	freeReplyObject(rep);
+	return TRUE;
+}
+
 /* A plain command's reply (lock held); an error reply becomes *ERR. */
 static redisReply *rd_plain(Rd *r, int argc, const char **argv, GError **err)
 {
@@ -532,6 +558,7 @@ const StoreBackend store_backend_redis = {
 	.sent = rd_sent,
 	.doubt = rd_doubt,
 	.release = rd_release,
+	.forget = rd_forget,
 	.lookup_job = rd_lookup_job,
 	.ping = rd_ping,
 };

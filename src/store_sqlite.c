@@ -474,6 +474,25 @@ static gboolean sq_release(void *b, const char *tag, gint64 claimed_at, GError *
 	return sq_finish(q, ok, err);
 }
 
+/* Deletes a sent record claimed at CLAIMED_AT, and only that (see StoreBackend.forget). */
+static gboolean sq_forget(void *b, const char *tag, gint64 claimed_at, GError **err)
+{
+	Sq *q = b;
+	g_autofree char *sql = g_strdup_printf("DELETE FROM tags WHERE tag = ?1 AND state = %d"
+	                                       " AND claimed_at = ?2", STORE_SENT);
+
+	if (!sq_begin(q, err))
+		return FALSE;
+	sqlite3_stmt *st = sq_prepare(q, sql, err);
+	gboolean ok = st != NULL;
+	if (ok) {
+		sqlite3_bind_text(st, 1, tag, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, claimed_at);
+		ok = sq_run(q, st, "forget an old sent record", err);
+	}
+	return sq_finish(q, ok, err);
+}
+
 /* The lookup, with the lock held and a connection ready. */
 static int sq_lookup_tx(Sq *q, gint64 job_id, StoreJobMeta *m, GError **err)
 {
@@ -535,6 +554,7 @@ const StoreBackend store_backend_sqlite = {
 	.sent = sq_sent,
 	.doubt = sq_doubt,
 	.release = sq_release,
+	.forget = sq_forget,
 	.lookup_job = sq_lookup_job,
 	.ping = sq_ping,
 };

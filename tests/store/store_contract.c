@@ -46,9 +46,9 @@ static char *tag(const char *what, int i)
 	return g_strdup_printf("%s:%s:%d", prefix, what, i);
 }
 
-static Store *open_store(gint64 keep)
+static Store *open_window(gint64 keep, gint64 window)
 {
-	StoreOptions o = { .password_file = password_file, .keep = keep };
+	StoreOptions o = { .password_file = password_file, .keep = keep, .retry_window = window };
 	Store *s = NULL;
 	g_autoptr(GError) e = NULL;
 
@@ -56,6 +56,11 @@ static Store *open_store(gint64 keep)
 		fail_msg("store_open %s: %s", spec, e->message);
 	assert_non_null(s);
 	return s;
+}
+
+static Store *open_store(gint64 keep)
+{
+	return open_window(keep, 0);
 }
 
 static StoreClaim claim(Store *s, const char *t, gint64 now, StoreRecord *rec)
@@ -224,6 +229,49 @@ static void expired_claim_taken_over_once(void **s)
 	}
 	pthread_barrier_destroy(barrier);
 	store_close(other);
+}
+
+/* A sent record older than the retry window was another alert: its tag is claimed anew,
+ * by one of two racing claimers; within the window it stays sent. */
+static void old_sent_tag_claimed_anew(void **s)
+{
+	(void)s;
+	Store *a = open_window(0, 100), *b = open_window(0, 100);
+	pthread_barrier_t barrier_2, *barrier = &barrier_2;
+	StoreRecord r;
+
+	pthread_barrier_init(barrier, NULL, 2);
+	for (int i = 0; i < EXPIRY_PAIRS; i++) {
+		g_autofree char *t = tag("window", i);
+		assert_int_equal(claim(a, t, T0, NULL), CLAIM_WON);
+		sent(a, t, T0 + 1, "201", NULL);
+		assert_int_equal(claim(b, t, T0 + 99, NULL), CLAIM_SENT);
+		Claimer c[2] = {
+			{ .store = a, .tag = t, .now = T0 + 100, .barrier = barrier },
+			{ .store = b, .tag = t, .now = T0 + 100, .barrier = barrier },
+		};
+		GThread *th[2];
+		for (int k = 0; k < 2; k++)
+			th[k] = g_thread_new("claimer", claimer_run, &c[k]);
+		for (int k = 0; k < 2; k++)
+			g_thread_join(th[k]);
+		for (int k = 0; k < 2; k++)
+			if (c[k].error != NULL)
+				fail_msg("claim: %s", c[k].error);
+		int won = (c[0].got == CLAIM_WON) + (c[1].got == CLAIM_WON);
+		int busy = (c[0].got == CLAIM_BUSY) + (c[1].got == CLAIM_BUSY);
+		if (won != 1 || busy != 1)
+			fail_msg("tag %d: %d WON and %d BUSY of 2 claimers of an old tag", i, won, busy);
+	}
+	/* Without a window (0), a sent record stays sent forever. */
+	g_autofree char *t = tag("window-none", 0);
+	assert_int_equal(claim(st, t, T0, NULL), CLAIM_WON);
+	sent(st, t, T0, "202", NULL);
+	assert_int_equal(claim(st, t, T0 + 1000000, &r), CLAIM_SENT);
+	store_record_clear(&r);
+	pthread_barrier_destroy(barrier);
+	store_close(a);
+	store_close(b);
 }
 
 static void doubt_makes_next_claim_in_doubt(void **s)
@@ -745,6 +793,7 @@ int main(int argc, char **argv)
 	ADD(claim_new_tag_wins);
 	ADD(second_claim_is_busy);
 	ADD(sent_tag_claims_as_sent);
+	ADD(old_sent_tag_claimed_anew);
 	ADD(expired_claim_is_in_doubt);
 	ADD(expired_claim_taken_over_once);
 	ADD(doubt_makes_next_claim_in_doubt);

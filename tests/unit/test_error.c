@@ -29,6 +29,7 @@ static void every_code_has_its_exit(void **s)
 	check(M2S_ERR_NOPERM, EX_NOPERM);
 	check(M2S_ERR_USAGE, EX_USAGE);
 	check(M2S_ERR_IO, EX_IOERR);
+	check(M2S_ERR_BUSY, EX_TEMPFAIL);
 }
 
 static void success_and_foreign_errors(void **s)
