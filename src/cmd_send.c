@@ -33,7 +33,7 @@ int cmd_send(const char *config, int argc, char **argv)
 	g_autoptr(Cfg) cfg = NULL;
 	g_autoptr(GError) err = NULL;
 	g_autoptr(Runtime) rt = NULL;
-	gboolean earlier;
+	DispatchHow how;
 	g_autoptr(GPtrArray) receivers = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GsmMessage) sms = NULL;
 	g_autoptr(OvhJobResult) r = NULL;
@@ -76,7 +76,7 @@ int cmd_send(const char *config, int argc, char **argv)
 	tag = msg_tag(nonce, receivers, sms->text);
 	MsgJob job = { .receivers = receivers, .sms = sms, .tag = tag };
 	if ((rt = runtime_new(cfg, &err)) == NULL ||
-	    (r = dispatch_job(rt, &job, sender, FALSE, &earlier, &err)) == NULL)
+	    (r = dispatch_job(rt, &job, NULL, sender, FALSE, &how, &err)) == NULL)
 		return cmd_fail(err);
 	g_autofree char *ids = ovh_ids_text(r->ids);
 	printf("ids: %s\n", ids);

@@ -56,6 +56,18 @@ static gboolean look_up(Runtime *rt, const MsgJob *job, OvhJobResult **found, GE
 	return TRUE;
 }
 
+/* The error when OVH had to be asked whether an earlier attempt went out and could not be:
+ * posting then could send the SMS twice. */
+static void unanswered(const GError *e, GError **err)
+{
+	g_set_error(err, M2S_ERROR, e->code, "%s%s",
+	            e->code == M2S_ERR_CONFIG
+	                    ? "the consumer key must allow GET /sms/*/outgoing, which tells "
+	                      "whether an earlier attempt was sent: "
+	                    : "cannot tell whether an earlier attempt was sent: ",
+	            e->message);
+}
+
 /* No reply, or a server error, after the request went out: OVH may have executed it. */
 static gboolean maybe_executed(const GError *e)
 {
@@ -63,8 +75,10 @@ static gboolean maybe_executed(const GError *e)
 	       g_error_matches(e, M2S_ERROR, M2S_ERR_SERVER);
 }
 
-OvhJobResult *dispatch_job(Runtime *rt, const MsgJob *job, const char *sender, gboolean ask,
-                           gboolean *earlier, GError **err)
+/* Without a state store (none configured, or down with on_store_error = degrade): this
+ * process's tag memory, and OVH asked by tag when an earlier attempt is in doubt or ASK. */
+static OvhJobResult *unclaimed_job(Runtime *rt, const MsgJob *job, const char *sender,
+                                   gboolean ask, DispatchHow *how, GError **err)
 {
 	g_autoptr(GArray) ids = NULL;
 	g_autoptr(GError) e = NULL;
@@ -72,24 +86,17 @@ OvhJobResult *dispatch_job(Runtime *rt, const MsgJob *job, const char *sender, g
 	OvhJobResult *r = NULL;
 	TagState st = tags_state(job->tag, &ids);
 
-	*earlier = FALSE;
 	if (st == TAG_SENT) {
-		*earlier = TRUE;
+		*how |= DISPATCH_EARLIER;
 		return earlier_result(g_steal_pointer(&ids), job);
 	}
 	if (ask || st == TAG_IN_DOUBT) {
-		/* Posting without an answer could send the SMS twice. */
 		if (!look_up(rt, job, &r, &e)) {
-			g_set_error(err, M2S_ERROR, e->code, "%s%s",
-			            e->code == M2S_ERR_CONFIG
-			                    ? "the consumer key must allow GET /sms/*/outgoing, which "
-			                      "tells whether an earlier attempt was sent: "
-			                    : "cannot tell whether an earlier attempt was sent: ",
-			            e->message);
+			unanswered(e, err);
 			return NULL;
 		}
 		if (r != NULL) {
-			*earlier = TRUE;
+			*how |= DISPATCH_EARLIER;
 			tags_sent(job->tag, r->ids);
 			return r;
 		}
@@ -110,6 +117,152 @@ OvhJobResult *dispatch_job(Runtime *rt, const MsgJob *job, const char *sender, g
 	}
 	tags_sent(job->tag, r->ids);
 	return r;
+}
+
+/* Store trouble E: logged at most once a minute (an outage must not flood the log). With
+ * on_store_error = tempfail the job waits (FALSE, *err); with degrade it goes on without
+ * the store (TRUE): an alert must still go out. */
+static gboolean store_trouble(const Cfg *cfg, const GError *e, GError **err)
+{
+	static gint last_minute;
+	gint minute = (gint)(g_get_monotonic_time() / (60 * G_USEC_PER_SEC)) + 1;
+	gint seen = g_atomic_int_get(&last_minute);
+	gboolean tempfail = cfg->on_store_error == CFG_STORE_TEMPFAIL;
+
+	if (seen != minute && g_atomic_int_compare_and_exchange(&last_minute, seen, minute))
+		syslog(LOG_ERR, "%s (on_store_error = %s: %s)", e->message,
+		       tempfail ? "tempfail" : "degrade",
+		       tempfail ? "SMS mail is deferred" : "SMS go out as without a store");
+	if (tempfail)
+		g_set_error(err, M2S_ERROR, M2S_ERR_BUSY, "%s", e->message);
+	return !tempfail;
+}
+
+/* The record of a tag sent earlier, as a result. */
+static OvhJobResult *recorded_result(const StoreRecord *rec, const MsgJob *job)
+{
+	g_auto(GStrv) parts = g_strsplit(rec->ids ? rec->ids : "", ",", -1);
+	GArray *ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+
+	for (char **p = parts; *p; p++) {
+		gint64 id = g_ascii_strtoll(*p, NULL, 10);
+		if (id > 0)
+			g_array_append_val(ids, id);
+	}
+	return earlier_result(ids, job);
+}
+
+/* Records the outcome of a job sent as R. A store failing now is logged: the SMS went out,
+ * and the process memory still knows it. */
+static void record_sent(Store *st, const MsgJob *job, const StoreMail *mail,
+                        const OvhJobResult *r)
+{
+	g_autoptr(GError) e = NULL;
+	g_autofree char *ids = ovh_ids_text(r->ids);
+	g_autofree char *receivers = NULL;
+
+	g_ptr_array_add(r->valid, NULL);
+	receivers = g_strjoinv(",", (char **)r->valid->pdata);
+	g_ptr_array_remove_index(r->valid, r->valid->len - 1);
+	tags_sent(job->tag, r->ids);
+	if (!store_sent(st, job->tag, g_get_real_time() / G_USEC_PER_SEC, ids, r->credits,
+	                receivers, mail, &e))
+		syslog(LOG_ERR, "tag=%s: sent ids=%s, but %s", job->tag, ids, e->message);
+}
+
+/* With a state store: the job's tag is claimed before anything is posted, and its outcome
+ * recorded, so that one job goes out once across threads, processes, MTAs and restarts. */
+static OvhJobResult *claimed_job(Runtime *rt, Store *st, const MsgJob *job,
+                                 const StoreMail *mail, const char *sender, gboolean ask,
+                                 DispatchHow *how, GError **err)
+{
+	const Cfg *cfg = runtime_cfg(rt);
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	StoreRecord rec = { 0 };
+	g_autoptr(GError) e = NULL;
+	g_autoptr(GError) asked = NULL;
+	OvhJobResult *r = NULL;
+	StoreClaim claim = store_claim(st, job->tag, now, cfg->state_claim_timeout, &rec, &e);
+	gint64 doubt_since = rec.doubt_since, claimed_at = rec.claimed_at;
+
+	if (claim == CLAIM_SENT)
+		r = recorded_result(&rec, job);
+	store_record_clear(&rec);
+	switch (claim) {
+	case CLAIM_ERROR:
+		if (!store_trouble(cfg, e, err))
+			return NULL;
+		*how |= DISPATCH_NO_STORE;
+		return unclaimed_job(rt, job, sender, ask, how, err);
+	case CLAIM_SENT:
+		*how |= DISPATCH_EARLIER;
+		return r;
+	case CLAIM_BUSY:
+		g_set_error(err, M2S_ERROR, M2S_ERR_BUSY,
+		            "being sent by another session (claimed %" G_GINT64_FORMAT " s ago)",
+		            MAX(now - claimed_at, 0));
+		return NULL;
+	case CLAIM_IN_DOUBT:
+		/* An earlier attempt may have gone out: OVH says, or the job waits. */
+		if (!look_up(rt, job, &r, &e)) {
+			store_release(st, job->tag, now, NULL);
+			unanswered(e, err);
+			return NULL;
+		}
+		if (r != NULL) {
+			*how |= DISPATCH_EARLIER;
+			record_sent(st, job, mail, r);
+			return r;
+		}
+		if (now - doubt_since < cfg->state_settle_time) {
+			/* A job OVH queued may not be listed yet: not posted again so soon. */
+			store_release(st, job->tag, now, NULL);
+			g_set_error(err, M2S_ERROR, M2S_ERR_BUSY,
+			            "an attempt %" G_GINT64_FORMAT " s ago may still be queued at OVH; "
+			            "asked again at the next try", MAX(now - doubt_since, 0));
+			return NULL;
+		}
+		break;
+	case CLAIM_WON:
+		break;
+	}
+	r = send_job(runtime_ovh(rt), cfg, job, sender, &e);
+	if (r != NULL) {
+		record_sent(st, job, mail, r);
+		return r;
+	}
+	if (!maybe_executed(e)) {
+		/* OVH certainly did not execute it: the next try may post at once. */
+		store_release(st, job->tag, now, NULL);
+		g_propagate_error(err, g_steal_pointer(&e));
+		return NULL;
+	}
+	/* No reply, or a 5xx after sending: asked at once, else in doubt for the next try. */
+	if (look_up(rt, job, &r, &asked) && r != NULL) {
+		record_sent(st, job, mail, r);
+		return r;
+	}
+	store_doubt(st, job->tag, now, NULL);
+	tags_in_doubt(job->tag);
+	g_propagate_error(err, g_steal_pointer(&e));
+	return NULL;
+}
+
+OvhJobResult *dispatch_job(Runtime *rt, const MsgJob *job, const StoreMail *mail,
+                           const char *sender, gboolean ask, DispatchHow *how, GError **err)
+{
+	g_autoptr(GError) e = NULL;
+	Store *st = runtime_store(rt, &e);
+
+	*how = 0;
+	if (st != NULL)
+		return claimed_job(rt, st, job, mail, sender, ask, how, err);
+	if (e != NULL) {
+		if (!store_trouble(runtime_cfg(rt), e, err))
+			return NULL;
+		*how |= DISPATCH_NO_STORE;
+	}
+	return unclaimed_job(rt, job, sender, ask, how, err);
 }
 
 /* Appends the strings of LIST to S, comma separated. */
@@ -158,12 +311,14 @@ static void log_failure(const Cfg *cfg, const char *qid, const char *what, const
 }
 
 gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
-                       gboolean check_tag, DispatchProgress progress, void *arg,
-                       DispatchReport *report, GError **err)
+                       const char *sender, gboolean check_tag, DispatchProgress progress,
+                       void *arg, DispatchReport *report, GError **err)
 {
 	const Cfg *cfg = runtime_cfg(rt);
 	const char *qid = queue_id && *queue_id ? queue_id : "NOQUEUE";
 	g_autoptr(GError) refused = NULL;  /* the first job that will never go */
+	StoreMail mail = { .queue_id = queue_id, .sender = sender,
+		           .message_id = plan->message_id, .subject = plan->subject };
 
 	for (guint i = 0; i < plan->jobs->len; i++) {
 		const MsgJob *job = plan->jobs->pdata[i];
@@ -172,11 +327,13 @@ gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
 		g_autoptr(OvhJobResult) r = NULL;
 		g_autoptr(GError) e = NULL;
 		gint64 t0 = g_get_monotonic_time();
-		gboolean earlier;
+		DispatchHow how;
 
 		if (progress)
 			progress(arg);
-		r = dispatch_job(rt, job, NULL, check_tag, &earlier, &e);
+		r = dispatch_job(rt, job, &mail, NULL, check_tag, &how, &e);
+		if (how & DISPATCH_NO_STORE)
+			report->no_store = TRUE;
 		if (r == NULL) {
 			log_failure(cfg, qid, "failed", who, job, e);
 			/* A job that will never go does not hold back the others; a transient failure
@@ -190,7 +347,7 @@ gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
 			return FALSE;
 		}
 		ids = ovh_ids_text(r->ids);
-		if (earlier) {
+		if (how & DISPATCH_EARLIER) {
 			syslog(LOG_INFO, "%s: already sent ids=%s receivers=%s tag=%s", qid, ids, who,
 			       job->tag);
 			report_add(report, ids, job->receivers, NULL, 0);

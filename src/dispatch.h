@@ -7,6 +7,7 @@
 
 typedef struct {
 	GString *ids;          /* "1,2,3" over every job sent */
+	gboolean no_store;     /* the state store was down: decided as without one */
 	GString *receivers;    /* "+33...,+33..." valid receivers */
 	GString *invalid;      /* receivers OVH refused in jobs otherwise sent */
 	double credits;
@@ -15,20 +16,30 @@ typedef struct {
 /* Called before each job, so that a front end can tell its MTA it is still alive. */
 typedef void (*DispatchProgress)(void *arg);
 
-/* The fate of one JOB: sent by an earlier attempt (*EARLIER; known here or, when in doubt or
- * with ASK, found at OVH under its tag) or posted now (SENDER, when not NULL, replaces the
- * configured one). NULL with *err when it did not go out, or when OVH had to be asked and
- * could not be: posting then could send it twice. */
-OvhJobResult *dispatch_job(Runtime *rt, const MsgJob *job, const char *sender, gboolean ask,
-                           gboolean *earlier, GError **err);
+typedef enum {
+	DISPATCH_EARLIER = 1 << 0,   /* sent by an earlier attempt: nothing posted now */
+	DISPATCH_NO_STORE = 1 << 1,  /* the state store was down: decided as without one */
+} DispatchHow;
+
+/* The fate of one JOB. With a state store its tag is claimed first: sent already (recorded
+ * ids), being sent by someone else (M2S_ERR_BUSY), in doubt (OVH asked by tag; a doubtful
+ * attempt younger than settle_time waits, M2S_ERR_BUSY), else posted and its outcome
+ * recorded with MAIL (may be NULL). Without one (or with one down and on_store_error =
+ * degrade) this process's memory decides, and OVH is asked by tag when an attempt is in
+ * doubt or with ASK (the delivery agent, whose earlier attempts ran in other processes).
+ * SENDER, when not NULL, replaces the configured one. *HOW says how it went. NULL with
+ * *err when it did not go out, or when OVH had to be asked and could not be: posting then
+ * could send it twice. */
+OvhJobResult *dispatch_job(Runtime *rt, const MsgJob *job, const StoreMail *mail,
+                           const char *sender, gboolean ask, DispatchHow *how, GError **err);
 
 /* Posts every job of PLAN. A transient failure stops there; a permanent one does not hold
  * back the other jobs. FALSE with the (first) failure in *err; the jobs sent are in REPORT
- * either way. Each job goes through dispatch_job; CHECK_TAG is its ASK (the delivery agent,
- * whose earlier attempts ran in other processes). QUEUE_ID prefixes the log lines. */
+ * either way. Each job goes through dispatch_job; CHECK_TAG is its ASK. QUEUE_ID prefixes
+ * the log lines and, with SENDER (the envelope sender), is kept with each job sent. */
 gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
-                       gboolean check_tag, DispatchProgress progress, void *arg,
-                       DispatchReport *report, GError **err);
+                       const char *sender, gboolean check_tag, DispatchProgress progress,
+                       void *arg, DispatchReport *report, GError **err);
 void dispatch_report_clear(DispatchReport *report);
 
 #endif

@@ -26,6 +26,7 @@
 
 typedef struct {
 	Runtime *rt;
+	char *sender;           /* the envelope sender, kept with the jobs sent */
 	MsgPlan *plan;          /* fed at each RCPT, finished at end of message */
 	GString *raw;           /* headers and body, at most max_message_size bytes */
 	guint forged;           /* X-Mail2SMS headers the client wrote */
@@ -43,6 +44,7 @@ static void msg_free(Msg *m)
 	if (m == NULL)
 		return;
 	runtime_unref(m->rt);
+	g_free(m->sender);
 	msg_plan_free(m->plan);
 	if (m->raw)
 		g_string_free(m->raw, TRUE);
@@ -195,6 +197,7 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
 	}
 	access_may_send(runtime_cfg(m->rt), c->client_ip, smfi_getsymval(ctx, "{auth_authen}"),
 	                argv[0], &denied);
+	m->sender = g_strdup(argv[0]);
 	m->plan = msg_plan_new(runtime_cfg(m->rt), denied, c->local ? 0 : MSG_PLAN_ANSWERED);
 	c->msg = m;
 	return SMFIS_CONTINUE;
@@ -300,12 +303,13 @@ static void progress(void *ctx)
 static sfsistat sent(SMFICTX *ctx, Msg *m, const DispatchReport *r)
 {
 	gboolean some_invalid = r->invalid && r->invalid->len > 0;
-	g_autofree char *h = g_strdup_printf("sent; ids=%s; receivers=%s;%s%s%s credits=%g",
+	g_autofree char *h = g_strdup_printf("sent; ids=%s; receivers=%s;%s%s%s credits=%g%s",
 	                                     r->ids ? r->ids->str : "",
 	                                     r->receivers ? r->receivers->str : "",
 	                                     some_invalid ? " invalid=" : "",
 	                                     some_invalid ? r->invalid->str : "",
-	                                     some_invalid ? ";" : "", r->credits);
+	                                     some_invalid ? ";" : "", r->credits,
+	                                     r->no_store ? "; store=down" : "");
 
 	return without_sms_recipients(ctx, m, h);
 }
@@ -333,7 +337,7 @@ static sfsistat decide(SMFICTX *ctx, Conn *c)
 		syslog(LOG_NOTICE, "%s: refused: %s", qid ? qid : "NOQUEUE", masked);
 		return refuse(ctx, m, e);
 	}
-	if (dispatch_plan(m->rt, m->plan, qid, FALSE, progress, ctx, &report, &e)) {
+	if (dispatch_plan(m->rt, m->plan, qid, m->sender, FALSE, progress, ctx, &report, &e)) {
 		st = sent(ctx, m, &report);
 	} else {
 		/* Postfix logs the reply: ids, not numbers. */

@@ -8,6 +8,7 @@
  * anything a reload may lose: what was sent is in the store, or in tags.c without one. */
 #include "runtime.h"
 #include "error.h"
+#include "tags.h"
 
 /* Seconds between two attempts to open a store that could not be opened. */
 #define RUNTIME_STORE_RETRY 10
@@ -27,7 +28,8 @@ struct Runtime {
 static gboolean open_store(Runtime *rt)
 {
 	StoreOptions opt = { .password_file = rt->cfg->state_password_file,
-		             .keep = rt->cfg->state_keep };
+		             .keep = rt->cfg->state_keep,
+		             .retry_window = TAGS_RETRY_WINDOW };
 
 	g_clear_error(&rt->store_err);
 	rt->store_tried = g_get_monotonic_time();

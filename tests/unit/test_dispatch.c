@@ -398,6 +398,9 @@ static void mock_stop(void)
 static Cfg *test_cfg(const char *consumer)
 {
 	Cfg *cfg = cfg_new_default();
+	/* The process memory alone: the store's claims have their own tests. */
+	g_free(cfg->state_store);
+	cfg->state_store = g_strdup("none");
 
 	cfg->ovh_endpoint = g_strdup(mock.url);
 	cfg->ovh_base_url = g_strdup(mock.url);
@@ -597,13 +600,13 @@ static void test_sent_then_already_sent(void **state)
 	g_autofree char *ids = NULL, *mem = NULL, *rec = NULL, *rcv = NULL, *tag = NULL;
 	g_autofree char *text = NULL, *sender = NULL, *again_ids = NULL, *asked_ids = NULL;
 	g_autoptr(json_object) a = NULL;
-	gboolean earlier = TRUE;
+	DispatchHow how = 0;
 
 	(void)state;
 	assert_int_equal(tag_state("dt-sent", &mem), TAG_NEW);
-	r = dispatch_job(mock.rt, job, "ALERTS", FALSE, &earlier, &e);
+	r = dispatch_job(mock.rt, job, NULL, "ALERTS", FALSE, &how, &e);
 	assert_result(r, e);
-	assert_false(earlier);
+	assert_false(how & DISPATCH_EARLIER);
 	assert_int_equal(r->ids->len, 2);
 	assert_int_equal(r->valid->len, 2);
 	assert_int_equal(r->invalid->len, 0);
@@ -625,16 +628,16 @@ static void test_sent_then_already_sent(void **state)
 	assert_string_equal(mem, ids);
 
 	/* Again, as a retried mail would: the memory answers, OVH is not even asked. */
-	again = dispatch_job(mock.rt, job, NULL, FALSE, &earlier, &e);
+	again = dispatch_job(mock.rt, job, NULL, NULL, FALSE, &how, &e);
 	assert_result(again, e);
-	assert_true(earlier);
+	assert_true(how & DISPATCH_EARLIER);
 	again_ids = ovh_ids_text(again->ids);
 	assert_string_equal(again_ids, ids);
 	assert_int_equal(again->valid->len, 2);
 	/* With ASK too: a tag known sent needs no look-up. */
-	asked = dispatch_job(mock.rt, job, NULL, TRUE, &earlier, &e);
+	asked = dispatch_job(mock.rt, job, NULL, NULL, TRUE, &how, &e);
 	assert_result(asked, e);
-	assert_true(earlier);
+	assert_true(how & DISPATCH_EARLIER);
 	asked_ids = ovh_ids_text(asked->ids);
 	assert_string_equal(asked_ids, ids);
 	assert_int_equal(requests(), 1);
@@ -654,7 +657,7 @@ static void test_ask_finds_earlier_attempt(void **state)
 	g_autoptr(GError) e = NULL;
 	g_autofree char *first_ids = NULL, *ids = NULL, *mem = NULL, *rcv = NULL;
 	g_autoptr(json_object) a = NULL;
-	gboolean earlier = FALSE;
+	DispatchHow how = 0;
 	gint64 before;
 
 	(void)state;
@@ -665,9 +668,9 @@ static void test_ask_finds_earlier_attempt(void **state)
 	assert_int_equal(tag_state("dt-other-process", &mem), TAG_NEW);
 	before = requests();
 
-	r = dispatch_job(mock.rt, job, NULL, TRUE, &earlier, &e);
+	r = dispatch_job(mock.rt, job, NULL, NULL, TRUE, &how, &e);
 	assert_result(r, e);
-	assert_true(earlier);
+	assert_true(how & DISPATCH_EARLIER);
 	ids = ovh_ids_text(r->ids);
 	assert_string_equal(ids, first_ids);
 	assert_int_equal(r->valid->len, 1);
@@ -681,9 +684,9 @@ static void test_ask_finds_earlier_attempt(void **state)
 
 	/* Unknown at OVH: asked, then posted. */
 	before = requests();
-	posted = dispatch_job(mock.rt, fresh_job, NULL, TRUE, &earlier, &e);
+	posted = dispatch_job(mock.rt, fresh_job, NULL, NULL, TRUE, &how, &e);
 	assert_result(posted, e);
-	assert_false(earlier);
+	assert_false(how & DISPATCH_EARLIER);
 	assert_int_equal(requests() - before, 2);
 	assert_int_equal(calls("GET", "dt-ask-new"), 1);
 	assert_int_equal(calls("POST", "dt-ask-new"), 1);
@@ -702,13 +705,13 @@ static void test_reply_lost_found(void **state)
 	g_autoptr(GError) e = NULL;
 	g_autofree char *ids = NULL, *rec = NULL, *dropped = NULL, *mem = NULL;
 	g_autoptr(json_object) a = NULL;
-	gboolean earlier = TRUE;
+	DispatchHow how = 0;
 
 	(void)state;
 	fault("{\"drop_after_execute\":1}");
-	r = dispatch_job(mock.rt, job, NULL, FALSE, &earlier, &e);
+	r = dispatch_job(mock.rt, job, NULL, NULL, FALSE, &how, &e);
 	assert_result(r, e);
-	assert_false(earlier);
+	assert_false(how & DISPATCH_EARLIER);
 	ids = ovh_ids_text(r->ids);
 	a = jobs_expect(1);
 	rec = job_field(a, 0, "ids");
@@ -731,14 +734,14 @@ static void test_reply_lost_in_doubt(void **state)
 	g_autoptr(GError) e = NULL;
 	g_autofree char *ids = NULL, *rec = NULL, *mem = NULL;
 	g_autoptr(json_object) a = NULL;
-	gboolean earlier = TRUE;
+	DispatchHow how = 0;
 
 	(void)state;
 	/* The post goes over the connection kept alive; the look-up needs a new one. */
 	fault("{\"drop_after_execute\":1,\"refuse\":true}");
-	r = dispatch_job(mock.rt, job, NULL, FALSE, &earlier, &e);
+	r = dispatch_job(mock.rt, job, NULL, NULL, FALSE, &how, &e);
 	assert_null(r);
-	assert_false(earlier);
+	assert_false(how & DISPATCH_EARLIER);
 	/* Executed: whatever failed after the request went out, it is not "unreachable". */
 	a = jobs_expect(1);
 	assert_int_equal(calls("POST", "dt-lost-doubt"), 1);
@@ -750,9 +753,9 @@ static void test_reply_lost_in_doubt(void **state)
 	g_clear_error(&e);
 
 	fault("{\"refuse\":false}");
-	r = dispatch_job(mock.rt, job, NULL, FALSE, &earlier, &e);
+	r = dispatch_job(mock.rt, job, NULL, NULL, FALSE, &how, &e);
 	assert_result(r, e);
-	assert_true(earlier);
+	assert_true(how & DISPATCH_EARLIER);
 	ids = ovh_ids_text(r->ids);
 	rec = job_field(a, 0, "ids");
 	assert_string_equal(ids, rec);
@@ -773,13 +776,13 @@ static void test_server_error_not_found(void **state)
 	g_autoptr(GError) e = NULL;
 	g_autofree char *mem = NULL;
 	g_autoptr(json_object) a = NULL;
-	gboolean earlier = TRUE;
+	DispatchHow how = 0;
 
 	(void)state;
 	fault("{\"status\":503,\"count\":1}");
-	r = dispatch_job(mock.rt, job, NULL, FALSE, &earlier, &e);
+	r = dispatch_job(mock.rt, job, NULL, NULL, FALSE, &how, &e);
 	assert_null(r);
-	assert_false(earlier);
+	assert_false(how & DISPATCH_EARLIER);
 	assert_error(e, M2S_ERR_SERVER);
 	assert_non_null(strstr(e->message, "HTTP 503"));
 	assert_int_equal(calls("POST", "dt-503"), 1);
@@ -789,9 +792,9 @@ static void test_server_error_not_found(void **state)
 	assert_int_equal(tag_state("dt-503", &mem), TAG_NEW);
 	g_clear_error(&e);
 
-	r = dispatch_job(mock.rt, job, NULL, FALSE, &earlier, &e);
+	r = dispatch_job(mock.rt, job, NULL, NULL, FALSE, &how, &e);
 	assert_result(r, e);
-	assert_false(earlier);
+	assert_false(how & DISPATCH_EARLIER);
 	assert_int_equal(calls("GET", "dt-503"), 1);
 	assert_int_equal(calls("POST", "dt-503"), 2);
 	json_object_put(g_steal_pointer(&a));
@@ -807,11 +810,11 @@ static void test_server_error_unanswered(void **state)
 	g_autoptr(GError) e = NULL;
 	g_autofree char *mem = NULL, *ids = NULL;
 	g_autoptr(json_object) a = NULL;
-	gboolean earlier = TRUE;
+	DispatchHow how = 0;
 
 	(void)state;
 	fault("{\"status\":503,\"count\":2}");
-	r = dispatch_job(mock.rt, job, NULL, FALSE, &earlier, &e);
+	r = dispatch_job(mock.rt, job, NULL, NULL, FALSE, &how, &e);
 	assert_null(r);
 	assert_error(e, M2S_ERR_SERVER);
 	assert_int_equal(calls("POST", "dt-503-twice"), 1);
@@ -820,9 +823,9 @@ static void test_server_error_unanswered(void **state)
 	a = jobs_expect(0);
 	g_clear_error(&e);
 
-	r = dispatch_job(mock.rt, job, NULL, FALSE, &earlier, &e);
+	r = dispatch_job(mock.rt, job, NULL, NULL, FALSE, &how, &e);
 	assert_result(r, e);
-	assert_false(earlier);
+	assert_false(how & DISPATCH_EARLIER);
 	ids = ovh_ids_text(r->ids);
 	assert_int_equal(calls("GET", "dt-503-twice"), 2);
 	assert_int_equal(calls("POST", "dt-503-twice"), 2);
@@ -843,13 +846,13 @@ static void test_ask_lookup_fails(void **state)
 	g_autoptr(GError) e = NULL;
 	g_autofree char *mem = NULL;
 	g_autoptr(json_object) a = NULL;
-	gboolean earlier = TRUE;
+	DispatchHow how = 0;
 
 	(void)state;
 	fault("{\"status\":503,\"count\":1}");
-	r = dispatch_job(mock.rt, job, NULL, TRUE, &earlier, &e);
+	r = dispatch_job(mock.rt, job, NULL, NULL, TRUE, &how, &e);
 	assert_null(r);
-	assert_false(earlier);
+	assert_false(how & DISPATCH_EARLIER);
 	assert_error(e, M2S_ERR_SERVER);
 	assert_true(g_str_has_prefix(e->message, "cannot tell whether an earlier attempt was sent: "));
 	assert_non_null(strstr(e->message, "HTTP 503"));
@@ -861,7 +864,7 @@ static void test_ask_lookup_fails(void **state)
 
 	rt = test_runtime(CK_NO_LOOKUP);
 	assert_non_null(rt);
-	r = dispatch_job(rt, denied, NULL, TRUE, &earlier, &e);
+	r = dispatch_job(rt, denied, NULL, NULL, TRUE, &how, &e);
 	assert_null(r);
 	assert_error(e, M2S_ERR_CONFIG);
 	assert_true(g_str_has_prefix(e->message, "the consumer key must allow GET /sms/*/outgoing"));
@@ -956,7 +959,7 @@ static void test_plan_one_job_refused(void **state)
 	assert_string_equal(refused->receivers->pdata[0], "+33699990001");
 	assert_string_equal(fine->receivers->pdata[0], "+33612345678");
 
-	assert_false(dispatch_plan(mock.rt, plan, "QDT1", FALSE, on_progress, &progress,
+	assert_false(dispatch_plan(mock.rt, plan, "QDT1", NULL, FALSE, on_progress, &progress,
 	                           &report, &e));
 	assert_error(e, M2S_ERR_NOUSER);
 	assert_non_null(strstr(e->message, "+33699990001"));
@@ -1006,7 +1009,7 @@ static void test_plan_transient_stops(void **state)
 	j1 = job_of(plan, 1);
 
 	/* Throttled at the first job: the second is not even tried. */
-	assert_false(dispatch_plan(mock.rt, plan, "QDT2", FALSE, on_progress, &first, &report,
+	assert_false(dispatch_plan(mock.rt, plan, "QDT2", NULL, FALSE, on_progress, &first, &report,
 	                           &e));
 	assert_error(e, M2S_ERR_THROTTLED);
 	assert_int_equal(first.calls, 1);
@@ -1021,7 +1024,7 @@ static void test_plan_transient_stops(void **state)
 	g_clear_error(&e);
 
 	/* Throttled at the second job: the first went and is reported. */
-	assert_false(dispatch_plan(mock.rt, plan, "QDT2", FALSE, on_progress, &second, &report,
+	assert_false(dispatch_plan(mock.rt, plan, "QDT2", NULL, FALSE, on_progress, &second, &report,
 	                           &e));
 	assert_error(e, M2S_ERR_THROTTLED);
 	assert_int_equal(second.calls, 2);
@@ -1039,7 +1042,7 @@ static void test_plan_transient_stops(void **state)
 
 	/* The retry: the first job is known sent (no request), the second goes. */
 	before = requests();
-	assert_true(dispatch_plan(mock.rt, plan, "QDT2", FALSE, on_progress, &none, &report, &e));
+	assert_true(dispatch_plan(mock.rt, plan, "QDT2", NULL, FALSE, on_progress, &none, &report, &e));
 	assert_null(e);
 	assert_int_equal(none.calls, 2);
 	assert_int_equal(requests() - before, 1);
@@ -1060,6 +1063,8 @@ static void test_plan_transient_stops(void **state)
 static void test_runtime_needs_endpoint(void **state)
 {
 	g_autoptr(Cfg) cfg = cfg_new_default();
+	g_free(cfg->state_store);
+	cfg->state_store = g_strdup("none");
 	g_autoptr(GError) e = NULL;
 
 	(void)state;
@@ -1078,7 +1083,7 @@ static void test_runtime_install(void **state)
 	Cfg *cfg_a = test_cfg(CK), *cfg_b = test_cfg(CK);
 	Runtime *a, *b, *held, *cur;
 	g_autoptr(json_object) jl = NULL;
-	gboolean earlier;
+	DispatchHow how = 0;
 
 	(void)state;
 	assert_null(runtime_current());
@@ -1102,9 +1107,9 @@ static void test_runtime_install(void **state)
 	assert_ptr_equal(runtime_cfg(cur), cfg_b);
 	/* The old one is whole: its configuration still referenced by it and its client. */
 	assert_true(cfg_a->refcount > 1);
-	r = dispatch_job(held, job, NULL, FALSE, &earlier, &e);
+	r = dispatch_job(held, job, NULL, NULL, FALSE, &how, &e);
 	assert_result(r, e);
-	assert_false(earlier);
+	assert_false(how & DISPATCH_EARLIER);
 	jl = jobs_expect(1);
 	runtime_unref(held);
 	assert_int_equal(cfg_a->refcount, 1);
