@@ -97,12 +97,23 @@ static gboolean sq_create(Sq *q, GError **err)
 			            g_strerror(e));
 		return FALSE;
 	}
-	/* The umask may have taken bits away from 0600 (0400): set exactly 0600. */
+	/* The umask may have taken bits away from 0600 (0400): set exactly 0600. Root (a
+	 * check by hand, `mail2sms send`) creates it for the owner of its directory, the user
+	 * that runs mail2sms: a file root kept would lock that user out. SQLite gives its -wal
+	 * and -shm files the owner of the database file when it runs as root. */
 	int rc = fchmod(fd, 0600);
 	int e = errno;
+	struct stat dst;
+	g_autofree char *dir = g_path_get_dirname(q->path);
+	if (rc == 0 && geteuid() == 0 && stat(dir, &dst) == 0 && dst.st_uid != 0 &&
+	    fchown(fd, dst.st_uid, dst.st_gid) != 0) {
+		rc = -1;
+		e = errno;
+	}
 	close(fd);
 	if (rc != 0) {
-		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "chmod 0600 %s: %s", q->path, g_strerror(e));
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "cannot give %s mode 0600 and the owner of "
+		            "its directory: %s", q->path, g_strerror(e));
 		return FALSE;
 	}
 	for (const char *const *sfx = (const char *const[]){ "-wal", "-shm", "-journal", NULL };

@@ -690,6 +690,37 @@ static void sqlite_file_mode_0600(void **s)
 	created_mode(022);
 }
 
+/* Root creating the file (a check by hand) gives it, and its WAL, to the owner of the
+ * directory: the user that runs mail2sms must not be locked out by root's file. */
+static void sqlite_root_creates_for_the_owner(void **s)
+{
+	(void)s;
+	if (geteuid() != 0)
+		skip();
+	g_autofree char *base = g_path_get_dirname(sqlite_path());
+	g_autofree char *dir = g_build_filename(base, "owned", NULL);
+	g_autofree char *path = g_build_filename(dir, "state.db", NULL);
+	g_autofree char *wal = g_strconcat(path, "-wal", NULL);
+	g_autofree char *sp = g_strconcat("sqlite:", path, NULL);
+	g_autoptr(GError) e = NULL;
+	Store *st2 = NULL;
+	struct stat sb;
+
+	assert_int_equal(g_mkdir_with_parents(dir, 0750), 0);
+	assert_int_equal(chown(dir, 65534, 65534), 0);
+	if (!store_open(sp, NULL, &st2, &e))
+		fail_msg("open %s: %s", sp, e->message);
+	g_autofree char *t = tag("owner", 0);
+	assert_int_equal(claim(st2, t, T0, NULL), CLAIM_WON);
+	assert_int_equal(stat(path, &sb), 0);
+	if (sb.st_uid != 65534 || sb.st_gid != 65534)
+		fail_msg("%s belongs to %u:%u, not to its directory's owner", path,
+		         (unsigned)sb.st_uid, (unsigned)sb.st_gid);
+	if (stat(wal, &sb) == 0 && sb.st_uid != 65534)
+		fail_msg("%s belongs to %u", wal, (unsigned)sb.st_uid);
+	store_close(st2);
+}
+
 static void sqlite_missing_directory(void **s)
 {
 	(void)s;
@@ -806,6 +837,7 @@ int main(int argc, char **argv)
 	if (is_sqlite) {
 		ADD(sqlite_deleted_file);
 		ADD(sqlite_file_mode_0600);
+		ADD(sqlite_root_creates_for_the_owner);
 		ADD(sqlite_missing_directory);
 	} else if (getenv("M2S_STORE_DOWN") != NULL && getenv("M2S_STORE_UP") != NULL) {
 		ADD(redis_down_and_back);
