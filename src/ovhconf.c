@@ -42,13 +42,20 @@ char *ovh_endpoint_url(const char *endpoint)
 	for (gsize i = 0; i < G_N_ELEMENTS(endpoints); i++)
 		if (g_ascii_strcasecmp(endpoint, endpoints[i].name) == 0)
 			return g_strdup(endpoints[i].url);
-	if (g_str_has_prefix(endpoint, "https://") && strlen(endpoint) > strlen("https://") &&
-	    !strpbrk(endpoint, " \t\r\n?#")) {
-		char *url = g_strdup(endpoint);
-		gsize n = strlen(url);
-		while (n > 0 && url[n - 1] == '/')
-			url[--n] = '\0';
-		return url;
+	if (g_str_has_prefix(endpoint, "https://") && !strpbrk(endpoint, " \t\r\n?#")) {
+		const char *host = endpoint + strlen("https://");
+		gsize n = strlen(endpoint);
+
+		while (n > 0 && endpoint[n - 1] == '/')
+			n--;
+		/* A host must be left once the trailing slashes are cut ("https:////" has none),
+		 * and no control character curl would refuse in a URL. */
+		if (n <= strlen("https://") || *host == '/' || *host == ':')
+			return NULL;
+		for (const char *p = endpoint; *p; p++)
+			if (g_ascii_iscntrl(*p))
+				return NULL;
+		return g_strndup(endpoint, n);
 	}
 	return NULL;
 }

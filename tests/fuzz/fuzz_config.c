@@ -185,8 +185,12 @@ static void check_cfg(const Cfg *c)
 	if (c->ovh_endpoint == NULL || c->ovh_base_url == NULL ||
 	    !g_str_has_prefix(c->ovh_base_url, "https://") ||
 	    strlen(c->ovh_base_url) <= strlen("https://") ||
-	    g_str_has_suffix(c->ovh_base_url, "/") || strpbrk(c->ovh_base_url, " \t\r\n?#"))
+	    g_str_has_suffix(c->ovh_base_url, "/") || strpbrk(c->ovh_base_url, " \t\r\n?#") ||
+	    c->ovh_base_url[8] == '/' || c->ovh_base_url[8] == ':')
 		fuzz_fail("endpoint without a usable base URL", c->ovh_base_url);
+	for (const char *p = c->ovh_base_url; *p; p++)
+		if (g_ascii_iscntrl(*p))
+			fuzz_fail("a control character in the base URL", c->ovh_base_url);
 	for (guint i = 0; i < c->access_networks->len; i++)
 		if (!G_IS_INET_ADDRESS_MASK(c->access_networks->pdata[i]))
 			fuzz_fail("an access network that is not one", NULL);

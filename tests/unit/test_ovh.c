@@ -74,7 +74,11 @@ static void endpoints_known_and_urls(void **s)
 static void endpoints_refused(void **s)
 {
 	(void)s;
-	const char *bad[] = { "ovh-xx", "http://127.0.0.1/1.0", "https://", "", "https://a b/" };
+	/* From "https:////" on: found by fuzz_config (seed config/endpoint-only-slashes), the
+	 * base URL left was "https:", with no host. */
+	const char *bad[] = { "ovh-xx", "http://127.0.0.1/1.0", "https://", "", "https://a b/",
+	                      "https:////", "https:///1.0", "https://:443/1.0",
+	                      "https://a\x01" "b/1.0", "https://a\x7f" "b" };
 	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++)
 		assert_null(ovh_endpoint_url(bad[i]));
 }
