@@ -255,8 +255,11 @@ OvhJobResult *dispatch_job(Runtime *rt, const MsgJob *job, const StoreMail *mail
 	Store *st = runtime_store(rt, &e);
 
 	*how = 0;
-	if (st != NULL)
-		return claimed_job(rt, st, job, mail, sender, ask, how, err);
+	if (st != NULL) {
+		OvhJobResult *r = claimed_job(rt, st, job, mail, sender, ask, how, err);
+		runtime_keep_clock(rt);
+		return r;
+	}
 	if (e != NULL) {
 		if (!store_trouble(runtime_cfg(rt), e, err))
 			return NULL;

@@ -39,6 +39,7 @@ struct OvhClient {
 	GMutex lock;         /* guards everything below */
 	GPtrArray *idle;     /* CURL* handles with their live connections */
 	gboolean synced;
+	gboolean read;       /* the offset was read from OVH by this client, not given */
 	gint64 offset;       /* OVH time - local time, seconds */
 	char *service;       /* resolved service name; once set, never changed nor freed early */
 };
@@ -325,6 +326,27 @@ static void reply_clear(Reply *r)
 	memset(r, 0, sizeof *r);
 }
 
+gboolean ovh_client_clock(OvhClient *c, gint64 *offset)
+{
+	gboolean read;
+
+	g_mutex_lock(&c->lock);
+	*offset = c->offset;
+	read = c->read;
+	g_mutex_unlock(&c->lock);
+	return read;
+}
+
+void ovh_client_set_clock(OvhClient *c, gint64 offset)
+{
+	g_mutex_lock(&c->lock);
+	if (!c->synced) {
+		c->offset = offset;
+		c->synced = TRUE;
+	}
+	g_mutex_unlock(&c->lock);
+}
+
 /* Reads OVH's clock (unauthenticated GET /auth/time) and keeps the offset. */
 static gboolean sync_time(OvhClient *c, GError **err)
 {
@@ -340,6 +362,7 @@ static gboolean sync_time(OvhClient *c, GError **err)
 			g_mutex_lock(&c->lock);
 			c->offset = server - g_get_real_time() / G_USEC_PER_SEC;
 			c->synced = TRUE;
+			c->read = TRUE;
 			g_mutex_unlock(&c->lock);
 			ok = TRUE;
 		}

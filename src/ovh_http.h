@@ -23,6 +23,14 @@ const char *ovh_client_service(OvhClient *c);
  * as the client. */
 const char *ovh_client_keep_service(OvhClient *c, const char *name);
 
+/* The clock offset in use (OVH's time - local time, seconds) in *OFFSET; TRUE when this
+ * client read it from OVH itself, so that it is worth keeping for the next process. */
+gboolean ovh_client_clock(OvhClient *c, gint64 *offset);
+/* Starts a client with an OFFSET measured earlier (by another process): its first signed
+ * call goes without a GET /auth/time. A timestamp OVH refuses (QUERY_TIME_OUT) still
+ * makes it read the clock and try once more: a refused request was not executed. */
+void ovh_client_set_clock(OvhClient *c, gint64 offset);
+
 /* "$1$" + hex SHA-1 of AS+CK+METHOD+URL+BODY+TS joined with '+'. */
 char *ovh_sign(const char *secret, const char *consumer, const char *method, const char *url,
                const char *body, gint64 timestamp);

@@ -12,6 +12,10 @@
 
 /* Seconds between two attempts to open a store that could not be opened. */
 #define RUNTIME_STORE_RETRY 10
+/* OVH's clock offset measured by another process is trusted this long (seconds): clocks
+ * drift little in an hour, and a timestamp OVH refuses costs one re-read anyway. */
+#define RUNTIME_CLOCK_TRUST 3600
+#define RUNTIME_CLOCK_NAME "ovh_clock_offset"
 #include "ovh_http.h"
 
 struct Runtime {
@@ -22,6 +26,7 @@ struct Runtime {
 	Store *store;           /* NULL: none configured, or not open yet */
 	GError *store_err;      /* why it is not open (NULL for "none") */
 	gint64 store_tried;     /* monotonic time of the last attempt, microseconds */
+	gint clock_kept;        /* the offset this client read is in the store */
 };
 
 /* Opens RT's store (the lock held); FALSE with rt->store_err set when it cannot be. */
@@ -58,6 +63,13 @@ Runtime *runtime_new(Cfg *cfg, GError **err)
 		runtime_unref(rt);
 		return NULL;
 	}
+	/* Every delivery agent is a new process: without this, each would read OVH's clock
+	 * before its one job, two requests where one does. */
+	gint64 offset, at, now = g_get_real_time() / G_USEC_PER_SEC;
+	if (rt->store != NULL &&
+	    store_get_value(rt->store, RUNTIME_CLOCK_NAME, &offset, &at, NULL) && at > 0 &&
+	    now - at >= 0 && now - at < RUNTIME_CLOCK_TRUST)
+		ovh_client_set_clock(rt->ovh, offset);
 	return rt;
 }
 
@@ -102,6 +114,19 @@ Store *runtime_store(Runtime *rt, GError **err)
 		g_propagate_error(err, g_error_copy(rt->store_err));
 	g_mutex_unlock(&rt->store_lock);
 	return st;
+}
+
+void runtime_keep_clock(Runtime *rt)
+{
+	gint64 offset;
+	Store *st;
+
+	if (g_atomic_int_get(&rt->clock_kept) || !ovh_client_clock(rt->ovh, &offset))
+		return;
+	if ((st = runtime_store(rt, NULL)) != NULL &&
+	    store_set_value(st, RUNTIME_CLOCK_NAME, offset, g_get_real_time() / G_USEC_PER_SEC,
+	                    NULL))
+		g_atomic_int_set(&rt->clock_kept, 1);
 }
 
 Runtime *runtime_current(void)

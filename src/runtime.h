@@ -24,6 +24,10 @@ OvhClient *runtime_ovh(const Runtime *rt);
  * again every few seconds). Safe from many threads. */
 Store *runtime_store(Runtime *rt, GError **err);
 
+/* Keeps the OVH clock offset this runtime's client read in the store, once, for the
+ * processes that follow (runtime_new gives it to their client). */
+void runtime_keep_clock(Runtime *rt);
+
 /* The current runtime of the process (a new reference, NULL before the first install),
  * and its replacement. */
 Runtime *runtime_current(void);

@@ -294,6 +294,24 @@ int store_lookup_job(Store *store, gint64 job_id, StoreJobMeta *meta, GError **e
 	return r;
 }
 
+gboolean store_get_value(Store *store, const char *name, gint64 *value, gint64 *at,
+                         GError **err)
+{
+	GError *e = NULL;
+	gboolean ok = store->be->get_value(store->b, name, value, at, &e);
+	name_error(store, e, err);
+	return ok;
+}
+
+gboolean store_set_value(Store *store, const char *name, gint64 value, gint64 now,
+                         GError **err)
+{
+	GError *e = NULL;
+	gboolean ok = store->be->set_value(store->b, name, value, now, &e);
+	name_error(store, e, err);
+	return ok;
+}
+
 gboolean store_ping(Store *store, GError **err)
 {
 	GError *e = NULL;

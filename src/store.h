@@ -116,6 +116,12 @@ gboolean store_doubt(Store *store, const char *tag, gint64 now, GError **err);
 gboolean store_release(Store *store, const char *tag, gint64 claimed_at, GError **err);
 /* The sent job OVH knows as JOB_ID: 1 with *META filled, 0 when none is kept, -1 with *ERR. */
 int store_lookup_job(Store *store, gint64 job_id, StoreJobMeta *meta, GError **err);
+/* A small value kept under NAME for every process (the OVH clock offset), with the time it
+ * was set: TRUE with *VALUE and *AT (*AT 0 when none is kept), FALSE with *ERR. */
+gboolean store_get_value(Store *store, const char *name, gint64 *value, gint64 *at,
+                         GError **err);
+gboolean store_set_value(Store *store, const char *name, gint64 value, gint64 now,
+                         GError **err);
 /* TRUE when the store answers. */
 gboolean store_ping(Store *store, GError **err);
 

@@ -40,6 +40,9 @@ typedef struct {
 	 * whose tag a new one takes); anything else: nothing changes. */
 	gboolean (*forget)(void *b, const char *tag, gint64 claimed_at, GError **err);
 	int (*lookup_job)(void *b, gint64 job_id, StoreJobMeta *meta, GError **err);
+	/* A small named value (the OVH clock offset) and when it was set (*AT 0: none). */
+	gboolean (*get_value)(void *b, const char *name, gint64 *value, gint64 *at, GError **err);
+	gboolean (*set_value)(void *b, const char *name, gint64 value, gint64 now, GError **err);
 	gboolean (*ping)(void *b, GError **err);
 } StoreBackend;
 

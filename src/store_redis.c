@@ -22,6 +22,7 @@
 /* Every key starts so, leaving the rest of the database alone. */
 #define KEY_TAG "mail2sms:tag:"
 #define KEY_JOB "mail2sms:job:"
+#define KEY_VALUE "mail2sms:value:"
 
 typedef struct {
 	GMutex lock;
@@ -535,6 +536,54 @@ static int rd_lookup_job(void *b, gint64 job_id, StoreJobMeta *m, GError **err)
 	return found;
 }
 
+/* A named value: a hash of value and at, gone with the rest after keep. */
+static gboolean rd_get_value(void *b, const char *name, gint64 *value, gint64 *at,
+                             GError **err)
+{
+	Rd *r = b;
+	g_autofree char *key = g_strconcat(KEY_VALUE, name, NULL);
+	const char *argv[] = { "HMGET", key, "value", "at" };
+
+	*at = 0;
+	g_mutex_lock(&r->lock);
+	redisReply *rep = rd_plain(r, G_N_ELEMENTS(argv), argv, err);
+	g_mutex_unlock(&r->lock);
+	if (rep == NULL)
+		return FALSE;
+	if (*elem(rep, 1) != '\0') {
+		*value = elem_int(rep, 0);
+		*at = elem_int(rep, 1);
+	}
+	freeReplyObject(rep);
+	return TRUE;
+}
+
+/* Sets a named value (HSET, then EXPIRE: a value left by a crash in between only lives
+ * longer). */
+static gboolean rd_set_value(void *b, const char *name, gint64 value, gint64 now,
+                             GError **err)
+{
+	Rd *r = b;
+	g_autofree char *key = g_strconcat(KEY_VALUE, name, NULL);
+	char svalue[24], snow[24];
+
+	g_snprintf(svalue, sizeof svalue, "%" G_GINT64_FORMAT, value);
+	g_snprintf(snow, sizeof snow, "%" G_GINT64_FORMAT, now);
+	const char *set[] = { "HSET", key, "value", svalue, "at", snow };
+	const char *expire[] = { "EXPIRE", key, r->keep };
+	g_mutex_lock(&r->lock);
+	redisReply *rep = rd_plain(r, G_N_ELEMENTS(set), set, err);
+	if (rep != NULL) {
+		freeReplyObject(rep);
+		rep = rd_plain(r, G_N_ELEMENTS(expire), expire, err);
+	}
+	g_mutex_unlock(&r->lock);
+	if (rep == NULL)
+		return FALSE;
+	freeReplyObject(rep);
+	return TRUE;
+}
+
 /* Redis answers PING (connecting first when needed). */
 static gboolean rd_ping(void *b, GError **err)
 {
@@ -560,5 +609,7 @@ const StoreBackend store_backend_redis = {
 	.release = rd_release,
 	.forget = rd_forget,
 	.lookup_job = rd_lookup_job,
+	.get_value = rd_get_value,
+	.set_value = rd_set_value,
 	.ping = rd_ping,
 };

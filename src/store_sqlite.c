@@ -41,7 +41,9 @@ static const char schema[] =
 	" touched INTEGER NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS tags_touched ON tags(touched, tag);"
 	"CREATE TABLE IF NOT EXISTS jobs (id INTEGER PRIMARY KEY, tag TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS jobs_tag ON jobs(tag);";
+	"CREATE INDEX IF NOT EXISTS jobs_tag ON jobs(tag);"
+	"CREATE TABLE IF NOT EXISTS vals (name TEXT PRIMARY KEY, value INTEGER NOT NULL,"
+	" at INTEGER NOT NULL);";
 
 /* An M2S_ERR_IO saying WHAT failed and SQLite's reason. */
 static void sq_error(Sq *q, GError **err, const char *what)
@@ -546,6 +548,62 @@ static int sq_lookup_job(void *b, gint64 job_id, StoreJobMeta *m, GError **err)
 	return found;
 }
 
+/* A named value, with the lock held and a connection ready. */
+static gboolean sq_get_value_locked(Sq *q, const char *name, gint64 *value, gint64 *at,
+                                    GError **err)
+{
+	sqlite3_stmt *st = sq_prepare(q, "SELECT value, at FROM vals WHERE name = ?1", err);
+	gboolean ok = st != NULL;
+
+	*at = 0;
+	if (!ok)
+		return FALSE;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*value = sqlite3_column_int64(st, 0);
+		*at = sqlite3_column_int64(st, 1);
+	} else if (rc != SQLITE_DONE) {
+		sq_error(q, err, "read a value");
+		ok = FALSE;
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
+/* A named value (see StoreBackend.get_value). */
+static gboolean sq_get_value(void *b, const char *name, gint64 *value, gint64 *at,
+                             GError **err)
+{
+	Sq *q = b;
+
+	g_mutex_lock(&q->lock);
+	gboolean ok = sq_ready(q, err) && sq_get_value_locked(q, name, value, at, err);
+	g_mutex_unlock(&q->lock);
+	return ok;
+}
+
+/* Sets a named value in one short transaction. */
+static gboolean sq_set_value(void *b, const char *name, gint64 value, gint64 now,
+                             GError **err)
+{
+	Sq *q = b;
+
+	if (!sq_begin(q, err))
+		return FALSE;
+	sqlite3_stmt *st = sq_prepare(q, "INSERT INTO vals (name, value, at) VALUES (?1, ?2, ?3)"
+	                                 " ON CONFLICT(name) DO UPDATE SET value = ?2, at = ?3",
+	                              err);
+	gboolean ok = st != NULL;
+	if (ok) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, value);
+		sqlite3_bind_int64(st, 3, now);
+		ok = sq_run(q, st, "set a value", err);
+	}
+	return sq_finish(q, ok, err);
+}
+
 /* The file is there (created again if not) and readable. */
 static gboolean sq_ping(void *b, GError **err)
 {
@@ -567,5 +625,7 @@ const StoreBackend store_backend_sqlite = {
 	.release = sq_release,
 	.forget = sq_forget,
 	.lookup_job = sq_lookup_job,
+	.get_value = sq_get_value,
+	.set_value = sq_set_value,
 	.ping = sq_ping,
 };

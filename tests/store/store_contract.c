@@ -548,6 +548,25 @@ static void pruning(void **s)
 		pruning_redis();
 }
 
+/* A named value: none at first, then the last one set, seen by another opening too. */
+static void named_values(void **s)
+{
+	(void)s;
+	g_autofree char *name = tag("value", 0);
+	g_autoptr(GError) e = NULL;
+	gint64 v = 7, at = 1;
+	Store *other = open_store(0);
+
+	assert_true(store_get_value(st, name, &v, &at, &e));
+	assert_int_equal(at, 0);
+	assert_true(store_set_value(st, name, -42, T0, &e));
+	assert_true(store_set_value(st, name, 43, T0 + 5, &e));
+	assert_true(store_get_value(other, name, &v, &at, &e));
+	assert_int_equal(v, 43);
+	assert_int_equal(at, T0 + 5);
+	store_close(other);
+}
+
 static void ping_answers(void **s)
 {
 	(void)s;
@@ -833,6 +852,7 @@ int main(int argc, char **argv)
 	ADD(processes_4_claim_once);
 	ADD(job_index_lookup);
 	ADD(pruning);
+	ADD(named_values);
 	ADD(ping_answers);
 	if (is_sqlite) {
 		ADD(sqlite_deleted_file);
