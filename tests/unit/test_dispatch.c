@@ -1123,6 +1123,134 @@ static void test_runtime_install(void **state)
 	cfg_unref(cfg_b);
 }
 
+/* ---- with a state store ---- */
+
+/* A runtime over test_cfg(CK) with the store SPEC ("sqlite:" + a file of the test directory
+ * when it starts with '@'), ON_ERROR and SETTLE seconds. */
+static Runtime *store_runtime(const char *spec, CfgStoreError on_error, guint settle)
+{
+	g_autoptr(Cfg) cfg = test_cfg(CK);
+	g_autoptr(GError) e = NULL;
+	Runtime *rt;
+
+	g_free(cfg->state_store);
+	cfg->state_store = spec[0] == '@' ? g_strconcat("sqlite:", mock.dir, "/", spec + 1, NULL)
+	                                  : g_strdup(spec);
+	cfg->on_store_error = on_error;
+	cfg->state_settle_time = settle;
+	rt = runtime_new(cfg, &e);
+	if (rt == NULL)
+		print_error("runtime_new: %s\n", e->message);
+	assert_non_null(rt);
+	return rt;
+}
+
+/* Claimed and recorded: the same job again, or from another process opening the same
+ * store after a restart, is answered with the recorded ids and costs no request. */
+static void test_store_sent_survives_restart(void **state)
+{
+	g_autoptr(MsgJob) job = make_job("ds-sent", "router down", "+33612345601", NULL);
+	g_autoptr(OvhJobResult) r = NULL, again = NULL;
+	g_autoptr(GError) e = NULL;
+	g_autofree char *ids = NULL, *ids2 = NULL;
+	DispatchHow how = 0;
+	Runtime *rt = store_runtime("@sent.db", CFG_STORE_DEGRADE, 600);
+
+	(void)state;
+	r = dispatch_job(rt, job, NULL, NULL, FALSE, &how, &e);
+	assert_result(r, e);
+	assert_int_equal(how, 0);
+	assert_int_equal(calls("POST", "ds-sent"), 1);
+	assert_int_equal(calls("GET", "ds-sent"), 0);
+	runtime_unref(rt);
+	gint64 before = requests();
+	rt = store_runtime("@sent.db", CFG_STORE_DEGRADE, 600);
+	again = dispatch_job(rt, job, NULL, NULL, TRUE, &how, &e);
+	assert_result(again, e);
+	assert_true(how & DISPATCH_EARLIER);
+	ids = ovh_ids_text(r->ids);
+	ids2 = ovh_ids_text(again->ids);
+	assert_string_equal(ids, ids2);
+	assert_int_equal(requests(), before);
+	json_object_put(jobs_expect(1));
+	runtime_unref(rt);
+}
+
+/* A tag someone else claimed a moment ago: nothing posted, "being sent" (451 4.3.0). */
+static void test_store_busy(void **state)
+{
+	g_autoptr(MsgJob) job = make_job("ds-busy", "fan failure", "+33612345602", NULL);
+	g_autoptr(GError) e = NULL;
+	DispatchHow how = 0;
+	Runtime *rt = store_runtime("@busy.db", CFG_STORE_DEGRADE, 600);
+	Store *st = runtime_store(rt, NULL);
+
+	(void)state;
+	assert_non_null(st);
+	assert_int_equal(store_claim(st, "ds-busy", g_get_real_time() / G_USEC_PER_SEC, 120, NULL,
+	                             &e), CLAIM_WON);
+	assert_null(dispatch_job(rt, job, NULL, NULL, FALSE, &how, &e));
+	assert_error(e, M2S_ERR_BUSY);
+	assert_non_null(strstr(e->message, "being sent"));
+	assert_int_equal(calls("POST", "ds-busy"), 0);
+	runtime_unref(rt);
+}
+
+/* A 5xx on the post that OVH does not list: in doubt. Within settle_time the retry asks and
+ * waits (nothing posted); past it, the retry posts. */
+static void test_store_doubt_settles(void **state)
+{
+	g_autoptr(MsgJob) job = make_job("ds-doubt", "ups on battery", "+33612345603", NULL);
+	g_autoptr(OvhJobResult) r = NULL;
+	g_autoptr(GError) e = NULL;
+	DispatchHow how = 0;
+	Runtime *rt = store_runtime("@doubt.db", CFG_STORE_DEGRADE, 600);
+
+	(void)state;
+	fault("{\"status\":503,\"count\":1}");
+	assert_null(dispatch_job(rt, job, NULL, NULL, FALSE, &how, &e));
+	assert_error(e, M2S_ERR_SERVER);
+	g_clear_error(&e);
+	assert_null(dispatch_job(rt, job, NULL, NULL, FALSE, &how, &e));
+	assert_error(e, M2S_ERR_BUSY);
+	assert_non_null(strstr(e->message, "may still be queued at OVH"));
+	g_clear_error(&e);
+	assert_int_equal(calls("GET", "ds-doubt"), 2);
+	runtime_unref(rt);
+	/* The same store, settle_time 0: the doubtful attempt is old enough, the job goes. */
+	rt = store_runtime("@doubt.db", CFG_STORE_DEGRADE, 0);
+	r = dispatch_job(rt, job, NULL, NULL, FALSE, &how, &e);
+	assert_result(r, e);
+	assert_false(how & DISPATCH_EARLIER);
+	assert_int_equal(calls("GET", "ds-doubt"), 3);
+	json_object_put(jobs_expect(1));
+	runtime_unref(rt);
+}
+
+/* The store down: degrade posts as without it and says so; tempfail posts nothing. */
+static void test_store_down(void **state)
+{
+	g_autoptr(MsgJob) job = make_job("ds-down", "disk full", "+33612345604", NULL);
+	g_autoptr(OvhJobResult) r = NULL;
+	g_autoptr(GError) e = NULL;
+	DispatchHow how = 0;
+	Runtime *rt = store_runtime("sqlite:/nonexistent-m2s-dir/state.db", CFG_STORE_TEMPFAIL, 600);
+
+	(void)state;
+	assert_null(dispatch_job(rt, job, NULL, NULL, FALSE, &how, &e));
+	assert_error(e, M2S_ERR_BUSY);
+	assert_non_null(strstr(e->message, "does not exist"));
+	g_clear_error(&e);
+	assert_int_equal(calls("POST", "ds-down"), 0);
+	runtime_unref(rt);
+	rt = store_runtime("sqlite:/nonexistent-m2s-dir/state.db", CFG_STORE_DEGRADE, 600);
+	r = dispatch_job(rt, job, NULL, NULL, FALSE, &how, &e);
+	assert_result(r, e);
+	assert_true(how & DISPATCH_NO_STORE);
+	assert_int_equal(calls("POST", "ds-down"), 1);
+	runtime_unref(rt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1138,6 +1266,10 @@ int main(void)
 		cmocka_unit_test_setup(test_plan_transient_stops, fresh),
 		cmocka_unit_test(test_runtime_needs_endpoint),
 		cmocka_unit_test_setup(test_runtime_install, fresh),
+		cmocka_unit_test_setup(test_store_sent_survives_restart, fresh),
+		cmocka_unit_test_setup(test_store_busy, fresh),
+		cmocka_unit_test_setup(test_store_doubt_settles, fresh),
+		cmocka_unit_test_setup(test_store_down, fresh),
 	};
 	int rc;
 
