@@ -8,7 +8,8 @@
  * The fault fields, each optional in a /fault body (null, 0 or false clears one):
  *   latency_ms N            every HTTPS request waits N ms before it is served
  *   status S, count C       the next C requests (-1 or none: all) are answered S, unexecuted
- *   after N                 N requests are answered normally before status applies
+ *   after N                 N requests (of the /sms routes) are answered normally before
+ *                           status applies
  *   clock_offset, time_lie  the server clock, and what GET /auth/time says of it
  *   drop_after_execute N    the next N jobs are executed and their connection closed unanswered
  *   status_after_execute S  every job is executed, then answered S (a gateway timing out)
