@@ -92,8 +92,8 @@ int cmd_deliver(const char *config, int argc, char **argv)
 	g_object_unref(mime);
 	if (!msg_plan_verdict(plan, &err) || (rt = runtime_new(cfg, &err)) == NULL)
 		return fail(cfg, err);
-	ok = dispatch_plan(rt, plan, queue_id ? queue_id : "deliver", sender, TRUE, NULL, NULL, &report,
-	                   &err);
+	ok = dispatch_plan(rt, plan, queue_id, sender, DISPATCH_ASK | DISPATCH_ONCE_PER_MAIL, NULL,
+	                   NULL, &report, &err);
 	/* pipe(8) logs this line: the only trace of receivers OVH refused in a job sent. */
 	if (ok)
 		printf("sent ids=%s%s%s%s\n", report.ids ? report.ids->str : "",

@@ -170,11 +170,66 @@ static void record_sent(Store *st, const MsgJob *job, const StoreMail *mail,
 		syslog(LOG_ERR, "tag=%s: sent ids=%s, but %s", job->tag, ids, e->message);
 }
 
+/* JOB without the numbers in TAKEN, sharing JOB's strings (free the receivers array only). */
+static MsgJob job_without(const MsgJob *job, GPtrArray *taken)
+{
+	MsgJob part = *job;
+
+	part.receivers = g_ptr_array_new();
+	for (guint i = 0; i < job->receivers->len; i++) {
+		gboolean paged = FALSE;
+		for (guint k = 0; k < taken->len && !paged; k++)
+			paged = strcmp(job->receivers->pdata[i], taken->pdata[k]) == 0;
+		if (!paged)
+			g_ptr_array_add(part.receivers, job->receivers->pdata[i]);
+	}
+	return part;
+}
+
+/* The numbers of JOB (its tag claimed at NOW) that another call for the mail MAIL_KEY has
+ * paged or is paging: FALSE with *err when the job must wait (or the store failed with
+ * on_store_error = tempfail), with the tag claim given up; TRUE with *TAKEN (NULL: none)
+ * otherwise. A job whose every number was paged needs no post. */
+static gboolean numbers_of_mail(Runtime *rt, Store *st, const MsgJob *job, const char *mail_key,
+                                gint64 now, GPtrArray **taken, DispatchHow *how, GError **err)
+{
+	StoreNumbers nb = { 0 };
+	g_autoptr(GError) e = NULL;
+
+	*taken = NULL;
+	if (!store_numbers_claim(st, mail_key, job->tag, job->receivers, now, &nb, &e)) {
+		if (store_trouble(runtime_cfg(rt), e, err)) {
+			/* degrade: posted to all its numbers, as without a store */
+			*how |= DISPATCH_NO_STORE;
+			return TRUE;
+		}
+		store_release(st, job->tag, now, NULL);
+		return FALSE;
+	}
+	if (nb.pending) {
+		/* The other call's job may still fail: paged by neither, were this one to stop. */
+		store_release(st, job->tag, now, NULL);
+		store_numbers_release(st, mail_key, job->tag, NULL);
+		g_set_error(err, M2S_ERROR, M2S_ERR_BUSY,
+		            "%u of its numbers are being paged by another delivery of this mail",
+		            nb.taken->len);
+		store_numbers_clear(&nb);
+		return FALSE;
+	}
+	if (nb.taken->len > 0)
+		*taken = g_steal_pointer(&nb.taken);
+	store_numbers_clear(&nb);
+	return TRUE;
+}
+
 /* With a state store: the job's tag is claimed before anything is posted, and its outcome
- * recorded, so that one job goes out once across threads, processes, MTAs and restarts. */
+ * recorded, so that one job goes out once across threads, processes, MTAs and restarts.
+ * MAIL_KEY (the delivery agent; NULL: none) names the mail whose numbers are paged once
+ * across its calls. */
 static OvhJobResult *claimed_job(Runtime *rt, Store *st, const MsgJob *job,
-                                 const StoreMail *mail, const char *sender, gboolean ask,
-                                 DispatchHow *how, GError **err)
+                                 const StoreMail *mail, const char *mail_key,
+                                 const char *sender, gboolean ask, DispatchHow *how,
+                                 GError **err)
 {
 	const Cfg *cfg = runtime_cfg(rt);
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
@@ -226,14 +281,38 @@ static OvhJobResult *claimed_job(Runtime *rt, Store *st, const MsgJob *job,
 	case CLAIM_WON:
 		break;
 	}
-	r = send_job(runtime_ovh(rt), cfg, job, sender, &e);
+	g_autoptr(GPtrArray) taken = NULL;
+	g_autoptr(GPtrArray) part_receivers = NULL;
+	MsgJob part;
+	const MsgJob *posted = job;
+	if (mail_key != NULL && !numbers_of_mail(rt, st, job, mail_key, now, &taken, how, err))
+		return NULL;
+	if (taken != NULL && taken->len == job->receivers->len) {
+		/* Every number paged by another job of this mail: nothing to post, nothing to
+		 * record under this tag (its retry finds the same). */
+		store_release(st, job->tag, now, NULL);
+		*how |= DISPATCH_EARLIER | DISPATCH_PAGED;
+		return earlier_result(g_array_new(FALSE, FALSE, sizeof(gint64)), job);
+	}
+	if (taken != NULL) {
+		part = job_without(job, taken);
+		part_receivers = part.receivers;
+		posted = &part;
+		syslog(LOG_INFO, "tag=%s: %u of its numbers already paged for this mail, not again",
+		       job->tag, taken->len);
+	}
+	r = send_job(runtime_ovh(rt), cfg, posted, sender, &e);
 	if (r != NULL) {
 		record_sent(st, job, mail, r);
 		return r;
 	}
 	if (!maybe_executed(e)) {
-		/* OVH certainly did not execute it: the next try may post at once. */
+		/* OVH certainly did not execute it: the next try may post at once, and the other
+		 * calls for this mail may page its numbers. An earlier attempt in doubt keeps
+		 * them. */
 		store_release(st, job->tag, now, NULL);
+		if (mail_key != NULL && doubt_since == 0)
+			store_numbers_release(st, mail_key, job->tag, NULL);
 		g_propagate_error(err, g_steal_pointer(&e));
 		return NULL;
 	}
@@ -248,15 +327,17 @@ static OvhJobResult *claimed_job(Runtime *rt, Store *st, const MsgJob *job,
 	return NULL;
 }
 
-OvhJobResult *dispatch_job(Runtime *rt, const MsgJob *job, const StoreMail *mail,
-                           const char *sender, gboolean ask, DispatchHow *how, GError **err)
+/* dispatch_job, with the key of the mail whose numbers are paged once (NULL: none). */
+static OvhJobResult *dispatch_one(Runtime *rt, const MsgJob *job, const StoreMail *mail,
+                                  const char *mail_key, const char *sender, gboolean ask,
+                                  DispatchHow *how, GError **err)
 {
 	g_autoptr(GError) e = NULL;
 	Store *st = runtime_store(rt, &e);
 
 	*how = 0;
 	if (st != NULL) {
-		OvhJobResult *r = claimed_job(rt, st, job, mail, sender, ask, how, err);
+		OvhJobResult *r = claimed_job(rt, st, job, mail, mail_key, sender, ask, how, err);
 		runtime_keep_clock(rt);
 		return r;
 	}
@@ -266,6 +347,12 @@ OvhJobResult *dispatch_job(Runtime *rt, const MsgJob *job, const StoreMail *mail
 		*how |= DISPATCH_NO_STORE;
 	}
 	return unclaimed_job(rt, job, sender, ask, how, err);
+}
+
+OvhJobResult *dispatch_job(Runtime *rt, const MsgJob *job, const StoreMail *mail,
+                           const char *sender, gboolean ask, DispatchHow *how, GError **err)
+{
+	return dispatch_one(rt, job, mail, NULL, sender, ask, how, err);
 }
 
 /* Appends the strings of LIST to S, comma separated. */
@@ -284,7 +371,8 @@ static void report_add(DispatchReport *r, const char *ids, GPtrArray *valid,
 		r->receivers = g_string_new(NULL);
 		r->invalid = g_string_new(NULL);
 	}
-	g_string_append_printf(r->ids, "%s%s", r->ids->len ? "," : "", ids);
+	if (*ids != '\0')
+		g_string_append_printf(r->ids, "%s%s", r->ids->len ? "," : "", ids);
 	join_into(r->receivers, valid);
 	if (invalid)
 		join_into(r->invalid, invalid);
@@ -314,7 +402,7 @@ static void log_failure(const Cfg *cfg, const char *qid, const char *what, const
 }
 
 gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
-                       const char *sender, gboolean check_tag, DispatchProgress progress,
+                       const char *sender, DispatchFlags flags, DispatchProgress progress,
                        void *arg, DispatchReport *report, GError **err)
 {
 	const Cfg *cfg = runtime_cfg(rt);
@@ -322,6 +410,15 @@ gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
 	g_autoptr(GError) refused = NULL;  /* the first job that will never go */
 	StoreMail mail = { .queue_id = queue_id, .sender = sender,
 		           .message_id = plan->message_id, .subject = plan->subject };
+	g_autofree char *mail_key = NULL;
+
+	/* The mail across calls: its Message-ID, else the queue id Postfix keeps for it. */
+	if (flags & DISPATCH_ONCE_PER_MAIL) {
+		if (plan->message_id != NULL && *plan->message_id != '\0')
+			mail_key = g_strconcat("message-id:", plan->message_id, NULL);
+		else if (queue_id != NULL && *queue_id != '\0')
+			mail_key = g_strconcat("queue-id:", queue_id, NULL);
+	}
 
 	for (guint i = 0; i < plan->jobs->len; i++) {
 		const MsgJob *job = plan->jobs->pdata[i];
@@ -334,7 +431,8 @@ gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
 
 		if (progress)
 			progress(arg);
-		r = dispatch_job(rt, job, &mail, NULL, check_tag, &how, &e);
+		r = dispatch_one(rt, job, &mail, mail_key, NULL, (flags & DISPATCH_ASK) != 0, &how,
+		                 &e);
 		if (how & DISPATCH_NO_STORE)
 			report->no_store = TRUE;
 		if (r == NULL) {
@@ -350,6 +448,12 @@ gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
 			return FALSE;
 		}
 		ids = ovh_ids_text(r->ids);
+		if (how & DISPATCH_PAGED) {
+			syslog(LOG_INFO, "%s: already paged by another delivery of this mail "
+			       "receivers=%s tag=%s", qid, who, job->tag);
+			report_add(report, "", job->receivers, NULL, 0);
+			continue;
+		}
 		if (how & DISPATCH_EARLIER) {
 			syslog(LOG_INFO, "%s: already sent ids=%s receivers=%s tag=%s", qid, ids, who,
 			       job->tag);

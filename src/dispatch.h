@@ -19,7 +19,17 @@ typedef void (*DispatchProgress)(void *arg);
 typedef enum {
 	DISPATCH_EARLIER = 1 << 0,   /* sent by an earlier attempt: nothing posted now */
 	DISPATCH_NO_STORE = 1 << 1,  /* the state store was down: decided as without one */
+	DISPATCH_PAGED = 1 << 2,     /* every number paged by another job of the mail */
 } DispatchHow;
+
+typedef enum {
+	/* Ask OVH by tag before posting when no store decides (dispatch_job's ASK). */
+	DISPATCH_ASK = 1 << 0,
+	/* Each call plans part of the mail's recipients (the delivery agent): a number the
+	 * mail's other jobs paged is not paged again (the store's number claim, keyed by the
+	 * Message-ID, else the queue id). */
+	DISPATCH_ONCE_PER_MAIL = 1 << 1,
+} DispatchFlags;
 
 /* The fate of one JOB. With a state store its tag is claimed first: sent already (recorded
  * ids), being sent by someone else (M2S_ERR_BUSY), in doubt (OVH asked by tag; a doubtful
@@ -35,10 +45,11 @@ OvhJobResult *dispatch_job(Runtime *rt, const MsgJob *job, const StoreMail *mail
 
 /* Posts every job of PLAN. A transient failure stops there; a permanent one does not hold
  * back the other jobs. FALSE with the (first) failure in *err; the jobs sent are in REPORT
- * either way. Each job goes through dispatch_job; CHECK_TAG is its ASK. QUEUE_ID prefixes
- * the log lines and, with SENDER (the envelope sender), is kept with each job sent. */
+ * either way. Each job goes through dispatch_job, with FLAGS. QUEUE_ID (may be NULL)
+ * prefixes the log lines and, with SENDER (the envelope sender), is kept with each job
+ * sent. */
 gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
-                       const char *sender, gboolean check_tag, DispatchProgress progress,
+                       const char *sender, DispatchFlags flags, DispatchProgress progress,
                        void *arg, DispatchReport *report, GError **err);
 void dispatch_report_clear(DispatchReport *report);
 

@@ -292,19 +292,42 @@ char *msg_tag(const char *message_id, GPtrArray *receivers, const char *text)
 	return g_strdup_printf("m2s%.*s", MSG_TAG_LEN - 3, g_checksum_get_string(sum));
 }
 
+/* TRUE when MID is the Message-ID an MTA made up for the mail it queued as QID: Postfix's
+ * cleanup writes "YYYYMMDDhhmmss.QID@host" (or "QID@host" with long queue ids), Sendmail
+ * "YYYYMMDDhhmm.QID@host". It names one attempt, not the mail: a local submission the
+ * milter deferred is picked up again under a new queue id, and gets a new one. */
+static gboolean msg_id_made_by_mta(const char *mid, const char *qid)
+{
+	const char *at = strrchr(mid, '@');
+	gsize qlen = qid != NULL ? strlen(qid) : 0;
+
+	if (at == NULL || qlen == 0 || (gsize)(at - mid) < qlen ||
+	    strncmp(at - qlen, qid, qlen) != 0)
+		return FALSE;
+	if (at - qlen == mid)
+		return TRUE;
+	if (at[-(gssize)qlen - 1] != '.')
+		return FALSE;
+	for (const char *p = mid; p < at - qlen - 1; p++)
+		if (!g_ascii_isdigit(*p))
+			return FALSE;
+	return TRUE;
+}
+
 void msg_plan_identify(MsgPlan *plan, GMimeMessage *msg, const char *stable_id,
                        const char *fallback_id)
 {
 	const char *mid = msg != NULL ? g_mime_message_get_message_id(msg) : NULL;
 	g_autofree char *id = NULL;
 
-	if (mid != NULL && *mid != '\0')
+	if (mid != NULL && *mid != '\0' && !msg_id_made_by_mta(mid, fallback_id))
 		return;
 	if (stable_id != NULL && *stable_id != '\0') {
 		id = g_strconcat("queue:", stable_id, NULL);
 	} else if (msg != NULL) {
 		/* The Date and the From a client sends again unchanged: a retry keeps its tag,
-		 * the same alert an hour later gets another. */
+		 * the same alert a second later gets another. A local submission without a Date
+		 * gets the time it was submitted from Postfix, the same at every pickup. */
 		const char *date = g_mime_object_get_header(GMIME_OBJECT(msg), "Date");
 		const char *from = g_mime_object_get_header(GMIME_OBJECT(msg), "From");
 		if (date != NULL)

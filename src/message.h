@@ -78,7 +78,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsgPlan, msg_plan_free)
  * else then stands for the Message-ID: STABLE_ID when the front end has one that its MTA
  * keeps across retries (Postfix's queue id for the delivery agent), else the Date and From
  * headers (a client's retry sends them unchanged), else FALLBACK_ID, unique to this
- * attempt (the milter's queue id). */
+ * attempt (the milter's queue id). A Message-ID the MTA made up for FALLBACK_ID (it holds
+ * that queue id) counts as none: the next attempt gets another. */
 void msg_plan_identify(MsgPlan *plan, GMimeMessage *msg, const char *stable_id,
                        const char *fallback_id);
 

@@ -337,7 +337,7 @@ static sfsistat decide(SMFICTX *ctx, Conn *c)
 		syslog(LOG_NOTICE, "%s: refused: %s", qid ? qid : "NOQUEUE", masked);
 		return refuse(ctx, m, e);
 	}
-	if (dispatch_plan(m->rt, m->plan, qid, m->sender, FALSE, progress, ctx, &report, &e)) {
+	if (dispatch_plan(m->rt, m->plan, qid, m->sender, 0, progress, ctx, &report, &e)) {
 		st = sent(ctx, m, &report);
 	} else {
 		/* Postfix logs the reply: ids, not numbers. */

@@ -282,6 +282,44 @@ gboolean store_release(Store *store, const char *tag, gint64 claimed_at, GError 
 	return ok;
 }
 
+/* MAIL_KEY as the backends key it: a digest, bounded whatever the Message-ID holds. */
+static char *numbers_key(const char *mail_key)
+{
+	return g_compute_checksum_for_string(G_CHECKSUM_SHA256, mail_key, -1);
+}
+
+/* The backend's number claim, OUT cleared first. */
+gboolean store_numbers_claim(Store *store, const char *mail_key, const char *tag,
+                             GPtrArray *numbers, gint64 now, StoreNumbers *out, GError **err)
+{
+	g_autofree char *key = numbers_key(mail_key);
+	GError *e = NULL;
+
+	out->taken = g_ptr_array_new_with_free_func(g_free);
+	out->pending = FALSE;
+	gboolean ok = store->be->numbers_claim(store->b, key, tag,
+	                                       (const char *const *)numbers->pdata, numbers->len,
+	                                       now, store->window, out->taken, &out->pending, &e);
+	name_error(store, e, err);
+	return ok;
+}
+
+gboolean store_numbers_release(Store *store, const char *mail_key, const char *tag,
+                               GError **err)
+{
+	g_autofree char *key = numbers_key(mail_key);
+	GError *e = NULL;
+	gboolean ok = store->be->numbers_release(store->b, key, tag, &e);
+	name_error(store, e, err);
+	return ok;
+}
+
+void store_numbers_clear(StoreNumbers *n)
+{
+	g_clear_pointer(&n->taken, g_ptr_array_unref);
+	n->pending = FALSE;
+}
+
 /* The backend's lookup, META cleared first. */
 int store_lookup_job(Store *store, gint64 job_id, StoreJobMeta *meta, GError **err)
 {

@@ -114,6 +114,26 @@ gboolean store_doubt(Store *store, const char *tag, gint64 now, GError **err);
  * attempt becomes in doubt again with its doubt_since kept (that attempt's fate is no
  * better known). A claim someone else holds now, a sent record or none: nothing changes. */
 gboolean store_release(Store *store, const char *tag, gint64 claimed_at, GError **err);
+/* What store_numbers_claim found of a job's numbers. */
+typedef struct {
+	GPtrArray *taken;  /* char*: numbers another job of the same mail paged or is paging */
+	gboolean pending;  /* one of those jobs is not recorded sent yet */
+} StoreNumbers;
+
+/* The delivery agent plans one recipient per call, so two jobs of one mail (oncall@ and a
+ * member's own number) can share a number. Claims NUMBERS (char*) for TAG's job of the mail
+ * MAIL_KEY (its Message-ID, else its queue id) in one atomic step: a number no other job
+ * of the mail holds becomes TAG's; the others are listed in OUT. A holder whose record is
+ * gone (released, pruned) or older than the retry window (another alert under a reused
+ * Message-ID) holds nothing. Call it with TAG claimed (store_claim), so that a holder
+ * always has a record. Clear OUT with store_numbers_clear. */
+gboolean store_numbers_claim(Store *store, const char *mail_key, const char *tag,
+                             GPtrArray *numbers, gint64 now, StoreNumbers *out, GError **err);
+/* TAG's job certainly did not go out: the numbers it holds for MAIL_KEY are free again. */
+gboolean store_numbers_release(Store *store, const char *mail_key, const char *tag,
+                               GError **err);
+void store_numbers_clear(StoreNumbers *n);
+
 /* The sent job OVH knows as JOB_ID: 1 with *META filled, 0 when none is kept, -1 with *ERR. */
 int store_lookup_job(Store *store, gint64 job_id, StoreJobMeta *meta, GError **err);
 /* A small value kept under NAME for every process (the OVH clock offset), with the time it

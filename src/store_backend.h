@@ -39,6 +39,13 @@ typedef struct {
 	/* Deletes TAG's record if it is sent and was claimed at CLAIMED_AT (an old alert's,
 	 * whose tag a new one takes); anything else: nothing changes. */
 	gboolean (*forget)(void *b, const char *tag, gint64 claimed_at, GError **err);
+	/* KEY is the mail's key hashed (hex, bounded); WINDOW the retry window, 0: none.
+	 * Appends to TAKEN (char*) the numbers held by another tag, sets *PENDING when one of
+	 * those tags is not sent. */
+	gboolean (*numbers_claim)(void *b, const char *key, const char *tag,
+	                          const char *const *numbers, guint n, gint64 now, gint64 window,
+	                          GPtrArray *taken, gboolean *pending, GError **err);
+	gboolean (*numbers_release)(void *b, const char *key, const char *tag, GError **err);
 	int (*lookup_job)(void *b, gint64 job_id, StoreJobMeta *meta, GError **err);
 	/* A small named value (the OVH clock offset) and when it was set (*AT 0: none). */
 	gboolean (*get_value)(void *b, const char *name, gint64 *value, gint64 *at, GError **err);

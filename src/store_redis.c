@@ -23,6 +23,7 @@
 #define KEY_TAG "mail2sms:tag:"
 #define KEY_JOB "mail2sms:job:"
 #define KEY_VALUE "mail2sms:value:"
+#define KEY_NUMBERS "mail2sms:numbers:"
 
 typedef struct {
 	GMutex lock;
@@ -105,6 +106,40 @@ static Script forget_script = { .lua =
 	"local r = redis.call('HMGET', k, 'state', 'claimed_at')\n"
 	"if r[1] ~= 'sent' or r[2] ~= ARGV[1] then return 0 end\n"
 	"redis.call('DEL', k)\n"
+	"return 1\n" };
+
+/* KEYS[1] the mail's numbers (a hash: number -> "tag|at"); ARGV tag, now, window, keep,
+ * the tag key prefix, then the numbers. A holder's record is read by its key built here,
+ * which a single Redis allows (a cluster would not). Returns {pending, {taken...}}. */
+static Script numbers_claim_script = { .lua =
+	"local k, tag, now, window = KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])\n"
+	"local taken, pending = {}, 0\n"
+	"for i = 6, #ARGV do\n"
+	"  local n, take = ARGV[i], true\n"
+	"  local v = redis.call('HGET', k, n)\n"
+	"  if v then\n"
+	"    local owner, at = string.match(v, '^(.*)|(%d+)$')\n"
+	"    if owner == tag then take = false\n"
+	"    else\n"
+	"      local st = redis.call('HGET', ARGV[5] .. owner, 'state')\n"
+	"      if st and (window <= 0 or now - tonumber(at) < window) then\n"
+	"        take = false\n"
+	"        taken[#taken + 1] = n\n"
+	"        if st ~= 'sent' then pending = 1 end\n"
+	"      end\n"
+	"    end\n"
+	"  end\n"
+	"  if take then redis.call('HSET', k, n, tag .. '|' .. ARGV[2]) end\n"
+	"end\n"
+	"redis.call('EXPIRE', k, ARGV[4])\n"
+	"return {pending, taken}\n" };
+
+/* KEYS[1] the mail's numbers; ARGV the tag whose numbers are freed. */
+static Script numbers_release_script = { .lua =
+	"local all = redis.call('HGETALL', KEYS[1])\n"
+	"for i = 1, #all, 2 do\n"
+	"  if string.match(all[i + 1], '^(.*)|') == ARGV[1] then redis.call('HDEL', KEYS[1], all[i]) end\n"
+	"end\n"
 	"return 1\n" };
 
 G_LOCK_DEFINE_STATIC(script_sha);
@@ -472,6 +507,62 @@ static gboolean rd_forget(void *b, const char *tag, gint64 claimed_at, GError **
 	return TRUE;
 }
 
+/* Every number's claim in one script (see store_numbers_claim). */
+static gboolean rd_numbers_claim(void *b, const char *key, const char *tag,
+                                 const char *const *numbers, guint n, gint64 now,
+                                 gint64 window, GPtrArray *taken, gboolean *pending,
+                                 GError **err)
+{
+	Rd *r = b;
+	g_autofree char *nkey = g_strconcat(KEY_NUMBERS, key, NULL);
+	g_autofree const char **args = g_new(const char *, 5 + n);
+	char snow[24], swindow[24];
+
+	g_snprintf(snow, sizeof snow, "%" G_GINT64_FORMAT, now);
+	g_snprintf(swindow, sizeof swindow, "%" G_GINT64_FORMAT, window);
+	args[0] = tag;
+	args[1] = snow;
+	args[2] = swindow;
+	args[3] = r->keep;
+	args[4] = KEY_TAG;
+	for (guint i = 0; i < n; i++)
+		args[5 + i] = numbers[i];
+	const char *keys[] = { nkey };
+	g_mutex_lock(&r->lock);
+	redisReply *rep = rd_eval(r, &numbers_claim_script, 1, keys, 5 + n, args, err);
+	g_mutex_unlock(&r->lock);
+	if (rep == NULL)
+		return FALSE;
+	gboolean ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+	              rep->element[0]->type == REDIS_REPLY_INTEGER &&
+	              rep->element[1]->type == REDIS_REPLY_ARRAY;
+	if (ok) {
+		*pending = rep->element[0]->integer != 0;
+		for (size_t i = 0; i < rep->element[1]->elements; i++)
+			g_ptr_array_add(taken, g_strdup(elem(rep->element[1], i)));
+	} else {
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "unexpected reply to the number claim");
+	}
+	freeReplyObject(rep);
+	return ok;
+}
+
+/* The numbers TAG holds for KEY are free again. */
+static gboolean rd_numbers_release(void *b, const char *key, const char *tag, GError **err)
+{
+	Rd *r = b;
+	g_autofree char *nkey = g_strconcat(KEY_NUMBERS, key, NULL);
+	const char *keys[] = { nkey }, *args[] = { tag };
+
+	g_mutex_lock(&r->lock);
+	redisReply *rep = rd_eval(r, &numbers_release_script, 1, keys, 1, args, err);
+	g_mutex_unlock(&r->lock);
+	if (rep == NULL)
+		return FALSE;
+	freeReplyObject(rep);
+	return TRUE;
+}
+
 /* A plain command's reply (lock held); an error reply becomes *ERR. */
 static redisReply *rd_plain(Rd *r, int argc, const char **argv, GError **err)
 {
@@ -608,6 +699,8 @@ const StoreBackend store_backend_redis = {
 	.doubt = rd_doubt,
 	.release = rd_release,
 	.forget = rd_forget,
+	.numbers_claim = rd_numbers_claim,
+	.numbers_release = rd_numbers_release,
 	.lookup_job = rd_lookup_job,
 	.get_value = rd_get_value,
 	.set_value = rd_set_value,

@@ -19,7 +19,7 @@
 /* How long a call waits for another process's transaction before it fails. */
 #define SQLITE_BUSY_MS 5000
 /* The schema this file writes; a file with a higher one is from a newer mail2sms. */
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 typedef struct {
 	GMutex lock;
@@ -43,7 +43,11 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS jobs (id INTEGER PRIMARY KEY, tag TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS jobs_tag ON jobs(tag);"
 	"CREATE TABLE IF NOT EXISTS vals (name TEXT PRIMARY KEY, value INTEGER NOT NULL,"
-	" at INTEGER NOT NULL);";
+	" at INTEGER NOT NULL);"
+	/* Schema 2: which job of a mail holds each of its numbers (store_numbers_claim). */
+	"CREATE TABLE IF NOT EXISTS numbers (mail TEXT NOT NULL, number TEXT NOT NULL,"
+	" tag TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (mail, number));"
+	"CREATE INDEX IF NOT EXISTS numbers_at ON numbers(at);";
 
 /* An M2S_ERR_IO saying WHAT failed and SQLite's reason. */
 static void sq_error(Sq *q, GError **err, const char *what)
@@ -254,6 +258,8 @@ static gboolean sq_prune(Sq *q, gint64 now, GError **err)
 		" ORDER BY touched, tag LIMIT ?2)",
 		"DELETE FROM tags WHERE tag IN (SELECT tag FROM tags WHERE touched < ?1"
 		" ORDER BY touched, tag LIMIT ?2)",
+		"DELETE FROM numbers WHERE rowid IN (SELECT rowid FROM numbers WHERE at < ?1"
+		" ORDER BY at LIMIT ?2)",
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(sql); i++) {
 		sqlite3_stmt *st = sq_prepare(q, sql[i], err);
@@ -506,6 +512,98 @@ static gboolean sq_forget(void *b, const char *tag, gint64 claimed_at, GError **
 	return sq_finish(q, ok, err);
 }
 
+/* One number's claim inside the caller's transaction: inserted as TAG's unless a row is
+ * there; a row of another tag that has no record any more, or is older than WINDOW, is
+ * taken over; else the number is TAKEN (PENDING when its holder is not sent). */
+static gboolean sq_number_tx(Sq *q, const char *key, const char *tag, const char *number,
+                             gint64 now, gint64 window, GPtrArray *taken, gboolean *pending,
+                             GError **err)
+{
+	sqlite3_stmt *st = sq_prepare(q, "INSERT OR IGNORE INTO numbers (mail, number, tag, at)"
+	                                 " VALUES (?1, ?2, ?3, ?4)", err);
+	if (st == NULL)
+		return FALSE;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, number, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, tag, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, now);
+	if (!sq_run(q, st, "claim a number", err))
+		return FALSE;
+	st = sq_prepare(q, "SELECT n.tag, n.at, t.state FROM numbers n LEFT JOIN tags t"
+	                   " ON t.tag = n.tag WHERE n.mail = ?1 AND n.number = ?2", err);
+	if (st == NULL)
+		return FALSE;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, number, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sq_error(q, err, "read a number's claim");
+		sqlite3_finalize(st);
+		return FALSE;
+	}
+	gboolean ours = g_strcmp0((const char *)sqlite3_column_text(st, 0), tag) == 0;
+	gint64 at = sqlite3_column_int64(st, 1);
+	gboolean held = sqlite3_column_type(st, 2) != SQLITE_NULL &&
+	                (window <= 0 || now - at < window);
+	gboolean sent = sqlite3_column_int(st, 2) == STORE_SENT;
+	sqlite3_finalize(st);
+	if (ours)
+		return TRUE;
+	if (held) {
+		g_ptr_array_add(taken, g_strdup(number));
+		*pending |= !sent;
+		return TRUE;
+	}
+	st = sq_prepare(q, "UPDATE numbers SET tag = ?3, at = ?4 WHERE mail = ?1 AND number = ?2",
+	                err);
+	if (st == NULL)
+		return FALSE;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, number, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, tag, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, now);
+	return sq_run(q, st, "take a number over", err);
+}
+
+/* Every number's claim in one transaction (see store_numbers_claim). */
+static gboolean sq_numbers_claim(void *b, const char *key, const char *tag,
+                                 const char *const *numbers, guint n, gint64 now,
+                                 gint64 window, GPtrArray *taken, gboolean *pending,
+                                 GError **err)
+{
+	Sq *q = b;
+	gboolean ok = TRUE;
+
+	if (!sq_begin(q, err))
+		return FALSE;
+	for (guint i = 0; ok && i < n; i++)
+		ok = sq_number_tx(q, key, tag, numbers[i], now, window, taken, pending, err);
+	if (ok)
+		ok = sq_prune(q, now, err);
+	if (!sq_finish(q, ok, err)) {
+		g_ptr_array_set_size(taken, 0);
+		*pending = FALSE;
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* The numbers TAG holds for KEY are free again. */
+static gboolean sq_numbers_release(void *b, const char *key, const char *tag, GError **err)
+{
+	Sq *q = b;
+
+	if (!sq_begin(q, err))
+		return FALSE;
+	sqlite3_stmt *st = sq_prepare(q, "DELETE FROM numbers WHERE mail = ?1 AND tag = ?2", err);
+	gboolean ok = st != NULL;
+	if (ok) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, tag, -1, SQLITE_TRANSIENT);
+		ok = sq_run(q, st, "release numbers", err);
+	}
+	return sq_finish(q, ok, err);
+}
+
 /* The lookup, with the lock held and a connection ready. */
 static int sq_lookup_tx(Sq *q, gint64 job_id, StoreJobMeta *m, GError **err)
 {
@@ -624,6 +722,8 @@ const StoreBackend store_backend_sqlite = {
 	.doubt = sq_doubt,
 	.release = sq_release,
 	.forget = sq_forget,
+	.numbers_claim = sq_numbers_claim,
+	.numbers_release = sq_numbers_release,
 	.lookup_job = sq_lookup_job,
 	.get_value = sq_get_value,
 	.set_value = sq_set_value,

@@ -5,7 +5,12 @@
 #                                  starts $TOP/$BIN/ovhmock and waits until it answers; exports
 #                                  MOCK_URL MOCK_PORT MOCK_CA MOCK_CTL MOCK_LOG MOCK_DIR MOCK_PID
 #   mock_stop                      stops it and removes MOCK_DIR (safe in an EXIT trap, twice)
-#   mock_fault JSON                POST /fault on the control port (e.g. '{"status":503,"count":1}')
+#   mock_fault JSON                POST /fault on the control port (e.g. '{"status":503,"count":1}');
+#                                  fields: latency_ms, status, count, after (requests answered
+#                                  before status applies), clock_offset, time_lie,
+#                                  drop_after_execute, status_after_execute (job executed,
+#                                  then that status), list_delay_s (GET /outgoing lists a job
+#                                  N s after its creation), refuse (tests/ovhmock/control.c)
 #   mock_reset                     clears faults, jobs, counters and credits
 #   mock_stats                     prints {"handshakes","connections_open","requests","jobs"}
 #   mock_jobs                      prints the recorded jobs (a JSON array)

@@ -1,8 +1,20 @@
 /*
  * control.c: the faults and the plain-HTTP control port that sets them. Tests POST /fault
- * (latency, error status for a number of requests, clock offset, time lie, drop after
- * execute, refused connections), POST /reset, POST /age (every job recorded so far made
+ * (latency, error status for a number of requests, after a number of requests, clock
+ * offset, time lie, drop after execute, a status after execute, jobs listed late, refused
+ * connections), POST /reset, POST /age (every job recorded so far made
  * older by {"seconds":N}: a retry days later), and read GET /stats, /jobs and /fault.
+ *
+ * The fault fields, each optional in a /fault body (null, 0 or false clears one):
+ *   latency_ms N            every HTTPS request waits N ms before it is served
+ *   status S, count C       the next C requests (-1 or none: all) are answered S, unexecuted
+ *   after N                 N requests (of the /sms routes) are answered normally before
+ *                           status applies
+ *   clock_offset, time_lie  the server clock, and what GET /auth/time says of it
+ *   drop_after_execute N    the next N jobs are executed and their connection closed unanswered
+ *   status_after_execute S  every job is executed, then answered S (a gateway timing out)
+ *   list_delay_s N          GET /outgoing lists a job only N s after its creation (queued)
+ *   refuse true             connections are refused
  * The HTTPS side asks here, through the fault_* functions, what to do to each request.
  * Faults act on the HTTPS port only: this port must never be slowed or refused, and it
  * must not read request state other than through the lock.
@@ -30,7 +42,10 @@ int fault_take_status(struct mock *m, int *retry_after)
 
 	pthread_mutex_lock(&m->lock);
 	status = m->faults.status;
-	if (status && m->faults.count > 0 && --m->faults.count == 0)
+	if (status && m->faults.after > 0) {
+		m->faults.after--;
+		status = 0;
+	} else if (status && m->faults.count > 0 && --m->faults.count == 0)
 		m->faults.status = 0;
 	pthread_mutex_unlock(&m->lock);
 	*retry_after = status == 429 || status == 503 ? 1 : 0;
@@ -44,6 +59,18 @@ gboolean fault_take_drop(struct mock *m)
 		return FALSE;
 	m->faults.drop_after_execute--;
 	return TRUE;
+}
+
+/* Caller holds m->lock: the status an executed job is answered with, or 0. */
+int fault_after_execute(struct mock *m)
+{
+	return m->faults.status_after_execute;
+}
+
+/* Caller holds m->lock: seconds a job stays out of GET /outgoing after its creation. */
+gint64 fault_list_delay(struct mock *m)
+{
+	return m->faults.list_delay_s;
 }
 
 gboolean fault_refuse(struct mock *m)
@@ -90,6 +117,9 @@ static json_object *faults_json(struct mock *m)
 	json_object_object_add(o, "clock_offset", json_object_new_int64(f->clock_offset));
 	json_object_object_add(o, "time_lie", json_object_new_int64(f->time_lie));
 	json_object_object_add(o, "drop_after_execute", json_object_new_int(f->drop_after_execute));
+	json_object_object_add(o, "after", json_object_new_int(f->status ? f->after : 0));
+	json_object_object_add(o, "status_after_execute", json_object_new_int(f->status_after_execute));
+	json_object_object_add(o, "list_delay_s", json_object_new_int(f->list_delay_s));
 	json_object_object_add(o, "refuse", json_object_new_boolean(f->refuse));
 	return o;
 }
@@ -140,6 +170,13 @@ static char *faults_apply(struct mock *m, json_object *body)
 			f.time_lie = n;
 		else if (!strcmp(key, "drop_after_execute") && int_field(val, 0, G_MAXINT, &n))
 			f.drop_after_execute = (int)n;
+		else if (!strcmp(key, "after") && int_field(val, 0, G_MAXINT, &n))
+			f.after = (int)n;
+		else if (!strcmp(key, "status_after_execute") && int_field(val, 0, 599, &n) &&
+			 (n == 0 || n >= 400))
+			f.status_after_execute = (int)n;
+		else if (!strcmp(key, "list_delay_s") && int_field(val, 0, 86400, &n))
+			f.list_delay_s = (int)n;
 		else
 			return g_strdup_printf("%s: unknown fault or bad value", key);
 	}

@@ -47,6 +47,9 @@ struct mock_faults {
 	int latency_ms;
 	int status;			/* 0: none */
 	int count;			/* requests left for status; -1: until cleared */
+	int after;			/* requests answered normally before status applies */
+	int status_after_execute;	/* a job is executed, then this status answered; 0: none */
+	int list_delay_s;		/* GET /outgoing hides jobs younger than this */
 	gint64 clock_offset;
 	gint64 time_lie;
 	int drop_after_execute;
@@ -108,6 +111,7 @@ void mock_reply(struct mock_req *r, int status, json_object *body);
 void mock_reply_code(struct mock_req *r, int status, const char *code, const char *message);
 void mock_reply_class(struct mock_req *r, int status, const char *cls, const char *message);
 void mock_reply_bad(struct mock_req *r, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+void mock_reply_status(struct mock_req *r, int status);
 
 /* routes.c */
 void routes_dispatch(struct mock_req *r);
@@ -138,6 +142,8 @@ struct MHD_Daemon *control_start(struct mock *m, int fd, GError **err);
 int fault_latency(struct mock *m);
 int fault_take_status(struct mock *m, int *retry_after);
 gboolean fault_take_drop(struct mock *m);
+int fault_after_execute(struct mock *m);
+gint64 fault_list_delay(struct mock *m);
 gboolean fault_refuse(struct mock *m);
 gint64 mock_now(struct mock *m);
 gint64 mock_time_reported(struct mock *m);

@@ -52,7 +52,8 @@ static gboolean route_match(const char *pattern, char **seg, char **args)
 	return !pat[i] && !seg[i];
 }
 
-static void fault_reply(struct mock_req *r, int status)
+/* The error body OVH (or its gateway) sends with STATUS. */
+void mock_reply_status(struct mock_req *r, int status)
 {
 	switch (status) {
 	case 429:
@@ -108,7 +109,7 @@ void routes_dispatch(struct mock_req *r)
 	}
 	if (hit->faults && (status = fault_take_status(r->m, &retry)) != 0) {
 		r->retry_after = retry;
-		fault_reply(r, status);
+		mock_reply_status(r, status);
 		return;
 	}
 	if (hit->auth == AUTH_APP && !auth_app(r))

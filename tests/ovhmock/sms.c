@@ -249,7 +249,7 @@ void sms_job(struct mock_req *r, char **args)
 	json_object *rcv, *valid, *invalid, *ids, *job, *o;
 	const char *tag, *sender;
 	struct mock_service *s;
-	int nvalid = 0;
+	int nvalid = 0, after;
 
 	if (!service_known(r, args[0]) || !job_valid(r))
 		return;
@@ -297,6 +297,7 @@ void sms_job(struct mock_req *r, char **args)
 	json_object_object_add(job, "conn", json_object_new_int64((gint64)r->conn));
 	json_object_object_add(job, "created", json_object_new_int64(time(NULL)));
 	r->drop = fault_take_drop(m);
+	after = fault_after_execute(m);
 	json_object_object_add(job, "dropped", json_object_new_boolean(r->drop));
 	json_object_object_add(job, "request", json_object_get(r->json));
 	/* The stored copy shares nothing with this request's objects: only the lock guards it. */
@@ -305,6 +306,14 @@ void sms_job(struct mock_req *r, char **args)
 	g_ptr_array_add(m->jobs, o);
 	pthread_mutex_unlock(&m->lock);
 	r->job = job;
+	if (after) {
+		/* Executed, yet answered with an error: the client cannot tell it went out. */
+		json_object_put(valid);
+		json_object_put(invalid);
+		json_object_put(ids);
+		mock_reply_status(r, after);
+		return;
+	}
 
 	o = json_object_new_object();
 	json_object_object_add(o, "totalCreditsRemoved", json_object_new_int(parts.parts * nvalid));
@@ -321,7 +330,7 @@ void sms_outgoing(struct mock_req *r, char **args)
 	const char *tag = mock_arg(r, "tag");
 	const char *receiver = mock_arg(r, "receiver");
 	const char *from_text = mock_arg(r, "creationDatetime.from");
-	gint64 from = 0;
+	gint64 from = 0, listed_before;
 	json_object *out;
 
 	if (!service_known(r, args[0]))
@@ -337,6 +346,8 @@ void sms_outgoing(struct mock_req *r, char **args)
 	}
 	out = json_object_new_array();
 	pthread_mutex_lock(&r->m->lock);
+	/* A job OVH has queued shows in the list only once it went out. */
+	listed_before = (gint64)time(NULL) - fault_list_delay(r->m);
 	for (guint i = 0; i < r->m->jobs->len; i++) {
 		json_object *job = r->m->jobs->pdata[i], *ids, *valid;
 
@@ -346,7 +357,8 @@ void sms_outgoing(struct mock_req *r, char **args)
 		    (tag && strcmp(opt_string(job, "tag"), tag) != 0))
 			continue;
 		if (json_object_object_get_ex(job, "created", &created) &&
-		    json_object_get_int64(created) < from)
+		    (json_object_get_int64(created) < from ||
+		     json_object_get_int64(created) > listed_before))
 			continue;
 		json_object_object_get_ex(job, "ids", &ids);
 		json_object_object_get_ex(job, "valid", &valid);

@@ -320,6 +320,70 @@ static void release_lets_next_claim_win(void **s)
 	store_record_clear(&r);
 }
 
+/* Claims NUMBERS (a space-separated list) for tag T of the mail KEY; the numbers taken by
+ * another job are returned space-separated, and *PENDING says whether one is not sent. */
+static char *numbers(Store *s, const char *key, const char *t, const char *list, gint64 now,
+                     gboolean *pending)
+{
+	g_autoptr(GError) e = NULL;
+	g_auto(GStrv) v = g_strsplit(list, " ", -1);
+	g_autoptr(GPtrArray) a = g_ptr_array_new();
+	StoreNumbers out;
+
+	for (char **p = v; *p; p++)
+		g_ptr_array_add(a, *p);
+	if (!store_numbers_claim(s, key, t, a, now, &out, &e))
+		fail_msg("numbers %s for %s: %s", list, t, e->message);
+	g_ptr_array_add(out.taken, NULL);
+	char *taken = g_strjoinv(" ", (char **)out.taken->pdata);
+	if (pending != NULL)
+		*pending = out.pending;
+	store_numbers_clear(&out);
+	return taken;
+}
+
+#define ASSERT_TAKEN(got, want) do { g_autofree char *g_ = (got); assert_string_equal(g_, want); } while (0)
+
+/* One mail's numbers are paged once across its jobs (the delivery agent's calls): a number
+ * another job holds is taken, pending until that job is sent; a job's own numbers stay its
+ * own; a released job, a holder with no record and one beyond the retry window hold none. */
+static void numbers_once_per_mail(void **s)
+{
+	(void)s;
+	g_autofree char *mail = tag("mail", 0), *other = tag("mail", 1);
+	g_autofree char *oncall = tag("numbers", 0), *member = tag("numbers", 1);
+	g_autofree char *gone = tag("numbers", 2), *late = tag("numbers", 3);
+	g_autoptr(GError) e = NULL;
+	gboolean pending;
+
+	assert_int_equal(claim(st, oncall, T0, NULL), CLAIM_WON);
+	ASSERT_TAKEN(numbers(st, mail, oncall, "+33611111111 +33622222222", T0, &pending), "");
+	assert_false(pending);
+	assert_int_equal(claim(st, member, T0 + 1, NULL), CLAIM_WON);
+	ASSERT_TAKEN(numbers(st, mail, member, "+33622222222", T0 + 1, &pending), "+33622222222");
+	assert_true(pending);  /* oncall's job is not sent yet */
+	sent(st, oncall, T0 + 2, "301,302", NULL);
+	ASSERT_TAKEN(numbers(st, mail, member, "+33622222222 +33633333333", T0 + 3, &pending),
+	             "+33622222222");
+	assert_false(pending);
+	/* Its own numbers stay its own on its retry; another mail shares nothing. */
+	ASSERT_TAKEN(numbers(st, mail, member, "+33622222222 +33633333333", T0 + 4, NULL),
+	             "+33622222222");
+	ASSERT_TAKEN(numbers(st, other, member, "+33611111111 +33622222222", T0 + 4, NULL), "");
+	/* Released (its job certainly not sent): its numbers are free for another job. */
+	assert_true(store_numbers_release(st, mail, member, &e));
+	assert_int_equal(claim(st, gone, T0 + 5, NULL), CLAIM_WON);
+	ASSERT_TAKEN(numbers(st, mail, gone, "+33633333333 +33644444444", T0 + 5, NULL), "");
+	/* A holder whose record is gone holds nothing. */
+	assert_true(store_release(st, gone, T0 + 5, &e));
+	ASSERT_TAKEN(numbers(st, mail, late, "+33644444444", T0 + 6, NULL), "");
+	/* Beyond the retry window the mail key is another alert's (a reused Message-ID). */
+	Store *w = open_window(0, 100);
+	ASSERT_TAKEN(numbers(w, mail, late, "+33611111111", T0 + 99, NULL), "+33611111111");
+	ASSERT_TAKEN(numbers(w, mail, late, "+33611111111", T0 + 102, NULL), "");
+	store_close(w);
+}
+
 typedef struct {
 	pthread_barrier_t *barrier;
 	gint won[CONCURRENT_TAGS];
@@ -851,6 +915,7 @@ int main(int argc, char **argv)
 	ADD(threads_16_claim_once);
 	ADD(processes_4_claim_once);
 	ADD(job_index_lookup);
+	ADD(numbers_once_per_mail);
 	ADD(pruning);
 	ADD(named_values);
 	ADD(ping_answers);

@@ -371,6 +371,56 @@ static void test_tag(void **state)
 	msg_plan_identify(f2, n1, NULL, "Q5");
 	assert_string_not_equal(((MsgJob *)g_ptr_array_index(f1->jobs, 0))->tag,
 	                        ((MsgJob *)g_ptr_array_index(f2->jobs, 0))->tag);
+	/* A Message-ID the MTA made up for this attempt's queue id (Postfix's cleanup, for a
+	 * local submission without one) is no identity: picked up again after a 451 under a new
+	 * queue id, the mail keeps its Date and its tag. One that does not hold the queue id is
+	 * the client's, and stands. */
+	static const char *const made[][2] = {
+		{ "20261201223632.4F1A2A7@mx.example", "4F1A2A7" },
+		{ "20261201223635.4F2B3B8@mx.example", "4F2B3B8" },
+		{ "4Fz9Kq1xQZz9v@mx.example", "4Fz9Kq1xQZz9v" },  /* long queue ids */
+		{ "202612012236.5B1Ns8ab012345@mx.example", "5B1Ns8ab012345" },  /* Sendmail */
+	};
+	g_autofree char *mta_tag = NULL;
+	for (gsize i = 0; i < G_N_ELEMENTS(made); i++) {
+		g_autofree char *h = g_strdup_printf("Message-ID: <%s>\nDate: Tue, 01 Dec 2026 "
+		                                     "22:36:32 +0000\nFrom: cron@example.org\n"
+		                                     "Subject: s", made[i][0]);
+		GMimeMessage *g = mail(cfg, h, "one");
+		MsgPlan *pm = msg_plan(cfg, g, r3);
+		msg_plan_identify(pm, g, NULL, made[i][1]);
+		const char *t = ((MsgJob *)g_ptr_array_index(pm->jobs, 0))->tag;
+		if (mta_tag == NULL)
+			mta_tag = g_strdup(t);
+		assert_string_equal(mta_tag, t);
+		/* The same Message-ID seen under another queue id is the client's own. */
+		MsgPlan *pc = msg_plan(cfg, g, r3);
+		msg_plan_identify(pc, g, NULL, "9ZZZ9");
+		assert_string_not_equal(mta_tag, ((MsgJob *)g_ptr_array_index(pc->jobs, 0))->tag);
+		msg_plan_free(pm);
+		msg_plan_free(pc);
+		g_object_unref(g);
+	}
+	/* ... and submitted again a second later, it is another alert. */
+	GMimeMessage *later = mail(cfg, "Message-ID: <20261201223633.4F3C4C9@mx.example>\n"
+	                                "Date: Tue, 01 Dec 2026 22:36:33 +0000\n"
+	                                "From: cron@example.org\nSubject: s", "one");
+	MsgPlan *pl = msg_plan(cfg, later, r3);
+	msg_plan_identify(pl, later, NULL, "4F3C4C9");
+	assert_string_not_equal(mta_tag, ((MsgJob *)g_ptr_array_index(pl->jobs, 0))->tag);
+	/* A Message-ID that merely ends in digits and a dot before the queue id's letters is
+	 * not taken for the MTA's unless the whole local part has its shape. */
+	GMimeMessage *own = mail(cfg, "Message-ID: <alert.4F3C4C9@mx.example>\n"
+	                              "Date: Tue, 01 Dec 2026 22:36:33 +0000\nSubject: s", "one");
+	MsgPlan *po = msg_plan(cfg, own, r3), *po2 = msg_plan(cfg, own, r3);
+	msg_plan_identify(po, own, NULL, "4F3C4C9");
+	assert_string_equal(((MsgJob *)g_ptr_array_index(po->jobs, 0))->tag,
+	                    ((MsgJob *)g_ptr_array_index(po2->jobs, 0))->tag);
+	msg_plan_free(po);
+	msg_plan_free(po2);
+	g_object_unref(own);
+	msg_plan_free(pl);
+	g_object_unref(later);
 	msg_plan_free(f1);
 	msg_plan_free(f2);
 	msg_plan_free(e1);
