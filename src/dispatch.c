@@ -13,6 +13,10 @@
 #include "send.h"
 #include "tags.h"
 
+/* Seconds a job's creation time at OVH may precede the start of the attempt that posted it,
+ * as read through the measured clock offset: drift and rounding. */
+#define DISPATCH_CLOCK_MARGIN 120
+
 /* NUMBERS for a log line: comma-joined, masked unless log_numbers = full. */
 static char *receivers_for_log(const Cfg *cfg, GPtrArray *numbers)
 {
@@ -40,10 +44,19 @@ static OvhJobResult *earlier_result(GArray *ids, const MsgJob *job)
 
 /* The job OVH holds under JOB's tag in *FOUND, or NULL when it has none; FALSE when OVH
  * could not be asked. Only jobs of the retry window count: an older one under the same tag
- * was another alert. */
-static gboolean look_up(Runtime *rt, const MsgJob *job, OvhJobResult **found, GError **err)
+ * was another alert. A tag that names the content (MsgJob.content_tag) counts only jobs
+ * created since ATTEMPT (local seconds), the attempt in doubt: an earlier job under it was
+ * an earlier alert with the same text. */
+static gboolean look_up(Runtime *rt, const MsgJob *job, gint64 attempt, OvhJobResult **found,
+                        GError **err)
 {
-	gint64 since = g_get_real_time() / G_USEC_PER_SEC - TAGS_RETRY_WINDOW;
+	gint64 since = g_get_real_time() / G_USEC_PER_SEC - TAGS_RETRY_WINDOW, offset;
+
+	if (job->content_tag && attempt > 0) {
+		/* In OVH's time, with a margin for the drift of the offset measured. */
+		ovh_client_clock(runtime_ovh(rt), &offset);
+		since = attempt + offset - DISPATCH_CLOCK_MARGIN;
+	}
 	GArray *ids = ovh_outgoing_by_tag(runtime_ovh(rt), job->tag, since, err);
 
 	*found = NULL;
@@ -91,20 +104,24 @@ static OvhJobResult *unclaimed_job(Runtime *rt, const MsgJob *job, const char *s
 		return earlier_result(g_steal_pointer(&ids), job);
 	}
 	if (ask || st == TAG_IN_DOUBT) {
-		if (!look_up(rt, job, &r, &e)) {
+		if (!look_up(rt, job, tags_doubt_since(job->tag), &r, &e)) {
 			unanswered(e, err);
 			return NULL;
 		}
 		if (r != NULL) {
 			*how |= DISPATCH_EARLIER;
-			tags_sent(job->tag, r->ids);
+			if (job->content_tag)
+				tags_settled(job->tag);
+			else
+				tags_sent(job->tag, r->ids);
 			return r;
 		}
 		tags_settled(job->tag);
 	}
+	gint64 posted_at = g_get_real_time() / G_USEC_PER_SEC;
 	r = send_job(runtime_ovh(rt), runtime_cfg(rt), job, sender, &e);
 	if (r == NULL && maybe_executed(e)) {
-		if (!look_up(rt, job, &r, &asked))
+		if (!look_up(rt, job, posted_at, &r, &asked))
 			tags_in_doubt(job->tag);
 		/* Not listed yet is not proof: a job OVH has queued may show only once sent, so
 		 * the retry asks again. */
@@ -115,7 +132,10 @@ static OvhJobResult *unclaimed_job(Runtime *rt, const MsgJob *job, const char *s
 		g_propagate_error(err, g_steal_pointer(&e));
 		return NULL;
 	}
-	tags_sent(job->tag, r->ids);
+	if (job->content_tag)
+		tags_settled(job->tag);
+	else
+		tags_sent(job->tag, r->ids);
 	return r;
 }
 
@@ -152,10 +172,12 @@ static OvhJobResult *recorded_result(const StoreRecord *rec, const MsgJob *job)
 	return earlier_result(ids, job);
 }
 
-/* Records the outcome of a job sent as R. A store failing now is logged: the SMS went out,
- * and the process memory still knows it. */
+/* Records the outcome of a job sent as R under the claim taken at CLAIMED_AT. A store
+ * failing now is logged: the SMS went out, and the process memory still knows it. A tag
+ * that names the content is forgotten once its job went out: the same text again is the
+ * next alert, not a retry. */
 static void record_sent(Store *st, const MsgJob *job, const StoreMail *mail,
-                        const OvhJobResult *r)
+                        const OvhJobResult *r, gint64 claimed_at)
 {
 	g_autoptr(GError) e = NULL;
 	g_autofree char *ids = ovh_ids_text(r->ids);
@@ -164,9 +186,11 @@ static void record_sent(Store *st, const MsgJob *job, const StoreMail *mail,
 	g_ptr_array_add(r->valid, NULL);
 	receivers = g_strjoinv(",", (char **)r->valid->pdata);
 	g_ptr_array_remove_index(r->valid, r->valid->len - 1);
-	tags_sent(job->tag, r->ids);
+	if (!job->content_tag)
+		tags_sent(job->tag, r->ids);
 	if (!store_sent(st, job->tag, g_get_real_time() / G_USEC_PER_SEC, ids, r->credits,
-	                receivers, mail, &e))
+	                receivers, mail, &e) ||
+	    (job->content_tag && !store_forget(st, job->tag, claimed_at, &e)))
 		syslog(LOG_ERR, "tag=%s: sent ids=%s, but %s", job->tag, ids, e->message);
 }
 
@@ -259,14 +283,14 @@ static OvhJobResult *claimed_job(Runtime *rt, Store *st, const MsgJob *job,
 		return NULL;
 	case CLAIM_IN_DOUBT:
 		/* An earlier attempt may have gone out: OVH says, or the job waits. */
-		if (!look_up(rt, job, &r, &e)) {
+		if (!look_up(rt, job, doubt_since, &r, &e)) {
 			store_release(st, job->tag, now, NULL);
 			unanswered(e, err);
 			return NULL;
 		}
 		if (r != NULL) {
 			*how |= DISPATCH_EARLIER;
-			record_sent(st, job, mail, r);
+			record_sent(st, job, mail, r, now);
 			return r;
 		}
 		if (now - doubt_since < cfg->state_settle_time) {
@@ -303,7 +327,7 @@ static OvhJobResult *claimed_job(Runtime *rt, Store *st, const MsgJob *job,
 	}
 	r = send_job(runtime_ovh(rt), cfg, posted, sender, &e);
 	if (r != NULL) {
-		record_sent(st, job, mail, r);
+		record_sent(st, job, mail, r, now);
 		return r;
 	}
 	if (!maybe_executed(e)) {
@@ -317,8 +341,8 @@ static OvhJobResult *claimed_job(Runtime *rt, Store *st, const MsgJob *job,
 		return NULL;
 	}
 	/* No reply, or a 5xx after sending: asked at once, else in doubt for the next try. */
-	if (look_up(rt, job, &r, &asked) && r != NULL) {
-		record_sent(st, job, mail, r);
+	if (look_up(rt, job, now, &r, &asked) && r != NULL) {
+		record_sent(st, job, mail, r, now);
 		return r;
 	}
 	store_doubt(st, job->tag, now, NULL);

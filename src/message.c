@@ -333,16 +333,23 @@ void msg_plan_identify(MsgPlan *plan, GMimeMessage *msg, const char *stable_id,
 		if (date != NULL)
 			id = g_strconcat("date:", date, "\nfrom:", from ? from : "", NULL);
 	}
-	/* Nothing that a retry keeps: better an SMS sent twice after a lost reply than a second
-	 * alert never sent. */
-	if (id == NULL && fallback_id != NULL && *fallback_id != '\0')
-		id = g_strconcat("once:", fallback_id, NULL);
+	/* Nothing that a retry keeps: the content names the job, and dispatch.c remembers it
+	 * only while an attempt is in doubt, so that a second alert is never taken for the
+	 * first once that one went out. */
+	gboolean content = FALSE;
+	if (id == NULL && fallback_id != NULL && *fallback_id != '\0') {
+		const char *from = msg != NULL ? g_mime_object_get_header(GMIME_OBJECT(msg), "From")
+		                               : NULL;
+		id = g_strconcat("content:", from ? from : "", NULL);
+		content = TRUE;
+	}
 	if (id == NULL)
 		return;
 	for (guint i = 0; i < plan->jobs->len; i++) {
 		MsgJob *job = g_ptr_array_index(plan->jobs, i);
 		g_free(job->tag);
 		job->tag = msg_tag(id, job->receivers, job->sms->text);
+		job->content_tag = content;
 	}
 }
 

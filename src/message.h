@@ -16,6 +16,11 @@ typedef struct {
 	GPtrArray *addresses;   /* char* recipient addresses that gave these receivers */
 	GsmMessage *sms;        /* the text as it will be sent */
 	char *tag;              /* <= 20 characters */
+	/* The mail has no identity a retry keeps (neither its own Message-ID nor a Date): the
+	 * tag names its content (From, receivers, text), which a retry after a lost reply
+	 * shares, and is remembered only while an attempt is in doubt, so that the same alert
+	 * sent again later is a new SMS (dispatch.c). */
+	gboolean content_tag;
 } MsgJob;
 
 typedef struct {

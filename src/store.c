@@ -332,6 +332,14 @@ int store_lookup_job(Store *store, gint64 job_id, StoreJobMeta *meta, GError **e
 	return r;
 }
 
+gboolean store_forget(Store *store, const char *tag, gint64 claimed_at, GError **err)
+{
+	GError *e = NULL;
+	gboolean ok = store->be->forget(store->b, tag, claimed_at, &e);
+	name_error(store, e, err);
+	return ok;
+}
+
 gboolean store_get_value(Store *store, const char *name, gint64 *value, gint64 *at,
                          GError **err)
 {

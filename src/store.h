@@ -134,6 +134,9 @@ gboolean store_numbers_release(Store *store, const char *mail_key, const char *t
                                GError **err);
 void store_numbers_clear(StoreNumbers *n);
 
+/* Deletes TAG's record if it is sent and was claimed at CLAIMED_AT (a tag that names a
+ * mail's content, remembered only while an attempt is in doubt); anything else: nothing. */
+gboolean store_forget(Store *store, const char *tag, gint64 claimed_at, GError **err);
 /* The sent job OVH knows as JOB_ID: 1 with *META filled, 0 when none is kept, -1 with *ERR. */
 int store_lookup_job(Store *store, gint64 job_id, StoreJobMeta *meta, GError **err);
 /* A small value kept under NAME for every process (the OVH clock offset), with the time it

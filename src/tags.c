@@ -23,7 +23,7 @@ static struct {
 	GMutex lock;
 	GHashTable *sent;       /* tag -> SentTag */
 	GQueue order;           /* sent tags, oldest first */
-	GHashTable *doubt;      /* tags */
+	GHashTable *doubt;      /* tag -> when it was put in doubt, seconds since the epoch */
 	gboolean overflow;      /* more tags in doubt than kept */
 } mem = { .order = G_QUEUE_INIT };
 
@@ -74,11 +74,25 @@ void tags_in_doubt(const char *tag)
 	g_mutex_lock(&mem.lock);
 	if (mem.doubt == NULL)
 		mem.doubt = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	if (g_hash_table_size(mem.doubt) < TAGS_MAX)
-		g_hash_table_add(mem.doubt, g_strdup(tag));
+	if (g_hash_table_contains(mem.doubt, tag))
+		;  /* the earliest attempt in doubt is the one that counts */
+	else if (g_hash_table_size(mem.doubt) < TAGS_MAX)
+		g_hash_table_insert(mem.doubt, g_strdup(tag),
+		                    GSIZE_TO_POINTER((gsize)(g_get_real_time() / G_USEC_PER_SEC)));
 	else
 		mem.overflow = TRUE;
 	g_mutex_unlock(&mem.lock);
+}
+
+gint64 tags_doubt_since(const char *tag)
+{
+	gint64 since = 0;
+
+	g_mutex_lock(&mem.lock);
+	if (mem.doubt)
+		since = (gint64)GPOINTER_TO_SIZE(g_hash_table_lookup(mem.doubt, tag));
+	g_mutex_unlock(&mem.lock);
+	return since;
 }
 
 void tags_settled(const char *tag)

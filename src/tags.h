@@ -24,6 +24,8 @@ TagState tags_state(const char *tag, GArray **ids);
 void tags_sent(const char *tag, GArray *ids);
 /* TAG's job may have been executed: OVH is asked before it is posted again. */
 void tags_in_doubt(const char *tag);
+/* When TAG was first put in doubt (seconds since the epoch), 0 when it is not. */
+gint64 tags_doubt_since(const char *tag);
 /* OVH was asked and has no job under TAG: the doubt is lifted. */
 void tags_settled(const char *tag);
 
