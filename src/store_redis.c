@@ -453,58 +453,52 @@ static gboolean rd_sent(void *b, const char *tag, gint64 now, const StoreSent *s
 	return TRUE;
 }
 
-/* Marks TAG in doubt since the earlier of its doubt and NOW (see store_doubt). */
-static gboolean rd_doubt(void *b, const char *tag, gint64 now, GError **err)
+/* Runs SCRIPT on the one key PREFIX+NAME with ARGS, the lock taken; its reply is not
+ * needed, only whether Redis ran it. */
+static gboolean rd_run(Rd *r, Script *script, const char *prefix, const char *name, int nargs,
+                       const char **args, GError **err)
 {
-	Rd *r = b;
-	g_autofree char *key = g_strconcat(KEY_TAG, tag, NULL);
-	char snow[24];
+	g_autofree char *key = g_strconcat(prefix, name, NULL);
+	const char *keys[] = { key };
 
-	g_snprintf(snow, sizeof snow, "%" G_GINT64_FORMAT, now);
-	const char *keys[] = { key }, *args[] = { snow, r->keep };
 	g_mutex_lock(&r->lock);
-	redisReply *rep = rd_eval(r, &doubt_script, 1, keys, 2, args, err);
+	redisReply *rep = rd_eval(r, script, 1, keys, nargs, args, err);
 	g_mutex_unlock(&r->lock);
 	if (rep == NULL)
 		return FALSE;
 	freeReplyObject(rep);
 	return TRUE;
+}
+
+/* Marks TAG in doubt since the earlier of its doubt and NOW (see store_doubt). */
+static gboolean rd_doubt(void *b, const char *tag, gint64 now, GError **err)
+{
+	Rd *r = b;
+	char snow[24];
+
+	g_snprintf(snow, sizeof snow, "%" G_GINT64_FORMAT, now);
+	const char *args[] = { snow, r->keep };
+	return rd_run(r, &doubt_script, KEY_TAG, tag, 2, args, err);
 }
 
 /* Gives up the claim made at CLAIMED_AT (see store_release). */
 static gboolean rd_release(void *b, const char *tag, gint64 claimed_at, GError **err)
 {
-	Rd *r = b;
-	g_autofree char *key = g_strconcat(KEY_TAG, tag, NULL);
 	char sclaimed[24];
 
 	g_snprintf(sclaimed, sizeof sclaimed, "%" G_GINT64_FORMAT, claimed_at);
-	const char *keys[] = { key }, *args[] = { sclaimed };
-	g_mutex_lock(&r->lock);
-	redisReply *rep = rd_eval(r, &release_script, 1, keys, 1, args, err);
-	g_mutex_unlock(&r->lock);
-	if (rep == NULL)
-		return FALSE;
-	freeReplyObject(rep);
-	return TRUE;
+	const char *args[] = { sclaimed };
+	return rd_run(b, &release_script, KEY_TAG, tag, 1, args, err);
 }
 
 /* Deletes a sent record claimed at CLAIMED_AT, and only that (see StoreBackend.forget). */
 static gboolean rd_forget(void *b, const char *tag, gint64 claimed_at, GError **err)
 {
-	Rd *r = b;
-	g_autofree char *key = g_strconcat(KEY_TAG, tag, NULL);
 	char sclaimed[24];
 
 	g_snprintf(sclaimed, sizeof sclaimed, "%" G_GINT64_FORMAT, claimed_at);
-	const char *keys[] = { key }, *args[] = { sclaimed };
-	g_mutex_lock(&r->lock);
-	redisReply *rep = rd_eval(r, &forget_script, 1, keys, 1, args, err);
-	g_mutex_unlock(&r->lock);
-	if (rep == NULL)
-		return FALSE;
-	freeReplyObject(rep);
-	return TRUE;
+	const char *args[] = { sclaimed };
+	return rd_run(b, &forget_script, KEY_TAG, tag, 1, args, err);
 }
 
 /* Every number's claim in one script (see store_numbers_claim). */
@@ -550,17 +544,9 @@ static gboolean rd_numbers_claim(void *b, const char *key, const char *tag,
 /* The numbers TAG holds for KEY are free again. */
 static gboolean rd_numbers_release(void *b, const char *key, const char *tag, GError **err)
 {
-	Rd *r = b;
-	g_autofree char *nkey = g_strconcat(KEY_NUMBERS, key, NULL);
-	const char *keys[] = { nkey }, *args[] = { tag };
+	const char *args[] = { tag };
 
-	g_mutex_lock(&r->lock);
-	redisReply *rep = rd_eval(r, &numbers_release_script, 1, keys, 1, args, err);
-	g_mutex_unlock(&r->lock);
-	if (rep == NULL)
-		return FALSE;
-	freeReplyObject(rep);
-	return TRUE;
+	return rd_run(b, &numbers_release_script, KEY_NUMBERS, key, 1, args, err);
 }
 
 /* A plain command's reply (lock held); an error reply becomes *ERR. */
