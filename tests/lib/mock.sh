@@ -5,9 +5,15 @@
 #                                  starts $TOP/$BIN/ovhmock and waits until it answers; exports
 #                                  MOCK_URL MOCK_PORT MOCK_CA MOCK_CTL MOCK_LOG MOCK_DIR MOCK_PID
 #   mock_stop                      stops it and removes MOCK_DIR (safe in an EXIT trap, twice)
-#   mock_fault JSON                POST /fault on the control port (e.g. '{"status":503,"count":1}')
+#   mock_fault JSON                POST /fault on the control port (e.g. '{"status":503,"count":1}');
+#                                  rate faults on job posts only, drawn from a seeded generator:
+#                                  '{"post_503_rate":0.2,"post_drop_rate":0.1,"seed":N}' answers
+#                                  ~20% of posts 503 before executing them and executes ~10%,
+#                                  then closes the connection unanswered; the same seed and
+#                                  order of posts give the same faults
 #   mock_reset                     clears faults, jobs, counters and credits
-#   mock_stats                     prints {"handshakes","connections_open","requests","jobs"}
+#   mock_stats                     prints {"handshakes","connections_open","requests","jobs",
+#                                  "rate_503","rate_dropped"}
 #   mock_jobs                      prints the recorded jobs (a JSON array)
 #   mock_sign AS CK METHOD URL BODY TS    prints the X-Ovh-Signature OVH expects
 #   mock_call METHOD PATH [BODY]   signed call with MOCK_AK/MOCK_AS/MOCK_CK (default ak/as/ck);
