@@ -11,8 +11,14 @@
 #                                  drop_after_execute, status_after_execute (job executed,
 #                                  then that status), list_delay_s (GET /outgoing lists a job
 #                                  N s after its creation), refuse (tests/ovhmock/control.c)
+#                                  and rate faults on job posts only, drawn from a seeded generator:
+#                                  '{"post_503_rate":0.2,"post_drop_rate":0.1,"seed":N}' answers
+#                                  ~20% of posts 503 before executing them and executes ~10%,
+#                                  then closes the connection unanswered; the same seed and
+#                                  order of posts give the same faults
 #   mock_reset                     clears faults, jobs, counters and credits
-#   mock_stats                     prints {"handshakes","connections_open","requests","jobs"}
+#   mock_stats                     prints {"handshakes","connections_open","requests","jobs",
+#                                  "rate_503","rate_dropped"}
 #   mock_jobs                      prints the recorded jobs (a JSON array)
 #   mock_sign AS CK METHOD URL BODY TS    prints the X-Ovh-Signature OVH expects
 #   mock_call METHOD PATH [BODY]   signed call with MOCK_AK/MOCK_AS/MOCK_CK (default ak/as/ck);

@@ -23,6 +23,10 @@
 #   postfix_wait_log RE [SECS]      waits until the maillog matches the extended regexp RE
 #   postfix_wait_sink N [SECS]      waits until smtp-sink has captured at least N mails
 #   postfix_sink_files        the captured mails, oldest first, one path a line
+#   postfix_save NAME         remembers the current instance (its PF_* variables) as NAME
+#                             (letters, digits, _): several instances in one script
+#   postfix_use NAME          makes the instance saved as NAME the current one
+#   postfix_stop_all          postfix_stop for every saved instance and the current one
 #
 # Postfix accepts a configuration directory other than /etc/postfix only when the system
 # main.cf lists it in alternate_config_directories; postfix_start adds it there (creating
@@ -256,4 +260,36 @@ postfix_wait_sink() { # N [SECS]
 		_pf_n=$((_pf_n + 1))
 	done
 	return 1
+}
+
+_PF_SAVED=
+postfix_save() { # NAME
+	for _pf_v in PF_DIR PF_PORT PF_CONF PF_SINK PF_LOG PF_SINKPORT PF_SINK_PID; do
+		eval "_pf_${1}_$_pf_v=\${$_pf_v:-}"
+	done
+	case " $_PF_SAVED " in *" $1 "*) ;; *) _PF_SAVED="$_PF_SAVED $1" ;; esac
+}
+
+postfix_use() { # NAME
+	case " $_PF_SAVED " in *" $1 "*) ;; *) echo "postfix_use: no instance $1" >&2; return 1 ;; esac
+	for _pf_v in PF_DIR PF_PORT PF_CONF PF_SINK PF_LOG PF_SINKPORT PF_SINK_PID; do
+		eval "$_pf_v=\$_pf_${1}_$_pf_v"
+	done
+	export PF_DIR PF_PORT PF_CONF PF_SINK PF_LOG PF_SINKPORT PF_SINK_PID
+}
+
+postfix_stop_all() {
+	_pf_cur=${PF_DIR:-} _pf_cur_sink=${PF_SINK_PID:-}
+	for _pf_name in $_PF_SAVED; do
+		postfix_use "$_pf_name" || continue
+		[ "$PF_DIR" = "$_pf_cur" ] && _pf_cur=
+		postfix_stop
+		postfix_save "$_pf_name"
+	done
+	# The current instance, unless it was saved (and so stopped above).
+	if [ -n "$_pf_cur" ]; then
+		PF_DIR=$_pf_cur PF_CONF=$_pf_cur/conf PF_SINK_PID=$_pf_cur_sink
+		postfix_stop
+	fi
+	return 0
 }

@@ -2,7 +2,7 @@
  * control.c: the faults and the plain-HTTP control port that sets them. Tests POST /fault
  * (latency, error status for a number of requests, after a number of requests, clock
  * offset, time lie, drop after execute, a status after execute, jobs listed late, refused
- * connections), POST /reset, POST /age (every job recorded so far made
+ * connections, rate faults), POST /reset, POST /age (every job recorded so far made
  * older by {"seconds":N}: a retry days later), and read GET /stats, /jobs and /fault.
  *
  * The fault fields, each optional in a /fault body (null, 0 or false clears one):
@@ -15,6 +15,14 @@
  *   status_after_execute S  every job is executed, then answered S (a gateway timing out)
  *   list_delay_s N          GET /outgoing lists a job only N s after its creation (queued)
  *   refuse true             connections are refused
+ *
+ * Rate faults act on job posts (POST /sms/{svc}/jobs) only, never on look-ups:
+ * {"post_503_rate":0.2,"post_drop_rate":0.1,"seed":N} answers about 20% of posts with 503
+ * before anything is executed, and executes about 10% then closes the connection without a
+ * reply (what a lost reply looks like to the client). One draw per post from a generator
+ * seeded with "seed" (0 unless given; giving it starts the sequence again), so the same
+ * order of posts meets the same faults. /stats counts them: "rate_503", "rate_dropped".
+ *
  * The HTTPS side asks here, through the fault_* functions, what to do to each request.
  * Faults act on the HTTPS port only: this port must never be slowed or refused, and it
  * must not read request state other than through the lock.
@@ -73,6 +81,24 @@ gint64 fault_list_delay(struct mock *m)
 	return m->faults.list_delay_s;
 }
 
+/* What the rate faults make of this job post: one draw, under the lock. */
+enum post_fate fault_post_fate(struct mock *m)
+{
+	enum post_fate fate = POST_NORMAL;
+	double u;
+
+	pthread_mutex_lock(&m->lock);
+	if (m->faults.post_503_rate > 0 || m->faults.post_drop_rate > 0) {
+		u = g_rand_double(m->rand);
+		if (u < m->faults.post_503_rate)
+			fate = POST_503, m->rate_503++;
+		else if (u < m->faults.post_503_rate + m->faults.post_drop_rate)
+			fate = POST_DROP, m->rate_dropped++;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return fate;
+}
+
 gboolean fault_refuse(struct mock *m)
 {
 	gboolean refuse;
@@ -121,6 +147,9 @@ static json_object *faults_json(struct mock *m)
 	json_object_object_add(o, "status_after_execute", json_object_new_int(f->status_after_execute));
 	json_object_object_add(o, "list_delay_s", json_object_new_int(f->list_delay_s));
 	json_object_object_add(o, "refuse", json_object_new_boolean(f->refuse));
+	json_object_object_add(o, "post_503_rate", json_object_new_double(f->post_503_rate));
+	json_object_object_add(o, "post_drop_rate", json_object_new_double(f->post_drop_rate));
+	json_object_object_add(o, "seed", json_object_new_int64(f->seed));
 	return o;
 }
 
@@ -137,11 +166,24 @@ static gboolean int_field(json_object *v, gint64 lo, gint64 hi, gint64 *out)
 	return *out >= lo && *out <= hi;
 }
 
+/* Reads a rate between 0 and 1 (an integer or a decimal number); null means 0. */
+static gboolean rate_field(json_object *v, double *out)
+{
+	if (!v) {
+		*out = 0;
+		return TRUE;
+	}
+	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
+		return FALSE;
+	*out = json_object_get_double(v);
+	return *out >= 0 && *out <= 1;
+}
+
 /* Applies a /fault body: only the fields present change; null, 0 or false clears one. */
 static char *faults_apply(struct mock *m, json_object *body)
 {
 	struct mock_faults f;
-	gboolean count_given = FALSE;
+	gboolean count_given = FALSE, seed_given = FALSE;
 
 	if (!body || !json_object_is_type(body, json_type_object))
 		return g_strdup("body must be a JSON object");
@@ -177,6 +219,12 @@ static char *faults_apply(struct mock *m, json_object *body)
 			f.status_after_execute = (int)n;
 		else if (!strcmp(key, "list_delay_s") && int_field(val, 0, 86400, &n))
 			f.list_delay_s = (int)n;
+		else if (!strcmp(key, "post_503_rate") && rate_field(val, &f.post_503_rate))
+			;
+		else if (!strcmp(key, "post_drop_rate") && rate_field(val, &f.post_drop_rate))
+			;
+		else if (!strcmp(key, "seed") && int_field(val, 0, G_MAXUINT32, &n))
+			f.seed = n, seed_given = TRUE;
 		else
 			return g_strdup_printf("%s: unknown fault or bad value", key);
 	}
@@ -184,8 +232,12 @@ static char *faults_apply(struct mock *m, json_object *body)
 		f.count = -1;
 	if (f.count == 0)
 		f.status = 0;
+	if (f.post_503_rate + f.post_drop_rate > 1)
+		return g_strdup("post_503_rate + post_drop_rate: more than 1");
 	pthread_mutex_lock(&m->lock);
 	m->faults = f;
+	if (seed_given)
+		g_rand_set_seed(m->rand, (guint32)f.seed);
 	pthread_mutex_unlock(&m->lock);
 	return NULL;
 }
@@ -258,7 +310,8 @@ static enum MHD_Result control_serve(struct mock *m, struct MHD_Connection *con,
 	} else if (post && !strcmp(url, "/reset")) {
 		pthread_mutex_lock(&m->lock);
 		memset(&m->faults, 0, sizeof m->faults);
-		m->handshakes = m->requests = 0;
+		g_rand_set_seed(m->rand, 0);
+		m->handshakes = m->requests = m->rate_503 = m->rate_dropped = 0;
 		sms_reset(m);
 		pthread_mutex_unlock(&m->lock);
 		return reply(con, 200, json_object_new_object());
@@ -276,6 +329,9 @@ static enum MHD_Result control_serve(struct mock *m, struct MHD_Connection *con,
 		json_object_object_add(o, "connections_open", json_object_new_int64(m->conns_open));
 		json_object_object_add(o, "requests", json_object_new_int64((gint64)m->requests));
 		json_object_object_add(o, "jobs", json_object_new_int64(m->jobs->len));
+		json_object_object_add(o, "rate_503", json_object_new_int64((gint64)m->rate_503));
+		json_object_object_add(o, "rate_dropped",
+				       json_object_new_int64((gint64)m->rate_dropped));
 		pthread_mutex_unlock(&m->lock);
 		return reply(con, 200, o);
 	}

@@ -123,6 +123,7 @@ int main(int argc, char **argv)
 	m.services = g_ptr_array_new_with_free_func(service_free);
 	m.invalid_prefixes = g_ptr_array_new_with_free_func(g_free);
 	m.jobs = g_ptr_array_new_with_free_func(json_free);
+	m.rand = g_rand_new_with_seed(0);
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
@@ -217,6 +218,7 @@ int main(int argc, char **argv)
 		unlink(pidfile);
 	log_close(m.log);
 	g_ptr_array_unref(m.jobs);
+	g_rand_free(m.rand);
 	g_ptr_array_unref(m.services);
 	g_ptr_array_unref(m.invalid_prefixes);
 	g_hash_table_unref(m.consumers);

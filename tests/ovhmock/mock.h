@@ -54,7 +54,13 @@ struct mock_faults {
 	gint64 time_lie;
 	int drop_after_execute;
 	gboolean refuse;
+	double post_503_rate;		/* share of job posts answered 503, not executed */
+	double post_drop_rate;		/* share executed, then the connection closed unanswered */
+	gint64 seed;			/* of the draws for the two rates */
 };
+
+/* What the rate faults make of one job post. */
+enum post_fate { POST_NORMAL, POST_503, POST_DROP };
 
 struct mock_log;
 
@@ -68,6 +74,8 @@ struct mock {
 	gint64 next_id;
 	int next_credential;
 	struct mock_faults faults;
+	GRand *rand;			/* draws for the rate faults, seeded from faults.seed */
+	guint64 rate_503, rate_dropped;	/* posts the rate faults answered 503 or dropped */
 	guint64 handshakes, requests, conn_seq, query_seq;
 	gint64 conns_open;
 	int port;
@@ -96,6 +104,7 @@ struct mock_req {
 	char *message;			/* message of an error reply, or NULL */
 	json_object *job;		/* the recorded job, for the log */
 	gboolean drop;			/* close the connection instead of replying */
+	gboolean rate_drop;		/* the rate faults chose: executed, then dropped */
 	int retry_after;
 };
 
@@ -144,6 +153,7 @@ int fault_take_status(struct mock *m, int *retry_after);
 gboolean fault_take_drop(struct mock *m);
 int fault_after_execute(struct mock *m);
 gint64 fault_list_delay(struct mock *m);
+enum post_fate fault_post_fate(struct mock *m);
 gboolean fault_refuse(struct mock *m);
 gint64 mock_now(struct mock *m);
 gint64 mock_time_reported(struct mock *m);

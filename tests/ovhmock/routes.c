@@ -1,8 +1,8 @@
 /*
  * routes.c: the route table of the stand-in API. Matches a request's method and path (under
- * /1.0) to a handler, applies the status fault to the /sms routes, runs the authentication
- * the route needs (none, application key only, or full signature and rights), then calls
- * the handler with the path's wildcard segments.
+ * /1.0) to a handler, applies the status fault to the /sms routes and the rate faults to job
+ * posts, runs the authentication the route needs (none, application key only, or full
+ * signature and rights), then calls the handler with the path's wildcard segments.
  * It must not build replies of its own beyond "unknown route" and must not know HTTP.
  */
 #include "mock.h"
@@ -111,6 +111,19 @@ void routes_dispatch(struct mock_req *r)
 		r->retry_after = retry;
 		mock_reply_status(r, status);
 		return;
+	}
+	if (hit->handler == sms_job) {
+		switch (fault_post_fate(r->m)) {
+		case POST_503:
+			r->retry_after = 1;
+			mock_reply_status(r, 503);
+			return;
+		case POST_DROP:
+			r->rate_drop = TRUE;
+			break;
+		case POST_NORMAL:
+			break;
+		}
 	}
 	if (hit->auth == AUTH_APP && !auth_app(r))
 		return;

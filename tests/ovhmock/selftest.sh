@@ -178,6 +178,41 @@ ok "drop_after_execute: the client gets no reply" has "$r" "000 "
 ok "drop_after_execute: the job is recorded" [ "$(stat_of jobs)" = "$((jobs_before + 1))" ]
 ok "drop_after_execute: /jobs shows it as dropped" has "$(mock_jobs)" '"message":"dropped"'
 ok "drop_after_execute: only the next job" reply_is "$(job after '["+33612345678"]')" 200 '"ids":['
+# Rate faults: one draw per job post from the seed, so the same seed gives the same faults.
+rate_run() { # prints one letter per post: o 200, u 503, d dropped (no reply)
+	mock_fault '{"post_503_rate":0.3,"post_drop_rate":0.2,"seed":7}'
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		case $(job "rate $i" '["+33612345678"]' 2>/dev/null) in
+		"200 "*) printf o ;;
+		"503 "*) printf u ;;
+		"000 "*) printf d ;;
+		*) printf '?' ;;
+		esac
+	done
+	mock_fault '{"post_503_rate":0,"post_drop_rate":0}'
+}
+mock_reset
+seq1=$(rate_run)
+n1=$(mock_jobs | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+st=$(mock_stats)
+mock_reset
+seq2=$(rate_run)
+ok "rate faults: the same seed gives the same faults ($seq1)" [ "$seq1" = "$seq2" ]
+ok "rate faults: 503, dropped and answered posts all occur" sh -c \
+	'case $1 in *u*) ;; *) exit 1 ;; esac; case $1 in *d*) ;; *) exit 1 ;; esac; case $1 in *o*) ;; *) exit 1 ;; esac' - "$seq1"
+ok "rate faults: a 503 is not executed, a dropped post is" \
+	[ "$n1" -eq "$(printf '%s' "$seq1" | tr -cd od | wc -c)" ]
+ok "rate faults: /stats counts them" has "$st" \
+	"\"rate_503\":$(printf '%s' "$seq1" | tr -cd u | wc -c),\"rate_dropped\":$(printf '%s' "$seq1" | tr -cd d | wc -c)"
+ok "rate faults: look-ups are never faulted" sh -c '
+	. "$1/tests/lib/mock.sh"
+	mock_fault "{\"post_503_rate\":1}"
+	r=$(mock_call GET /sms/sms-xx11111-1/outgoing)
+	mock_fault "{\"post_503_rate\":0}"
+	case $r in "200 "*) ;; *) exit 1 ;; esac' - "$TOP"
+ok "rate faults: rates adding up to more than 1 are refused" \
+	[ "$(curl -s -o /dev/null -w '%{http_code}' --data '{"post_503_rate":0.6,"post_drop_rate":0.5}' "$MOCK_CTL/fault")" = 400 ]
+mock_reset
 mock_fault '{"clock_offset":100}'
 t=$(curl -sS --cacert "$MOCK_CA" "$MOCK_URL/auth/time")
 ok "clock_offset moves /auth/time" near "$t" $(($(date +%s) + 100)) 2

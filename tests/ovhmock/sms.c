@@ -296,7 +296,7 @@ void sms_job(struct mock_req *r, char **args)
 	json_object_object_add(job, "consumer", json_object_new_string(r->consumer));
 	json_object_object_add(job, "conn", json_object_new_int64((gint64)r->conn));
 	json_object_object_add(job, "created", json_object_new_int64(time(NULL)));
-	r->drop = fault_take_drop(m);
+	r->drop = r->rate_drop || fault_take_drop(m);
 	after = fault_after_execute(m);
 	json_object_object_add(job, "dropped", json_object_new_boolean(r->drop));
 	json_object_object_add(job, "request", json_object_get(r->json));
