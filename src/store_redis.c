@@ -286,6 +286,18 @@ static redisReply *rd_call(Rd *r, int argc, const char **argv, const size_t *len
 	}
 }
 
+/* REP, or NULL with *ERR when it is Redis's error reply (the password blotted out). */
+static redisReply *refused(const Rd *r, redisReply *rep, GError **err)
+{
+	if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
+		g_autofree char *why = redact(r, rep->str);
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "Redis refused: %s", why);
+		freeReplyObject(rep);
+		return NULL;
+	}
+	return rep;
+}
+
 /* Runs S with KEYS and ARGS (EVALSHA, or EVAL when Redis does not have it cached yet); an
  * error reply becomes *ERR. */
 static redisReply *rd_eval(Rd *r, Script *s, guint nkeys, const char *const *keys,
@@ -321,13 +333,22 @@ static redisReply *rd_eval(Rd *r, Script *s, guint nkeys, const char *const *key
 		len[1] = strlen(s->lua);
 		rep = rd_call(r, 3 + nkeys + nargs, argv, len, err);
 	}
-	if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
-		g_autofree char *why = redact(r, rep->str);
-		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "Redis refused: %s", why);
-		freeReplyObject(rep);
-		return NULL;
-	}
-	return rep;
+	return refused(r, rep, err);
+}
+
+/* Closes the connection and wipes the password. */
+static void rd_close(void *b)
+{
+	Rd *r = b;
+
+	rd_drop(r);
+	g_mutex_clear(&r->lock);
+	g_free(r->path);
+	g_free(r->host);
+	if (r->password != NULL)
+		explicit_bzero(r->password, strlen(r->password));
+	g_free(r->password);
+	g_free(r);
 }
 
 /* A store on the Redis SPEC names; PASSWORD, when given, is copied for each reconnection. */
@@ -347,32 +368,12 @@ static void *rd_open(const StoreSpec *spec, const char *password, gint64 keep, G
 	 * that does not answer yet is no error: each call tries again. */
 	if (!rd_connect(r, &e) && e->code == M2S_ERR_CONFIG) {
 		g_propagate_error(err, g_steal_pointer(&e));
-		g_mutex_clear(&r->lock);
-		g_free(r->path);
-		g_free(r->host);
-		if (r->password != NULL)
-			explicit_bzero(r->password, strlen(r->password));
-		g_free(r->password);
-		g_free(r);
+		rd_close(r);
 		return NULL;
 	}
 	return r;
 }
 
-/* Closes the connection and wipes the password. */
-static void rd_close(void *b)
-{
-	Rd *r = b;
-
-	rd_drop(r);
-	g_mutex_clear(&r->lock);
-	g_free(r->path);
-	g_free(r->host);
-	if (r->password != NULL)
-		explicit_bzero(r->password, strlen(r->password));
-	g_free(r->password);
-	g_free(r);
-}
 
 /* Element I of an array reply as text ("" when missing or not text). */
 static const char *elem(const redisReply *rep, size_t i)
@@ -558,13 +559,7 @@ static redisReply *rd_plain(Rd *r, int argc, const char **argv, GError **err)
 	for (int i = 0; i < argc; i++)
 		len[i] = strlen(argv[i]);
 	redisReply *rep = rd_call(r, argc, argv, len, err);
-	if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
-		g_autofree char *why = redact(r, rep->str);
-		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "Redis refused: %s", why);
-		freeReplyObject(rep);
-		return NULL;
-	}
-	return rep;
+	return refused(r, rep, err);
 }
 
 /* The lookup, lock held: the job's tag, then the tag's record (both expire together). */
