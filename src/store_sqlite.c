@@ -26,6 +26,7 @@ typedef struct {
 	char *path;
 	gint64 keep;
 	sqlite3 *db;
+	GHashTable *stmts; /* SQL text -> its statement on db, prepared once per connection */
 	dev_t dev; /* the file db has open, to notice when the path no longer names it */
 	ino_t ino;
 } Sq;
@@ -66,6 +67,19 @@ static gboolean sq_exec(Sq *q, const char *sql, GError **err)
 	return TRUE;
 }
 
+/* A cached statement's end (the cache's value destructor). */
+static void sq_finalize(gpointer st)
+{
+	sqlite3_finalize(st);
+}
+
+/* ST is ready for its next use (reset, its parameters unbound). */
+static void sq_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
 /* Closes the connection. GONE: the path names another file now (or none). Then the WAL at
  * the path is emptied through this connection's own descriptor (were it left full, SQLite
  * would replay the old file's pages into whatever file the path names next), and closing
@@ -81,6 +95,7 @@ static void sq_disconnect(Sq *q, gboolean gone)
 		sqlite3_exec(q->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 		sqlite3_file_control(q->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	}
+	g_clear_pointer(&q->stmts, g_hash_table_destroy);
 	sqlite3_close_v2(q->db);
 	q->db = NULL;
 }
@@ -146,6 +161,7 @@ static gboolean sq_connect(Sq *q, GError **err)
 	}
 	sqlite3_busy_timeout(q->db, SQLITE_BUSY_MS);
 	sqlite3_extended_result_codes(q->db, 1);
+	q->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, sq_finalize);
 	/* WAL with NORMAL: a commit survives a crash of any process, and the file is never
 	 * corrupted; only a power cut may lose the last commits. FULL would fsync twice per job
 	 * and cost about a tenth of the SMS throughput (make bench) for a case that needs a
@@ -225,30 +241,43 @@ static void sq_close(void *b)
 	g_free(q);
 }
 
-/* A statement for SQL, or NULL with *ERR. */
+/* The statement for SQL, or NULL with *ERR. Statements are kept for the connection's life:
+ * parsing SQL again for each call cost more CPU than the writes themselves. Give it back
+ * with sq_done. */
 static sqlite3_stmt *sq_prepare(Sq *q, const char *sql, GError **err)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st = g_hash_table_lookup(q->stmts, sql);
 
-	if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK) {
+	if (st != NULL)
+		return st;
+	if (sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
 		sq_error(q, err, "prepare");
+		sqlite3_finalize(st);
 		return NULL;
 	}
+	g_hash_table_insert(q->stmts, g_strdup(sql), st);
 	return st;
 }
 
-/* Steps ST to its end (a write); finalizes it. */
+/* Steps ST to its end (a write); gives it back. */
 static gboolean sq_run(Sq *q, sqlite3_stmt *st, const char *what, GError **err)
 {
 	int rc = sqlite3_step(st);
 
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		sq_error(q, err, what);
-		sqlite3_finalize(st);
+		sq_done(st);
 		return FALSE;
 	}
-	sqlite3_finalize(st);
+	sq_done(st);
 	return TRUE;
+}
+
+/* Runs SQL, a statement with no parameter and no row (BEGIN, COMMIT), from the cache. */
+static gboolean sq_exec1(Sq *q, const char *sql, GError **err)
+{
+	sqlite3_stmt *st = sq_prepare(q, sql, err);
+	return st != NULL && sq_run(q, st, sql, err);
 }
 
 /* Removes at most STORE_PRUNE_PER_WRITE records written before NOW - keep, oldest first,
@@ -279,11 +308,9 @@ static gboolean sq_prune(Sq *q, gint64 now, GError **err)
 /* Ends the transaction: COMMIT when OK, else ROLLBACK (keeping the first error). */
 static gboolean sq_end(Sq *q, gboolean ok, GError **err)
 {
-	if (ok && sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+	if (ok && sq_exec1(q, "COMMIT", err))
 		return TRUE;
-	if (ok)
-		sq_error(q, err, "commit");
-	sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+	sq_exec1(q, "ROLLBACK", NULL);
 	return FALSE;
 }
 
@@ -305,7 +332,7 @@ static StoreClaim sq_claim_tx(Sq *q, const char *tag, gint64 now, gint64 timeout
 	sqlite3_bind_text(st, 1, tag, -1, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
-		sqlite3_finalize(st);
+		sq_done(st);
 		st = sq_prepare(q, "INSERT INTO tags (tag, state, claimed_at, doubt_since, touched)"
 		                   " VALUES (?1, ?2, ?3, 0, ?3)", err);
 		if (st == NULL)
@@ -321,7 +348,7 @@ static StoreClaim sq_claim_tx(Sq *q, const char *tag, gint64 now, gint64 timeout
 	}
 	if (rc != SQLITE_ROW) {
 		sq_error(q, err, "read the claim");
-		sqlite3_finalize(st);
+		sq_done(st);
 		return CLAIM_ERROR;
 	}
 	rec->state = sqlite3_column_int(st, 0);
@@ -330,7 +357,7 @@ static StoreClaim sq_claim_tx(Sq *q, const char *tag, gint64 now, gint64 timeout
 	rec->ids = col_text(st, 3);
 	rec->credits = sqlite3_column_double(st, 4);
 	rec->receivers = col_text(st, 5);
-	sqlite3_finalize(st);
+	sq_done(st);
 	if (rec->state == STORE_SENT)
 		return CLAIM_SENT;
 	if (rec->state == STORE_CLAIMED && now - rec->claimed_at < timeout)
@@ -359,7 +386,7 @@ static StoreClaim sq_claim_tx(Sq *q, const char *tag, gint64 now, gint64 timeout
 static gboolean sq_begin(Sq *q, GError **err)
 {
 	g_mutex_lock(&q->lock);
-	if (sq_ready(q, err) && sq_exec(q, "BEGIN IMMEDIATE", err))
+	if (sq_ready(q, err) && sq_exec1(q, "BEGIN IMMEDIATE", err))
 		return TRUE;
 	g_mutex_unlock(&q->lock);
 	return FALSE;
@@ -540,7 +567,7 @@ static gboolean sq_number_tx(Sq *q, const char *key, const char *tag, const char
 	sqlite3_bind_text(st, 2, number, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sq_error(q, err, "read a number's claim");
-		sqlite3_finalize(st);
+		sq_done(st);
 		return FALSE;
 	}
 	gboolean ours = g_strcmp0((const char *)sqlite3_column_text(st, 0), tag) == 0;
@@ -548,7 +575,7 @@ static gboolean sq_number_tx(Sq *q, const char *key, const char *tag, const char
 	gboolean held = sqlite3_column_type(st, 2) != SQLITE_NULL &&
 	                (window <= 0 || now - at < window);
 	gboolean sent = sqlite3_column_int(st, 2) == STORE_SENT;
-	sqlite3_finalize(st);
+	sq_done(st);
 	if (ours)
 		return TRUE;
 	if (held) {
@@ -634,7 +661,7 @@ static int sq_lookup_tx(Sq *q, gint64 job_id, StoreJobMeta *m, GError **err)
 	} else {
 		sq_error(q, err, "look the job up");
 	}
-	sqlite3_finalize(st);
+	sq_done(st);
 	return found;
 }
 
@@ -668,7 +695,7 @@ static gboolean sq_get_value_locked(Sq *q, const char *name, gint64 *value, gint
 		sq_error(q, err, "read a value");
 		ok = FALSE;
 	}
-	sqlite3_finalize(st);
+	sq_done(st);
 	return ok;
 }
 
