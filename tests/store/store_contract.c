@@ -740,6 +740,55 @@ static void sqlite_deleted_file(void **s)
 	ping_answers(NULL);
 }
 
+/* Size of the file at PATH, 0 when there is none. */
+static gint64 file_size(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 ? (gint64)sb.st_size : 0;
+}
+
+/* Writes N jobs (claim and sent) named WHAT into S. */
+static void write_jobs(Store *s, const char *what, int n)
+{
+	for (int i = 0; i < n; i++) {
+		g_autofree char *t = tag(what, i);
+		StoreMail m = { .queue_id = "4Xyz", .sender = "nagios@example.org",
+		                .message_id = "<wal@example.org>", .subject = "PROBLEM db1 disk" };
+		assert_int_equal(claim(s, t, T0, NULL), CLAIM_WON);
+		sent(s, t, T0, "1", &m);
+	}
+}
+
+/* The WAL is copied back into the file as it grows, so it stays a few MB however many jobs
+ * go through; and the checkpoint's own connection follows the file when it is replaced. */
+static void sqlite_wal_bounded(void **s)
+{
+	(void)s;
+	g_autofree char *dir = g_path_get_dirname(sqlite_path());
+	g_autofree char *path = g_strconcat(dir, "/wal.db", NULL);
+	g_autofree char *wal = g_strconcat(path, "-wal", NULL);
+	g_autofree char *sp = g_strconcat("sqlite:", path, NULL);
+	g_autoptr(GError) e = NULL;
+	Store *w = NULL;
+
+	assert_true(store_open(sp, NULL, &w, &e));
+	write_jobs(w, "wal", 3000);
+	/* Checkpointed: the jobs are in the file itself, not only in its WAL. */
+	assert_true(file_size(path) > 200000);
+	/* 1000 pages of 4 KiB before a checkpoint, and the transaction that crossed it. */
+	if (file_size(wal) > 8 * 1024 * 1024)
+		fail_msg("the WAL holds %" G_GINT64_FORMAT " bytes after 3000 jobs", file_size(wal));
+	assert_int_equal(unlink(path), 0);
+	write_jobs(w, "wal-after", 3000);
+	if (file_size(wal) > 8 * 1024 * 1024)
+		fail_msg("the new file's WAL holds %" G_GINT64_FORMAT " bytes", file_size(wal));
+	g_autofree char *first = tag("wal", 0);
+	g_autofree char *last = tag("wal-after", 2999);
+	assert_int_equal(claim(w, first, T0 + 1, NULL), CLAIM_WON);
+	assert_int_equal(claim(w, last, T0 + 1, NULL), CLAIM_SENT);
+	store_close(w);
+}
+
 /* The mode of a store file created under umask MASK. */
 static void created_mode(mode_t mask)
 {
@@ -921,6 +970,7 @@ int main(int argc, char **argv)
 	ADD(ping_answers);
 	if (is_sqlite) {
 		ADD(sqlite_deleted_file);
+		ADD(sqlite_wal_bounded);
 		ADD(sqlite_file_mode_0600);
 		ADD(sqlite_root_creates_for_the_owner);
 		ADD(sqlite_missing_directory);
