@@ -80,21 +80,46 @@ static void add_header(SMFICTX *ctx, Msg *m, const char *value)
 
 /* Annotates with HEADER and takes the SMS recipients out of the mail, so that the MTA
  * neither relays nor bounces them on the SMS domain; a mail left with no recipient is
- * discarded. keep_sms_recipients leaves them in. */
-static sfsistat without_sms_recipients(SMFICTX *ctx, Msg *m, const char *header)
+ * discarded. keep_sms_recipients takes out only UNSENT (NULL: every SMS recipient): the
+ * others stay for the transport of the SMS domain (discard(8), whose log line says they
+ * were sent), which must never see a recipient whose SMS did not go. */
+static sfsistat without_sms_recipients(SMFICTX *ctx, Msg *m, const char *header,
+                                       const GPtrArray *unsent)
 {
 	const MsgPlan *plan = m->plan;
+	const GPtrArray *out = plan->taken;
 
-	if (runtime_cfg(m->rt)->keep_sms_recipients) {
-		add_header(ctx, m, header);
-		return SMFIS_CONTINUE;
-	}
-	if (plan->not_sms->len == 0)
+	if (runtime_cfg(m->rt)->keep_sms_recipients && unsent != NULL)
+		out = unsent;
+	if (plan->not_sms->len == 0 && out->len == plan->taken->len)
 		return SMFIS_DISCARD;
 	add_header(ctx, m, header);
-	for (guint i = 0; i < plan->taken->len; i++)
-		smfi_delrcpt(ctx, plan->taken->pdata[i]);
+	for (guint i = 0; i < out->len; i++)
+		smfi_delrcpt(ctx, out->pdata[i]);
 	return SMFIS_CONTINUE;
+}
+
+/* The SMS recipients of the mail none of whose numbers OVH took (INVALID, "+33..,+33..",
+ * refused in jobs otherwise sent). An address that names no number itself (the numbers
+ * are in the Subject) is one of them when OVH took no number at all (TOOK_NONE). */
+static GPtrArray *unsent_recipients(const Cfg *cfg, const MsgPlan *plan, const char *invalid,
+                                    gboolean took_none)
+{
+	g_auto(GStrv) bad = g_strsplit(invalid, ",", -1);
+	GPtrArray *out = g_ptr_array_new();
+
+	for (guint i = 0; i < plan->taken->len; i++) {
+		g_autoptr(GPtrArray) numbers = g_ptr_array_new_with_free_func(g_free);
+		gboolean all_bad = TRUE;
+		if (addr_classify(cfg, plan->taken->pdata[i], numbers, NULL) != ADDR_NUMBERS ||
+		    numbers->len == 0)
+			all_bad = took_none;
+		for (guint j = 0; all_bad && j < numbers->len; j++)
+			all_bad = g_strv_contains((const char *const *)bad, numbers->pdata[j]);
+		if (all_bad)
+			g_ptr_array_add(out, plan->taken->pdata[i]);
+	}
+	return out;
 }
 
 /* Sets the SMTP reply of ERR and returns the libmilter status that carries it; with
@@ -115,13 +140,10 @@ static sfsistat refuse(SMFICTX *ctx, Msg *m, const GError *err)
 
 		syslog(LOG_WARNING, "%s: accepted without SMS (on_api_error = accept): %s",
 		       qid ? qid : "NOQUEUE", why);
-		if (!cfg->keep_sms_recipients) {
-			g_string_append(h, "; removed=");
-			for (guint i = 0; i < m->plan->taken->len; i++)
-				g_string_append_printf(h, "%s%s", i ? "," : "",
-				                       (char *)m->plan->taken->pdata[i]);
-		}
-		st = without_sms_recipients(ctx, m, h->str);
+		g_string_append(h, "; removed=");
+		for (guint i = 0; i < m->plan->taken->len; i++)
+			g_string_append_printf(h, "%s%s", i ? "," : "", (char *)m->plan->taken->pdata[i]);
+		st = without_sms_recipients(ctx, m, h->str, NULL);
 	} else {
 		smfi_setreply(ctx, r.rcode, r.xcode, r.text);
 		st = r.temporary ? SMFIS_TEMPFAIL : SMFIS_REJECT;
@@ -311,7 +333,10 @@ static sfsistat sent(SMFICTX *ctx, Msg *m, const DispatchReport *r)
 	                                     some_invalid ? ";" : "", r->credits,
 	                                     r->no_store ? "; store=down" : "");
 
-	return without_sms_recipients(ctx, m, h);
+	g_autoptr(GPtrArray) unsent = unsent_recipients(runtime_cfg(m->rt), m->plan,
+	                                                some_invalid ? r->invalid->str : "",
+	                                                !r->receivers || r->receivers->len == 0);
+	return without_sms_recipients(ctx, m, h, unsent);
 }
 
 /* End of message: the plan finished with the mail, its verdict, then the jobs posted. */
