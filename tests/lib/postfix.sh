@@ -106,6 +106,10 @@ postfix_init() { # DIR PORT
 	chown postfix "$PF_DIR/data" "$PF_SINK"
 	chmod 755 "$PF_CONF" "$PF_DIR/queue"
 	: >"$PF_LOG"
+	# Postfix's defaults (flow control, process and connection limits, retry times) but
+	# for what a throw-away instance on loopback needs: its own directories and log, no
+	# DNS, no TLS, and a relayhost that is the smtp-sink below. A test that needs another
+	# setting says so with postfix_set.
 	cat >"$PF_CONF/main.cf" <<-EOF
 	compatibility_level = 3.6
 	queue_directory = $PF_DIR/queue
@@ -127,16 +131,6 @@ postfix_init() { # DIR PORT
 	alias_maps =
 	alias_database =
 	biff = no
-	delay_warning_time = 0
-	queue_run_delay = 300s
-	minimal_backoff_time = 300s
-	maximal_backoff_time = 600s
-	default_process_limit = 50
-	smtpd_client_connection_count_limit = 0
-	smtpd_client_connection_rate_limit = 0
-	smtpd_client_message_rate_limit = 0
-	smtpd_client_recipient_rate_limit = 0
-	smtp_destination_concurrency_limit = 20
 	EOF
 	# Postfix's pristine master.cf, not the system's: its extra services must not come along.
 	sed -e '/^smtp[[:space:]]\{1,\}inet[[:space:]]/d' /usr/share/postfix/master.cf.dist >"$PF_CONF/master.cf"
