@@ -2,12 +2,15 @@
  *
  * Every key is checked here, once: an unknown section or key, a value out of range or a
  * secret readable by "other" is an M2S_ERR_CONFIG that names the file and the key. The file
- * is read by inifile.c; OVH credentials left out are completed from ovh.conf files and
- * OVH_* variables, and the endpoint resolved to its base URL, by ovhconf.c.
- * Error texts never quote a value of the [ovh] section: they may be secrets. */
+ * is read by inifile.c; rates and time zones by limits_rules.c, quiet hours by quiet.c; OVH
+ * credentials left out are completed from ovh.conf files and OVH_* variables, and the
+ * endpoint resolved to its base URL, by ovhconf.c.
+ * Error texts never quote a secret (the keys and secrets of [ovh]). */
 #include <string.h>
 #include "cfg.h"
+#include "duration.h"
 #include "error.h"
+#include "phone.h"
 #include "safeline.h"
 #include "inifile.h"
 #include "ovhconf.h"
@@ -15,7 +18,7 @@
 /* OVH's limit for an alphanumeric sender name (the GSM network's, in fact). */
 #define CFG_SENDER_MAX 11
 
-typedef enum { K_STR, K_BOOL, K_UINT, K_LIST, K_SECRET, K_DURATION } KeyType;
+typedef enum { K_STR, K_BOOL, K_UINT, K_LIST, K_SECRET, K_DURATION, K_RATE } KeyType;
 
 /* One accepted key; OFF is where its value goes in Cfg. */
 typedef struct {
@@ -43,6 +46,9 @@ static const KeyDef keys[] = {
 	{ "ovh", "service", K_STR, F(ovh_service), 0, 0 },
 	{ "ovh", "ca_file", K_STR, F(ovh_ca_file), 0, 0 },
 	{ "ovh", "timeout", K_UINT, F(ovh_timeout), 1, 300 },
+	{ "ovh", "max_requests", K_RATE, F(ovh_max_requests), 0, 0 },
+	/* A request waiting for the budget holds an SMTP session: far below its timeouts. */
+	{ "ovh", "max_wait", K_DURATION, F(ovh_max_wait), 0, 20 },
 	{ "sms", "sender", K_STR, F(sms_sender), 0, 0 },
 	{ "sms", "sender_for_response", K_BOOL, F(sms_sender_for_response), 0, 0 },
 	{ "sms", "no_stop_clause", K_BOOL, F(sms_no_stop_clause), 0, 0 },
@@ -66,11 +72,19 @@ static const KeyDef keys[] = {
 	{ "state", "claim_timeout", K_DURATION, F(state_claim_timeout), 10, 24 * 3600 },
 	{ "state", "settle_time", K_DURATION, F(state_settle_time), 0, 24 * 3600 },
 	{ "state", "keep", K_DURATION, F(state_keep), 3600, 366 * 24 * 3600 },
+	{ "limits", "per_receiver", K_RATE, F(limits_per_receiver), 0, 0 },
+	{ "limits", "per_sender", K_RATE, F(limits_per_sender), 0, 0 },
+	{ "limits", "daily_credits", K_UINT, F(limits_daily_credits), 0, 10000000 },
+	{ "limits", "duplicate_window", K_DURATION, F(limits_duplicate_window), 0, 7 * 24 * 3600 },
+	{ "limits", "over_limit", K_STR, 0, 0, 0 },
+	{ "limits", "quiet_hours", K_STR, 0, 0, 0 },
+	{ "limits", "timezone", K_STR, 0, 0, 0 },
+	{ "limits", "quiet_hours_exempt", K_LIST, F(limits_quiet_hours_exempt), 0, 0 },
 };
 #undef F
 
 static const char *const known_sections[] = { "milter", "ovh", "sms", "addresses", "aliases",
-                                              "access", "state", NULL };
+                                              "access", "state", "limits", NULL };
 
 const char *const *cfg_known_keys(void)
 {
@@ -126,6 +140,11 @@ Cfg *cfg_new_default(void)
 	c->state_claim_timeout = 120;
 	c->state_settle_time = 10 * 60;
 	c->state_keep = 7 * 24 * 3600;
+	c->ovh_max_wait = 5;
+	c->limits_over_limit = CFG_OVER_DIGEST;
+	c->limits_tz = g_time_zone_new_local();
+	c->limits_quiet_hours_exempt = g_new0(char *, 1);
+	c->limits_exempt_numbers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	return c;
 }
 
@@ -163,6 +182,10 @@ void cfg_unref(Cfg *c)
 	g_strfreev(c->access_senders);
 	g_free(c->state_store);
 	g_free(c->state_password_file);
+	g_free(c->limits_timezone);
+	g_time_zone_unref(c->limits_tz);
+	g_strfreev(c->limits_quiet_hours_exempt);
+	g_hash_table_unref(c->limits_exempt_numbers);
 	g_free(c);
 }
 
@@ -203,32 +226,6 @@ static gboolean parse_action(const char *v, CfgAction *out)
 		*out = CFG_ACT_ACCEPT;
 	else
 		return FALSE;
-	return TRUE;
-}
-
-/* A duration: a number of seconds, or a number with one unit s, m, h or d ("120s", "10m",
- * "7d"); FALSE when it is none, or beyond G_MAXUINT seconds. */
-static gboolean parse_duration(const char *v, guint *out)
-{
-	static const struct { char unit; guint64 seconds; } units[] = {
-		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 24 * 3600 },
-	};
-	char *end;
-	guint64 n = g_ascii_strtoull(v, &end, 10), mult = 1;
-
-	if (end == v || !g_ascii_isdigit(*v))
-		return FALSE;
-	if (*end != '\0') {
-		gsize i;
-		for (i = 0; i < G_N_ELEMENTS(units) && units[i].unit != *end; i++)
-			;
-		if (i == G_N_ELEMENTS(units) || end[1] != '\0')
-			return FALSE;
-		mult = units[i].seconds;
-	}
-	if (n > G_MAXUINT / mult)
-		return FALSE;
-	*out = (guint)(n * mult);
 	return TRUE;
 }
 
@@ -324,9 +321,34 @@ static gboolean apply(Cfg *c, const KeyDef *k, const char *v, GError **err)
 			return bad(err, path, k, "must be sqlite:/PATH, redis://HOST:PORT/DB, "
 			           "unix:/PATH?db=N or none, not '%s'", v);
 		set_str(slot, v);
+	} else if (strcmp(k->key, "over_limit") == 0) {
+		if (strcmp(v, "digest") == 0)
+			c->limits_over_limit = CFG_OVER_DIGEST;
+		else if (strcmp(v, "tempfail") == 0)
+			c->limits_over_limit = CFG_OVER_TEMPFAIL;
+		else if (strcmp(v, "reject") == 0)
+			c->limits_over_limit = CFG_OVER_REJECT;
+		else
+			return bad(err, path, k, "must be digest, tempfail or reject, not '%s'", v);
+	} else if (strcmp(k->key, "quiet_hours") == 0) {
+		g_autoptr(GError) e = NULL;
+		if (!quiet_parse(v, &c->limits_quiet_hours, &e))
+			return bad(err, path, k, "%s", e->message);
+	} else if (strcmp(k->key, "timezone") == 0) {
+		g_autoptr(GError) e = NULL;
+		GTimeZone *tz = limits_timezone(v, &e);
+		if (tz == NULL)
+			return bad(err, path, k, "%s", e->message);
+		g_time_zone_unref(c->limits_tz);
+		c->limits_tz = tz;
+		set_str(&c->limits_timezone, v);
+	} else if (k->type == K_RATE) {
+		g_autoptr(GError) e = NULL;
+		if (!limit_parse(v, slot, &e))
+			return bad(err, path, k, "%s", e->message);
 	} else if (k->type == K_DURATION) {
 		guint n;
-		if (!parse_duration(v, &n) || n < k->min || n > k->max)
+		if (!duration_parse(v, &n) || n < k->min || n > k->max)
 			return bad(err, path, k, "must be a duration from %us to %us (120s, 10m, 7d), "
 			           "not '%s'", k->min, k->max, v);
 		*(guint *)slot = n;
@@ -381,6 +403,41 @@ static gboolean load_aliases(Cfg *c, GKeyFile *kf, GError **err)
 	return TRUE;
 }
 
+/* [limits] quiet_hours_exempt to a set of E.164 numbers: each entry is an alias of
+ * [aliases] (all its numbers) or a number; read once here, so that a typo is found at load
+ * and a lookup costs one hash. */
+static gboolean load_exempt(Cfg *c, GError **err)
+{
+	const KeyDef *k = find_key("limits", "quiet_hours_exempt");
+	const PhoneCountry *country = phone_country(c->addr_default_country);
+
+	for (char **p = c->limits_quiet_hours_exempt; *p; p++) {
+		GPtrArray *alias = g_hash_table_lookup(c->aliases, *p);
+		g_autoptr(GError) e = NULL;
+
+		if (alias == NULL) {
+			char *n = phone_normalise(*p, country, &e);
+			if (n == NULL)
+				return bad(err, c->path, k, "'%s' is neither a number nor an alias", *p);
+			g_hash_table_add(c->limits_exempt_numbers, n);
+			continue;
+		}
+		for (guint i = 0; i < alias->len; i++) {
+			char *n = phone_normalise(g_ptr_array_index(alias, i), country, &e);
+			if (n == NULL)
+				return bad(err, c->path, k, "alias %s: %s", *p, e->message);
+			g_hash_table_add(c->limits_exempt_numbers, n);
+		}
+	}
+	return TRUE;
+}
+
+gboolean cfg_limits_on(const Cfg *c)
+{
+	return c->limits_per_receiver.n != 0 || c->limits_per_sender.n != 0 ||
+	       c->limits_daily_credits != 0 || c->limits_duplicate_window != 0;
+}
+
 /* Checks what single keys cannot: values that depend on each other. */
 static gboolean check_whole(Cfg *c, GError **err)
 {
@@ -413,6 +470,14 @@ static gboolean check_whole(Cfg *c, GError **err)
 			k = find_key("addresses", "subject_addresses");
 			return bad(err, c->path, k, "'%s' is not an address", *p);
 		}
+	if (!load_exempt(c, err))
+		return FALSE;
+	/* Without a store each process would count alone: a limit that only seems to hold. */
+	if (cfg_limits_on(c) && strcmp(c->state_store, "none") == 0) {
+		safeline_error(err, M2S_ERR_CONFIG, SAFELINE_CONFIG,
+		               "%s: [limits] needs a state store ([state] store), not none", c->path);
+		return FALSE;
+	}
 	return TRUE;
 }
 

@@ -7,12 +7,17 @@
 
 #include <glib.h>
 #include <gio/gio.h>
+#include "limits_rules.h"
+#include "quiet.h"
 
 #define CFG_DEFAULT_PATH "/etc/mail2sms/mail2sms.conf"
 
 typedef enum { CFG_ACT_TEMPFAIL, CFG_ACT_REJECT, CFG_ACT_ACCEPT } CfgAction;
 typedef enum { CFG_TEXT_SUBJECT_BODY, CFG_TEXT_SUBJECT, CFG_TEXT_BODY } CfgTextMode;
 typedef enum { CFG_STORE_DEGRADE, CFG_STORE_TEMPFAIL } CfgStoreError;
+/* What happens to an SMS over a [limits] rate: held for a digest (the mail is accepted),
+ * deferred (4xx, EX_TEMPFAIL) or refused (5xx, EX_NOPERM). */
+typedef enum { CFG_OVER_DIGEST, CFG_OVER_TEMPFAIL, CFG_OVER_REJECT } CfgOverLimit;
 
 #define CFG_DEFAULT_STORE "sqlite:/var/lib/mail2sms/state.db"
 
@@ -39,6 +44,8 @@ typedef struct Cfg {
 	char *ovh_service;            /* NULL: the account's only service */
 	char *ovh_ca_file;
 	guint ovh_timeout;            /* seconds for one request */
+	LimitRate ovh_max_requests;   /* API requests budget; .n == 0: none */
+	guint ovh_max_wait;           /* seconds a request over budget may wait, 0..20 */
 
 	/* [sms] */
 	char *sms_sender;             /* NULL or "" for none */
@@ -66,6 +73,19 @@ typedef struct Cfg {
 	guint state_settle_time;      /* seconds */
 	guint state_keep;             /* seconds */
 
+	/* [limits] (flood control; each limit left out is off) */
+	LimitRate limits_per_receiver;    /* SMS per number; .n == 0: none */
+	LimitRate limits_per_sender;      /* per envelope sender or SMTP AUTH login; .n == 0: none */
+	guint limits_daily_credits;       /* credits per local day; 0: no cap */
+	guint limits_duplicate_window;    /* seconds; 0: duplicates are sent */
+	CfgOverLimit limits_over_limit;
+	QuietHours limits_quiet_hours;    /* start == end: none */
+	char *limits_timezone;            /* as written; NULL: the system's local zone */
+	GTimeZone *limits_tz;             /* never NULL: limits_timezone, or the local zone */
+	char **limits_quiet_hours_exempt; /* as written (alias names lower-cased) */
+	GHashTable *limits_exempt_numbers;/* set of E.164 char*: the exempt numbers, those of the
+	                                   * aliases included */
+
 	/* [aliases]: lower-case name -> GPtrArray of number strings as written */
 	GHashTable *aliases;
 
@@ -82,6 +102,10 @@ Cfg *cfg_new_default(void);
 Cfg *cfg_ref(Cfg *cfg);
 void cfg_unref(Cfg *cfg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Cfg, cfg_unref)
+
+/* TRUE when a [limits] key that counts is set (per_receiver, per_sender, daily_credits,
+ * duplicate_window): those need the state store. Quiet hours count nothing. */
+gboolean cfg_limits_on(const Cfg *cfg);
 
 /* TRUE when the OVH credentials needed for signed calls are all present. */
 gboolean cfg_has_credentials(const Cfg *cfg, GError **err);

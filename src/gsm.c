@@ -226,6 +226,26 @@ static char *gsm_truncate(const char *text, GsmEncoding encoding, guint max)
 	return g_string_free(out, FALSE);
 }
 
+guint gsm_capacity(GsmEncoding encoding, guint segments)
+{
+	if (segments <= 1)
+		return encoding == GSM_ENC_GSM7 ? GSM7_SINGLE : UCS2_SINGLE;
+	segments = MIN(segments, MAX_PARTS);
+	return segments * (encoding == GSM_ENC_GSM7 ? GSM7_MULTI : UCS2_MULTI);
+}
+
+GsmEncoding gsm_encoding(const char *utf8, gboolean transliterate)
+{
+	g_autofree char *text = g_utf8_make_valid(utf8 != NULL ? utf8 : "", -1);
+	g_autofree char *t = NULL;
+
+	if (gsm_is_gsm7(text))
+		return GSM_ENC_GSM7;
+	/* gsm_transliterate gives a text only when all of it becomes GSM-7. */
+	t = transliterate ? gsm_transliterate(text) : NULL;
+	return t != NULL ? GSM_ENC_GSM7 : GSM_ENC_UCS2;
+}
+
 GsmMessage *gsm_prepare(const char *utf8, guint max_segments, gboolean transliterate)
 {
 	GsmMessage *m = g_new0(GsmMessage, 1);

@@ -30,5 +30,13 @@ guint gsm_septets(gunichar c);
  * a surrogate pair that does not fit whole moving to the next part (so it can be one more
  * than ceil(n/153)). In GSM-7, a character outside the tables counts one. */
 guint gsm_count_segments(const char *utf8, GsmEncoding encoding);
+/* Characters of ENCODING that SEGMENTS parts hold: 160 (GSM-7) or 70 (UCS-2) in one
+ * part, 153 or 67 per part in more (SEGMENTS 0 means 1), for texts built to fit (digests).
+ * A GSM-7 extension character or a UCS-2 surrogate pair takes two units: a text holding
+ * some may still be cut by gsm_prepare. */
+guint gsm_capacity(GsmEncoding encoding, guint segments);
+/* The encoding gsm_prepare would choose for UTF8 (NULL: ""), transliterating when
+ * TRANSLITERATE. */
+GsmEncoding gsm_encoding(const char *utf8, gboolean transliterate);
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "fuzz_common.h"
 #include "cfg.h"
+#include "phone.h"
 
 #define FUZZ_MAX_ERROR 4096
 
@@ -140,6 +141,44 @@ static void check_list(char **list, gboolean lower, const char *what)
 	}
 }
 
+/* A rate off (n == 0) or within 1..LIMIT_MAX_N per 1s..31d. */
+static void check_rate(const LimitRate *r, const char *what)
+{
+	if (r->n != 0 && (r->n > LIMIT_MAX_N || r->seconds < 1 || r->seconds > LIMIT_MAX_SECONDS))
+		fuzz_fail("a rate out of 1..1000000 per 1s..31d", what);
+}
+
+/* [limits] and the OVH budget within what cfg.h and the manual promise. */
+static void check_limits(const Cfg *c)
+{
+	GHashTableIter it;
+	gpointer number;
+
+	check_rate(&c->limits_per_receiver, "per_receiver");
+	check_rate(&c->limits_per_sender, "per_sender");
+	check_rate(&c->ovh_max_requests, "max_requests");
+	if (c->ovh_max_wait > 20)
+		fuzz_fail("max_wait beyond 20s", NULL);
+	if (c->limits_daily_credits > 10000000)
+		fuzz_fail("daily_credits beyond 10000000", NULL);
+	if (c->limits_duplicate_window > 7 * 24 * 3600)
+		fuzz_fail("duplicate_window beyond 7d", NULL);
+	if (c->limits_over_limit != CFG_OVER_DIGEST && c->limits_over_limit != CFG_OVER_TEMPFAIL &&
+	    c->limits_over_limit != CFG_OVER_REJECT)
+		fuzz_fail("over_limit", NULL);
+	if (c->limits_quiet_hours.start >= 24 * 60 || c->limits_quiet_hours.end >= 24 * 60)
+		fuzz_fail("quiet hours beyond 23:59", NULL);
+	if (c->limits_tz == NULL)
+		fuzz_fail("no time zone", c->limits_timezone);
+	check_list(c->limits_quiet_hours_exempt, FALSE, "quiet_hours_exempt");
+	g_hash_table_iter_init(&it, c->limits_exempt_numbers);
+	while (g_hash_table_iter_next(&it, &number, NULL))
+		if (!phone_is_e164(number))
+			fuzz_fail("an exempt number not in E.164", number);
+	if (cfg_limits_on(c) && strcmp(c->state_store, "none") == 0)
+		fuzz_fail("limits that count without a state store", NULL);
+}
+
 /* Every field of a loaded configuration within what cfg.h and the manual promise. */
 static void check_cfg(const Cfg *c)
 {
@@ -202,6 +241,7 @@ static void check_cfg(const Cfg *c)
 		if (((GPtrArray *)list)->len == 0)
 			fuzz_fail("an alias without a number", name);
 	}
+	check_limits(c);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

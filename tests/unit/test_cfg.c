@@ -111,6 +111,20 @@ static void defaults_of_an_empty_file(void **state)
 	assert_int_equal(c->access_networks->len, 2);
 	assert_true(c->access_authenticated);
 	assert_false(cfg_has_credentials(c, NULL));
+	/* No [limits]: nothing is limited, nothing is quiet. */
+	assert_int_equal(c->limits_per_receiver.n, 0);
+	assert_int_equal(c->limits_per_sender.n, 0);
+	assert_int_equal(c->limits_daily_credits, 0);
+	assert_int_equal(c->limits_duplicate_window, 0);
+	assert_int_equal(c->limits_over_limit, CFG_OVER_DIGEST);
+	assert_int_equal(c->limits_quiet_hours.start, c->limits_quiet_hours.end);
+	assert_null(c->limits_timezone);
+	assert_non_null(c->limits_tz);
+	assert_null(c->limits_quiet_hours_exempt[0]);
+	assert_int_equal(g_hash_table_size(c->limits_exempt_numbers), 0);
+	assert_false(cfg_limits_on(c));
+	assert_int_equal(c->ovh_max_requests.n, 0);
+	assert_int_equal(c->ovh_max_wait, 5);
 }
 
 static void values_and_inline_comments(void **state)
@@ -184,6 +198,120 @@ static void bad_values_name_the_key(void **state)
 	refused(*state, "[addresses]\nsubject_addresses = sms\n", "[addresses] subject_addresses");
 	refused(*state, "[access]\nnetworks = 10.0.0.0/33\n", "[access] networks");
 	refused(*state, "[aliases]\noncall =\n", "[aliases] oncall");
+}
+
+/* The [limits] section of the issue, written with its comments, and the OVH budget. */
+static void limits_values(void **state)
+{
+	g_autofree char *p = put(*state, "m.conf",
+		"[ovh]\nmax_requests = 60/1m\nmax_wait = 10s\n"
+		"[aliases]\noncall = +33611111111, 0622222222\n"
+		"[limits]\n"
+		"per_receiver = 10/1h        ; at most 10 SMS to one number in any hour\n"
+		"per_sender = 200/1h\n"
+		"daily_credits = 500\n"
+		"duplicate_window = 15m\n"
+		"over_limit = tempfail\n"
+		"quiet_hours = 22:00-07:00\n"
+		"timezone = UTC\n"
+		"quiet_hours_exempt = oncall\n", 0644);
+	g_autoptr(GError) e = NULL;
+	g_autoptr(Cfg) c = cfg_load(p, &e);
+
+	if (c == NULL)
+		fail_msg("%s", e->message);
+	assert_int_equal(c->ovh_max_requests.n, 60);
+	assert_int_equal(c->ovh_max_requests.seconds, 60);
+	assert_int_equal(c->ovh_max_wait, 10);
+	assert_int_equal(c->limits_per_receiver.n, 10);
+	assert_int_equal(c->limits_per_receiver.seconds, 3600);
+	assert_int_equal(c->limits_per_sender.n, 200);
+	assert_int_equal(c->limits_daily_credits, 500);
+	assert_int_equal(c->limits_duplicate_window, 900);
+	assert_int_equal(c->limits_over_limit, CFG_OVER_TEMPFAIL);
+	assert_int_equal(c->limits_quiet_hours.start, 22 * 60);
+	assert_int_equal(c->limits_quiet_hours.end, 7 * 60);
+	assert_string_equal(c->limits_timezone, "UTC");
+	assert_int_equal(g_time_zone_get_offset(c->limits_tz, 0), 0);
+	assert_true(cfg_limits_on(c));
+	assert_int_equal(g_hash_table_size(c->limits_exempt_numbers), 2);
+}
+
+static void limits_exempt_numbers(void **state)
+{
+	g_autofree char *p = put(*state, "m.conf",
+		"[aliases]\noncall = +33611111111, 0622222222\n"
+		"[limits]\nquiet_hours = 22:00-07:00\nquiet_hours_exempt = OnCall, 0612345678\n", 0644);
+	g_autoptr(GError) e = NULL;
+	g_autoptr(Cfg) c = cfg_load(p, &e);
+
+	if (c == NULL)
+		fail_msg("%s", e->message);
+	assert_int_equal(g_hash_table_size(c->limits_exempt_numbers), 3);
+	assert_true(g_hash_table_contains(c->limits_exempt_numbers, "+33611111111"));
+	assert_true(g_hash_table_contains(c->limits_exempt_numbers, "+33622222222"));
+	assert_true(g_hash_table_contains(c->limits_exempt_numbers, "+33612345678"));
+	assert_string_equal(c->limits_quiet_hours_exempt[0], "oncall");
+	/* Quiet hours alone count nothing: no store needed. */
+	assert_false(cfg_limits_on(c));
+}
+
+/* Each refusal names the file, the section and the key, and says what is wrong. */
+static void limits_refused(void **state)
+{
+	refused(*state, "[limits]\nper_receiver = 10/0m\n",
+	        "[limits] per_receiver: the window must be from 1s to 31d: '10/0m'");
+	refused(*state, "[limits]\nper_sender = 0/1h\n",
+	        "[limits] per_sender: the count must be from 1 to 1000000: '0/1h'");
+	refused(*state, "[limits]\nper_receiver = x/1h\n",
+	        "[limits] per_receiver: not of the form N/DURATION");
+	refused(*state, "[limits]\nper_receiver = 10/1y\n",
+	        "[limits] per_receiver: not of the form N/DURATION");
+	refused(*state, "[limits]\nquiet_hours = 25:00-07:00\n",
+	        "[limits] quiet_hours: not of the form HH:MM-HH:MM");
+	refused(*state, "[limits]\nquiet_hours = 22:00-22:00\n",
+	        "[limits] quiet_hours: the start and the end are the same time: '22:00-22:00'");
+	refused(*state, "[limits]\ntimezone = Europe/Pari\n",
+	        "[limits] timezone: unknown time zone 'Europe/Pari'");
+	refused(*state, "[limits]\nover_limit = drop\n",
+	        "[limits] over_limit: must be digest, tempfail or reject, not 'drop'");
+	refused(*state, "[limits]\nduplicate_window = 8d\n", "[limits] duplicate_window");
+	refused(*state, "[limits]\ndaily_credits = -1\n", "[limits] daily_credits");
+	refused(*state, "[limits]\nquiet_hours_exempt = nobody\n",
+	        "[limits] quiet_hours_exempt: 'nobody' is neither a number nor an alias");
+	refused(*state, "[aliases]\nbad = +33611111111, 12\n[limits]\nquiet_hours_exempt = bad\n",
+	        "[limits] quiet_hours_exempt: alias bad:");
+	refused(*state, "[limits]\nunknown = 1\n", "unknown key 'unknown' in [limits]");
+	refused(*state, "[ovh]\nmax_requests = 60/0s\n", "[ovh] max_requests: the window");
+	refused(*state, "[ovh]\nmax_wait = 21s\n",
+	        "[ovh] max_wait: must be a duration from 0s to 20s");
+}
+
+/* Limits that count need the store; quiet hours, the zone and empty keys do not. */
+static void limits_need_a_store(void **state)
+{
+	static const char *const counting[] = {
+		"per_receiver = 10/1h", "per_sender = 200/1h", "daily_credits = 100",
+		"duplicate_window = 15m",
+	};
+	static const char *const harmless[] = {
+		"quiet_hours = 22:00-07:00", "timezone = UTC", "over_limit = reject",
+		"per_receiver =", "daily_credits = 0", "duplicate_window = 0", "per_sender = none",
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(counting); i++) {
+		g_autofree char *text = g_strdup_printf("[state]\nstore = none\n[limits]\n%s\n",
+		                                        counting[i]);
+		refused(*state, text, "[limits] needs a state store ([state] store)");
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(harmless); i++) {
+		g_autofree char *text = g_strdup_printf("[state]\nstore = none\n[limits]\n%s\n",
+		                                        harmless[i]);
+		g_autofree char *p = put(*state, "m.conf", text, 0644);
+		g_autoptr(GError) e = NULL;
+		g_autoptr(Cfg) c = cfg_load(p, &e);
+		if (c == NULL)
+			fail_msg("'%s': %s", harmless[i], e->message);
+	}
 }
 
 /* An unknown endpoint: the error lists every name that would have been accepted. */
@@ -328,6 +456,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(unknown_section_and_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(quoted_values_made_printable, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_values_name_the_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(limits_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(limits_exempt_numbers, setup, teardown),
+		cmocka_unit_test_setup_teardown(limits_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(limits_need_a_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(unknown_endpoint_lists_the_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(syntax_error_quotes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(missing_file_named, setup, teardown),

@@ -291,6 +291,42 @@ static void invalid_utf8_is_made_valid(void **state)
 	assert_non_null(strstr(m->text, "cd"));
 }
 
+/* What N parts hold: the room a text built to fit (a digest) is given. */
+static void capacity_of_parts(void **state)
+{
+	(void)state;
+	assert_int_equal(gsm_capacity(GSM_ENC_GSM7, 0), 160);
+	assert_int_equal(gsm_capacity(GSM_ENC_GSM7, 1), 160);
+	assert_int_equal(gsm_capacity(GSM_ENC_GSM7, 2), 306);
+	assert_int_equal(gsm_capacity(GSM_ENC_GSM7, 6), 918);
+	assert_int_equal(gsm_capacity(GSM_ENC_UCS2, 1), 70);
+	assert_int_equal(gsm_capacity(GSM_ENC_UCS2, 3), 201);
+	for (guint n = 1; n <= 6; n++) {
+		g_autofree char *a = repeat("a", gsm_capacity(GSM_ENC_GSM7, n));
+		g_autofree char *e = repeat("\u00ea", gsm_capacity(GSM_ENC_UCS2, n));
+		assert_int_equal(gsm_count_segments(a, GSM_ENC_GSM7), n);
+		assert_int_equal(gsm_count_segments(e, GSM_ENC_UCS2), n);
+	}
+}
+
+/* gsm_encoding decides as gsm_prepare does. */
+static void encoding_as_prepared(void **state)
+{
+	static const char *const texts[] = {
+		"abc", "", "\u00ea", "\u201cx\u201d", "\u201cx\u201d \u00ea", "\u20ac {}",
+		"ab\xff",
+	};
+	(void)state;
+	for (gsize i = 0; i < G_N_ELEMENTS(texts); i++)
+		for (int t = 0; t <= 1; t++) {
+			g_autoptr(GsmMessage) m = gsm_prepare(texts[i], 6, t);
+			assert_int_equal(gsm_encoding(texts[i], t), m->encoding);
+		}
+	assert_int_equal(gsm_encoding("\u201cx\u201d", TRUE), GSM_ENC_GSM7);
+	assert_int_equal(gsm_encoding("\u201cx\u201d", FALSE), GSM_ENC_UCS2);
+	assert_int_equal(gsm_encoding(NULL, TRUE), GSM_ENC_GSM7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +355,8 @@ int main(void)
 		cmocka_unit_test(empty_text_is_one_empty_segment),
 		cmocka_unit_test(zero_max_segments_means_one),
 		cmocka_unit_test(invalid_utf8_is_made_valid),
+		cmocka_unit_test(capacity_of_parts),
+		cmocka_unit_test(encoding_as_prepared),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
