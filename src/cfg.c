@@ -478,6 +478,12 @@ static gboolean check_whole(Cfg *c, GError **err)
 		               "%s: [limits] needs a state store ([state] store), not none", c->path);
 		return FALSE;
 	}
+	if (c->ovh_max_requests.n != 0 && strcmp(c->state_store, "none") == 0) {
+		safeline_error(err, M2S_ERR_CONFIG, SAFELINE_CONFIG,
+		               "%s: [ovh] max_requests needs a state store ([state] store), not none",
+		               c->path);
+		return FALSE;
+	}
 	return TRUE;
 }
 

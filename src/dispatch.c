@@ -1,8 +1,8 @@
 /* dispatch.c: a plan's jobs to OVH, one log line each, nothing sent twice.
  *
  * The one owner of "was this job sent?": it reads and writes the tag memory (tags.h), asks
- * OVH by tag when an earlier attempt's fate is unknown, and has send.c post only what must
- * go. Shared by the milter, the delivery agent and `mail2sms send`, which only map the
+ * OVH by tag when an earlier attempt's fate is unknown, has flood.c say what the limits let
+ * go, and has send.c post only that. Shared by the milter, the delivery agent and `mail2sms send`, which only map the
  * outcome. The log line (syslog, facility chosen by the front end) masks numbers unless
  * log_numbers = full, and never holds the text of the SMS. */
 #include <string.h>
@@ -10,6 +10,7 @@
 #include "dispatch.h"
 #include "address.h"
 #include "error.h"
+#include "flood.h"
 #include "send.h"
 #include "tags.h"
 
@@ -252,8 +253,8 @@ static gboolean numbers_of_mail(Runtime *rt, Store *st, const MsgJob *job, const
  * across its calls. */
 static OvhJobResult *claimed_job(Runtime *rt, Store *st, const MsgJob *job,
                                  const StoreMail *mail, const char *mail_key,
-                                 const char *sender, gboolean ask, DispatchHow *how,
-                                 GError **err)
+                                 const char *sender, gboolean ask, const FloodMail *fmail,
+                                 FloodJob *fj, DispatchHow *how, GError **err)
 {
 	const Cfg *cfg = runtime_cfg(rt);
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
@@ -325,8 +326,38 @@ static OvhJobResult *claimed_job(Runtime *rt, Store *st, const MsgJob *job,
 		syslog(LOG_INFO, "tag=%s: %u of its numbers already paged for this mail, not again",
 		       job->tag, taken->len);
 	}
+	if (fmail != NULL && !flood_decide(cfg, st, posted, fmail, now, fj, &e)) {
+		store_release(st, job->tag, now, NULL);
+		if (mail_key != NULL && doubt_since == 0)
+			store_numbers_release(st, mail_key, job->tag, NULL);
+		g_propagate_error(err, g_steal_pointer(&e));
+		return NULL;
+	}
+	g_autoptr(GPtrArray) limited_receivers = NULL;
+	MsgJob limited;
+	if (fmail != NULL && fj->now->len < posted->receivers->len) {
+		if (fj->now->len == 0) {
+			/* Held or duplicates, every one: nothing posted, and the tag recorded so that
+			 * a retry of this mail is not counted again. */
+			r = earlier_result(g_array_new(FALSE, FALSE, sizeof(gint64)), job);
+			g_ptr_array_set_size(r->valid, 0);
+			record_sent(st, job, mail, r, now);
+			return r;
+		}
+		limited = *posted;
+		limited.receivers = limited_receivers = g_ptr_array_ref(fj->now);
+		posted = &limited;
+	}
+	MsgJob quiet;
+	if (fmail != NULL && fj->differed != 0) {
+		quiet = *posted;
+		quiet.differed = fj->differed;
+		posted = &quiet;
+	}
 	r = send_job(runtime_ovh(rt), cfg, posted, sender, &e);
 	if (r != NULL) {
+		if (fmail != NULL)
+			flood_sent(cfg, st, fj, r, now);
 		record_sent(st, job, mail, r, now);
 		return r;
 	}
@@ -337,11 +368,15 @@ static OvhJobResult *claimed_job(Runtime *rt, Store *st, const MsgJob *job,
 		store_release(st, job->tag, now, NULL);
 		if (mail_key != NULL && doubt_since == 0)
 			store_numbers_release(st, mail_key, job->tag, NULL);
+		if (fmail != NULL)
+			flood_give_back(st, fj);
 		g_propagate_error(err, g_steal_pointer(&e));
 		return NULL;
 	}
 	/* No reply, or a 5xx after sending: asked at once, else in doubt for the next try. */
 	if (look_up(rt, job, now, &r, &asked) && r != NULL) {
+		if (fmail != NULL)
+			flood_sent(cfg, st, fj, r, now);
 		record_sent(st, job, mail, r, now);
 		return r;
 	}
@@ -351,17 +386,20 @@ static OvhJobResult *claimed_job(Runtime *rt, Store *st, const MsgJob *job,
 	return NULL;
 }
 
-/* dispatch_job, with the key of the mail whose numbers are paged once (NULL: none). */
+/* dispatch_job, with the key of the mail whose numbers are paged once (NULL: none), and
+ * what the limits see of the mail (NULL: no limit applies); FJ receives their sorting. */
 static OvhJobResult *dispatch_one(Runtime *rt, const MsgJob *job, const StoreMail *mail,
                                   const char *mail_key, const char *sender, gboolean ask,
-                                  DispatchHow *how, GError **err)
+                                  const FloodMail *fmail, FloodJob *fj, DispatchHow *how,
+                                  GError **err)
 {
 	g_autoptr(GError) e = NULL;
 	Store *st = runtime_store(rt, &e);
 
 	*how = 0;
 	if (st != NULL) {
-		OvhJobResult *r = claimed_job(rt, st, job, mail, mail_key, sender, ask, how, err);
+		OvhJobResult *r = claimed_job(rt, st, job, mail, mail_key, sender, ask, fmail, fj,
+		                              how, err);
 		runtime_keep_clock(rt);
 		return r;
 	}
@@ -376,7 +414,7 @@ static OvhJobResult *dispatch_one(Runtime *rt, const MsgJob *job, const StoreMai
 OvhJobResult *dispatch_job(Runtime *rt, const MsgJob *job, const StoreMail *mail,
                            const char *sender, gboolean ask, DispatchHow *how, GError **err)
 {
-	return dispatch_one(rt, job, mail, NULL, sender, ask, how, err);
+	return dispatch_one(rt, job, mail, NULL, sender, ask, NULL, NULL, how, err);
 }
 
 /* Appends the strings of LIST to S, comma separated. */
@@ -401,6 +439,35 @@ static void report_add(DispatchReport *r, const char *ids, GPtrArray *valid,
 	if (invalid)
 		join_into(r->invalid, invalid);
 	r->credits += credits;
+}
+
+/* What the limits did to a job that went through them: held and duplicate receivers
+ * logged and added to the report. */
+static void report_limited(const Cfg *cfg, const char *qid, const MsgJob *job,
+                           const FloodJob *fj, DispatchReport *r)
+{
+	if (fj->held != NULL && fj->held->len > 0) {
+		g_autofree char *who = receivers_for_log(cfg, fj->held);
+		syslog(LOG_NOTICE, "%s: held receivers=%s tag=%s reason=%s", qid, who, job->tag,
+		       fj->reason);
+		if (r->held == NULL)
+			r->held = g_string_new(NULL);
+		join_into(r->held, fj->held);
+		if (r->held_reason == NULL)
+			r->held_reason = g_strdup(fj->reason);
+	}
+	if (fj->duplicate != NULL && fj->duplicate->len > 0) {
+		g_autofree char *who = receivers_for_log(cfg, fj->duplicate);
+		syslog(LOG_INFO, "%s: duplicate receivers=%s tag=%s earlier ids=%s", qid, who,
+		       job->tag, fj->earlier_ids->str);
+		if (r->duplicate == NULL) {
+			r->duplicate = g_string_new(NULL);
+			r->earlier_ids = g_string_new(NULL);
+		}
+		join_into(r->duplicate, fj->duplicate);
+		g_string_append_printf(r->earlier_ids, "%s%s", r->earlier_ids->len ? "," : "",
+		                       fj->earlier_ids->str);
+	}
 }
 
 /* A failure of this job alone (its numbers, its text): the mail's other jobs may still go.
@@ -434,6 +501,8 @@ gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
 	g_autoptr(GError) refused = NULL;  /* the first job that will never go */
 	StoreMail mail = { .queue_id = queue_id, .sender = sender,
 		           .message_id = plan->message_id, .subject = plan->subject };
+	FloodMail fmail = { .sender = plan->login ? plan->login : sender,
+		            .summary = plan->subject, .urgent = plan->urgent };
 	g_autofree char *mail_key = NULL;
 
 	/* The mail across calls: its Message-ID, else the queue id Postfix keeps for it. */
@@ -452,13 +521,20 @@ gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
 		g_autoptr(GError) e = NULL;
 		gint64 t0 = g_get_monotonic_time();
 		DispatchHow how;
+		g_auto(FloodJob) fj = { 0 };
 
 		if (progress)
 			progress(arg);
-		r = dispatch_one(rt, job, &mail, mail_key, NULL, (flags & DISPATCH_ASK) != 0, &how,
-		                 &e);
+		if (plan->subject == NULL || *plan->subject == '\0')
+			fmail.summary = job->sms->text;
+		r = dispatch_one(rt, job, &mail, mail_key, NULL, (flags & DISPATCH_ASK) != 0, &fmail,
+		                 &fj, &how, &e);
 		if (how & DISPATCH_NO_STORE)
 			report->no_store = TRUE;
+		if (r != NULL)
+			report_limited(cfg, qid, job, &fj, report);
+		if (r != NULL && fj.now != NULL && fj.now->len == 0)
+			continue;
 		if (r == NULL) {
 			log_failure(cfg, qid, "failed", who, job, e);
 			/* A job that will never go does not hold back the others; a transient failure
@@ -510,5 +586,12 @@ void dispatch_report_clear(DispatchReport *r)
 		g_string_free(r->receivers, TRUE);
 	if (r->invalid)
 		g_string_free(r->invalid, TRUE);
+	if (r->held)
+		g_string_free(r->held, TRUE);
+	if (r->duplicate)
+		g_string_free(r->duplicate, TRUE);
+	if (r->earlier_ids)
+		g_string_free(r->earlier_ids, TRUE);
+	g_free(r->held_reason);
 	memset(r, 0, sizeof *r);
 }

@@ -11,6 +11,10 @@ typedef struct {
 	GString *receivers;    /* "+33...,+33..." valid receivers */
 	GString *invalid;      /* receivers OVH refused in jobs otherwise sent */
 	double credits;
+	GString *held;         /* receivers over a [limits] limit, held for a digest */
+	char *held_reason;     /* the first reason: "10/1h to +3361234xxxx" */
+	GString *duplicate;    /* receivers that got the same text within duplicate_window */
+	GString *earlier_ids;  /* the ids they got then */
 } DispatchReport;
 
 /* Called before each job, so that a front end can tell its MTA it is still alive. */

@@ -19,6 +19,7 @@ int m2s_error_sysexit(const GError *err)
 	case M2S_ERR_SERVER:
 	case M2S_ERR_THROTTLED:
 	case M2S_ERR_BUSY:
+	case M2S_ERR_FLOOD:
 	case M2S_ERR_TOO_MANY:
 		return EX_TEMPFAIL;
 	case M2S_ERR_CONFIG:

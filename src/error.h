@@ -35,6 +35,8 @@ typedef enum {
 	                          * another session, an earlier attempt may still be queued at
 	                          * OVH, or the state store is down with on_store_error =
 	                          * tempfail: 451 4.3.0, EX_TEMPFAIL */
+	M2S_ERR_FLOOD,           /* over a [limits] limit with over_limit = tempfail: 452 4.7.1
+	                          * at RCPT, 451 4.7.1 at end of message, EX_TEMPFAIL */
 } M2sErrorCode;
 
 /* The sysexits code for an error (EX_SOFTWARE for one outside M2S_ERROR). */

@@ -21,6 +21,7 @@ typedef struct {
 	 * shares, and is remembered only while an attempt is in doubt, so that the same alert
 	 * sent again later is a new SMS (dispatch.c). */
 	gboolean content_tag;
+	guint differed;         /* minutes OVH holds it back (quiet hours, dispatch.c); 0: none */
 } MsgJob;
 
 typedef struct {
@@ -38,6 +39,8 @@ typedef struct {
 	GPtrArray *taken;       /* char* SMS recipients taken, as given (the milter removes them) */
 	char *message_id;       /* the mail's, once finished; NULL when it has none */
 	char *subject;          /* the decoded Subject, once finished ("" when none) */
+	gboolean urgent;        /* its headers mark it urgent (X-Priority 1-2, ...), once finished */
+	char *login;            /* the SMTP AUTH login it came with (the milter sets it), or NULL */
 	MsgPlanWork *work;      /* the planner's state between two recipients */
 } MsgPlan;
 

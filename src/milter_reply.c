@@ -68,6 +68,9 @@ void milter_reply_for(const Cfg *cfg, const GError *err, MilterReply *r)
 	case M2S_ERR_DATA:
 		set(r, "554", "5.6.0");
 		break;
+	case M2S_ERR_FLOOD:  /* at RCPT the caller makes it 452 */
+		set(r, "451", "4.7.1");
+		break;
 	case M2S_ERR_BUSY:  /* the set-up is fine and OVH was not asked: a plain retry later */
 	case M2S_ERR_USAGE:
 	case M2S_ERR_IO:

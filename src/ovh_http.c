@@ -42,6 +42,7 @@ struct OvhClient {
 	gboolean read;       /* the offset was read from OVH by this client, not given */
 	gint64 offset;       /* OVH time - local time, seconds */
 	char *service;       /* resolved service name; once set, never changed nor freed early */
+	OvhGate gate;        /* set before the client serves; admit NULL: none */
 };
 
 typedef struct {
@@ -284,13 +285,19 @@ static void transport_error(CURLcode rc, const Reply *r, const char *what, GErro
 static gboolean perform(OvhClient *c, const char *method, const char *url, const char *body,
                         struct curl_slist *headers, Reply *r, const char *what, GError **err)
 {
-	CURL *h = borrow(c);
+	CURL *h;
 	CURLcode rc;
 
+	if (c->gate.admit != NULL && !c->gate.admit(c->gate.arg, err)) {
+		g_prefix_error(err, "OVH %s: ", what);
+		return FALSE;
+	}
+	h = borrow(c);
 	if (h == NULL) {
 		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "OVH %s: cannot create an HTTP handle", what);
 		return FALSE;
 	}
+
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
@@ -308,6 +315,8 @@ static gboolean perform(OvhClient *c, const char *method, const char *url, const
 	rc = curl_easy_perform(h);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+	if (rc == CURLE_OK && c->gate.answered != NULL)
+		c->gate.answered(c->gate.arg, r->status);
 	/* The handle keeps no pointer to our headers or reply between calls. */
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	give_back(c, h);
@@ -324,6 +333,14 @@ static void reply_clear(Reply *r)
 		g_string_free(r->body, TRUE);
 	g_free(r->query_id);
 	memset(r, 0, sizeof *r);
+}
+
+void ovh_client_set_gate(OvhClient *c, const OvhGate *gate)
+{
+	if (gate != NULL)
+		c->gate = *gate;
+	else
+		memset(&c->gate, 0, sizeof c->gate);
 }
 
 gboolean ovh_client_clock(OvhClient *c, gint64 *offset)

@@ -31,6 +31,18 @@ gboolean ovh_client_clock(OvhClient *c, gint64 *offset);
  * makes it read the clock and try once more: a refused request was not executed. */
 void ovh_client_set_clock(OvhClient *c, gint64 offset);
 
+/* What every request asks first and tells after (the [ovh] max_requests budget, kept by
+ * budget.c): ADMIT FALSE with *err: the request is not sent; ANSWERED gets the HTTP
+ * status of each reply. Both are called from any thread, without the client's lock. */
+typedef struct {
+	gboolean (*admit)(void *arg, GError **err);
+	void (*answered)(void *arg, long status);
+	void *arg;
+} OvhGate;
+
+/* Every request of C goes through GATE from now on (copied; NULL: none). */
+void ovh_client_set_gate(OvhClient *c, const OvhGate *gate);
+
 /* "$1$" + hex SHA-1 of AS+CK+METHOD+URL+BODY+TS joined with '+'. */
 char *ovh_sign(const char *secret, const char *consumer, const char *method, const char *url,
                const char *body, gint64 timestamp);

@@ -7,6 +7,7 @@
  * RUNTIME_STORE_RETRY seconds, and the caller decides (on_store_error). It must not hold
  * anything a reload may lose: what was sent is in the store, or in tags.c without one. */
 #include "runtime.h"
+#include "budget.h"
 #include "error.h"
 #include "tags.h"
 
@@ -27,6 +28,7 @@ struct Runtime {
 	GError *store_err;      /* why it is not open (NULL for "none") */
 	gint64 store_tried;     /* monotonic time of the last attempt, microseconds */
 	gint clock_kept;        /* the offset this client read is in the store */
+	Budget *budget;         /* [ovh] max_requests, NULL when unset */
 };
 
 /* Opens RT's store (the lock held); FALSE with rt->store_err set when it cannot be. */
@@ -39,6 +41,12 @@ static gboolean open_store(Runtime *rt)
 	g_clear_error(&rt->store_err);
 	rt->store_tried = g_get_monotonic_time();
 	return store_open(rt->cfg->state_store, &opt, &rt->store, &rt->store_err);
+}
+
+/* The budget's store: RT's (BudgetStore). */
+static Store *budget_store(void *rt, GError **err)
+{
+	return runtime_store(rt, err);
 }
 
 static GMutex current_lock;
@@ -63,6 +71,11 @@ Runtime *runtime_new(Cfg *cfg, GError **err)
 		runtime_unref(rt);
 		return NULL;
 	}
+	if (cfg->ovh_max_requests.n != 0) {
+		rt->budget = budget_new(rt->cfg, budget_store, rt);
+		OvhGate gate = { budget_admit, budget_answered, rt->budget };
+		ovh_client_set_gate(rt->ovh, &gate);
+	}
 	/* Every delivery agent is a new process: without this, each would read OVH's clock
 	 * before its one job, two requests where one does. */
 	gint64 offset, at, now = g_get_real_time() / G_USEC_PER_SEC;
@@ -84,6 +97,7 @@ void runtime_unref(Runtime *rt)
 	if (rt == NULL || !g_atomic_int_dec_and_test(&rt->refcount))
 		return;
 	ovh_client_free(rt->ovh);
+	budget_free(rt->budget);
 	store_close(rt->store);
 	g_clear_error(&rt->store_err);
 	g_mutex_clear(&rt->store_lock);

@@ -21,6 +21,7 @@ OvhJobResult *send_job(OvhClient *c, const Cfg *cfg, const MsgJob *job, const ch
 		.no_stop_clause = cfg->sms_no_stop_clause,
 		.priority = cfg->sms_priority,
 		.validity = cfg->sms_validity,
+		.differed = job->differed,
 		.tag = job->tag,
 	};
 	OvhJobResult *r = ovh_post_job(c, &post, err);
