@@ -358,6 +358,188 @@ gboolean store_set_value(Store *store, const char *name, gint64 value, gint64 no
 	return ok;
 }
 
+/* An argument the caller got wrong, as an error naming the store like any other. */
+static gboolean bad_argument(Store *store, GError **err, const char *what)
+{
+	g_set_error(err, M2S_ERROR, M2S_ERR_IO, "state store %s: %s", store->name, what);
+	return FALSE;
+}
+
+/* NAME must be short enough to be a key in every backend: a value's name is kept as given,
+ * since store_get_value must find it under the same name. */
+gboolean store_add_value(Store *store, const char *name, gint64 delta, gint64 now,
+                         gint64 *total, GError **err)
+{
+	GError *e = NULL;
+	gint64 dummy;
+
+	if (name == NULL || name[0] == '\0' || strlen(name) > STORE_NAME_MAX)
+		return bad_argument(store, err, "a value's name must be 1 to "
+		                    G_STRINGIFY(STORE_NAME_MAX) " bytes");
+	gboolean ok = store->be->add_value(store->b, name, delta, now,
+	                                   total != NULL ? total : &dummy, &e);
+	name_error(store, e, err);
+	return ok;
+}
+
+/* A window's KEY as the backends key it: a digest, bounded whatever the key holds (a
+ * sender's address comes from a mail). */
+static char *window_key(const char *key)
+{
+	return g_compute_checksum_for_string(G_CHECKSUM_SHA256, key != NULL ? key : "", -1);
+}
+
+/* The take and the count share their checks: OUT is set even on failure. */
+static gboolean window(Store *store, const char *key, gint64 now_ms, gint64 window_ms,
+                       guint limit, gboolean take, StoreWindow *out, GError **err)
+{
+	memset(out, 0, sizeof *out);
+	out->frees_at_ms = now_ms;
+	if (window_ms < 1 || limit < 1)
+		return bad_argument(store, err, "a window's duration and limit must be at least 1");
+	g_autofree char *k = window_key(key);
+	GError *e = NULL;
+	gboolean ok = store->be->window(store->b, k, now_ms, window_ms, limit, take, out, &e);
+	if (!ok) {
+		memset(out, 0, sizeof *out);
+		out->frees_at_ms = now_ms;
+	}
+	name_error(store, e, err);
+	return ok;
+}
+
+gboolean store_window_take(Store *store, const char *key, gint64 now_ms, gint64 window_ms,
+                           guint limit, StoreWindow *out, GError **err)
+{
+	return window(store, key, now_ms, window_ms, limit, TRUE, out, err);
+}
+
+gboolean store_window_count(Store *store, const char *key, gint64 now_ms, gint64 window_ms,
+                            guint limit, StoreWindow *out, GError **err)
+{
+	return window(store, key, now_ms, window_ms, limit, FALSE, out, err);
+}
+
+gboolean store_window_give_back(Store *store, const char *key, gint64 at_ms, GError **err)
+{
+	g_autofree char *k = window_key(key);
+	GError *e = NULL;
+	gboolean ok = store->be->window_give_back(store->b, k, at_ms, &e);
+	name_error(store, e, err);
+	return ok;
+}
+
+/* QUEUE as the backends keep it (one line, bounded), or NULL with *ERR when nothing is left
+ * of it: the queue's name comes back in store_held_list, so it is cut, not hashed. */
+static char *queue_name(Store *store, const char *queue, GError **err)
+{
+	char *q = one_line(queue, STORE_QUEUE_MAX);
+
+	if (q[0] == '\0') {
+		g_free(q);
+		bad_argument(store, err, "an alert queue needs a name");
+		return NULL;
+	}
+	return q;
+}
+
+/* A digest tag is a claim's tag: it must not be empty. */
+static gboolean check_tag(Store *store, const char *tag, GError **err)
+{
+	return tag != NULL && tag[0] != '\0' ? TRUE
+	                                    : bad_argument(store, err, "a digest needs a tag");
+}
+
+/* The summary is bounded like a Subject: a digest quotes a few of them. */
+gboolean store_hold(Store *store, const char *queue, gint64 now, const char *summary,
+                    GError **err)
+{
+	g_autofree char *q = queue_name(store, queue, err);
+	if (q == NULL)
+		return FALSE;
+	g_autofree char *sum = one_line(summary, STORE_SUBJECT_MAX);
+	GError *e = NULL;
+	gboolean ok = store->be->hold(store->b, q, now, sum, &e);
+	name_error(store, e, err);
+	return ok;
+}
+
+/* The backend's take, OUT set first and cleared again on failure. */
+gboolean store_held_take(Store *store, const char *queue, const char *tag, gint64 now,
+                         StoreHeld *out, GError **err)
+{
+	memset(out, 0, sizeof *out);
+	out->summaries = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *q = queue_name(store, queue, err);
+	if (q == NULL || !check_tag(store, tag, err))
+		return FALSE;
+	GError *e = NULL;
+	gboolean ok = store->be->held_take(store->b, q, tag, now, STORE_HELD_SUMMARIES, out, &e);
+	if (!ok) {
+		g_ptr_array_set_size(out->summaries, 0);
+		out->count = 0;
+		out->first_at = out->last_at = 0;
+	}
+	name_error(store, e, err);
+	return ok;
+}
+
+gboolean store_held_done(Store *store, const char *tag, GError **err)
+{
+	if (!check_tag(store, tag, err))
+		return FALSE;
+	GError *e = NULL;
+	gboolean ok = store->be->held_done(store->b, tag, &e);
+	name_error(store, e, err);
+	return ok;
+}
+
+gboolean store_held_return(Store *store, const char *tag, GError **err)
+{
+	if (!check_tag(store, tag, err))
+		return FALSE;
+	GError *e = NULL;
+	gboolean ok = store->be->held_return(store->b, tag, &e);
+	name_error(store, e, err);
+	return ok;
+}
+
+/* The backend's list; what it appended is taken back on failure, so that OUT holds either
+ * the whole answer or what it held before. */
+gboolean store_held_list(Store *store, gint64 now, GPtrArray *out, GError **err)
+{
+	guint before = out->len;
+	GError *e = NULL;
+
+	g_ptr_array_set_free_func(out, store_held_queue_free);
+	gboolean ok = store->be->held_list(store->b, now, STORE_HELD_QUEUES_MAX, out, &e);
+	if (!ok)
+		g_ptr_array_set_size(out, before);
+	name_error(store, e, err);
+	return ok;
+}
+
+void store_held_clear(StoreHeld *held)
+{
+	g_clear_pointer(&held->summaries, g_ptr_array_unref);
+	held->count = 0;
+	held->first_at = held->last_at = 0;
+}
+
+void store_held_queue_clear(StoreHeldQueue *q)
+{
+	g_clear_pointer(&q->queue, g_free);
+	g_clear_pointer(&q->digest_tag, g_free);
+}
+
+void store_held_queue_free(gpointer q)
+{
+	if (q == NULL)
+		return;
+	store_held_queue_clear(q);
+	g_free(q);
+}
+
 gboolean store_ping(Store *store, GError **err)
 {
 	GError *e = NULL;

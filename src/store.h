@@ -7,10 +7,11 @@
  *   redis://HOST[:PORT][/DB]            several MTAs sharing one Redis (HOST may be [v6])
  *   unix:/path/redis.sock[?db=N]        the same over a unix socket
  *   none                                no store: store_open succeeds with *store NULL
- * Every time is in seconds since the epoch and is the caller's (tests move it). Every call
- * is safe from many threads of one process and from many processes (and hosts, for Redis)
- * at once. Store trouble is an M2S_ERR_IO naming the store (never a password); a Redis that
- * refuses the password or the database is an M2S_ERR_CONFIG. */
+ * Every time is in seconds since the epoch (the sliding windows': milliseconds) and is the
+ * caller's (tests move it). Every call is safe from many threads of one process and from
+ * many processes (and hosts, for Redis) at once. Store trouble is an M2S_ERR_IO naming the
+ * store (never a password); a Redis that refuses the password or the database is an
+ * M2S_ERR_CONFIG. */
 #ifndef M2S_STORE_H
 #define M2S_STORE_H
 
@@ -73,7 +74,8 @@ typedef struct {
 typedef struct {
 	/* Redis AUTH: the password is the file's first line; ignored by sqlite. */
 	const char *password_file;
-	/* Seconds a record is kept after its last write (replies and reports need them);
+	/* Seconds a record is kept after its last write (replies and reports need them), a
+	 * value after its last set or add, a held alert after it was held;
 	 * 0 means STORE_KEEP_DEFAULT. */
 	gint64 keep;
 	/* Seconds within which a retry comes (0: forever): a sent record claimed longer ago
@@ -140,11 +142,100 @@ gboolean store_forget(Store *store, const char *tag, gint64 claimed_at, GError *
 /* The sent job OVH knows as JOB_ID: 1 with *META filled, 0 when none is kept, -1 with *ERR. */
 int store_lookup_job(Store *store, gint64 job_id, StoreJobMeta *meta, GError **err);
 /* A small value kept under NAME for every process (the OVH clock offset), with the time it
- * was set: TRUE with *VALUE and *AT (*AT 0 when none is kept), FALSE with *ERR. */
+ * was set: TRUE with *VALUE and *AT (*AT 0 when none is kept), FALSE with *ERR. A value
+ * lives keep seconds after it was last set (or added to). */
 gboolean store_get_value(Store *store, const char *name, gint64 *value, gint64 *at,
                          GError **err);
 gboolean store_set_value(Store *store, const char *name, gint64 value, gint64 now,
                          GError **err);
+/* Adds DELTA to the value NAME (the one store_get_value reads, created at 0 when missing)
+ * in one atomic step, and sets its time to NOW: TRUE with *TOTAL (may be NULL) the value
+ * after the add. NAME is at most STORE_NAME_MAX bytes (the caller names the period, e.g.
+ * "credits:2026-12-02"). Values live keep seconds after their last set or add. */
+gboolean store_add_value(Store *store, const char *name, gint64 delta, gint64 now,
+                         gint64 *total, GError **err);
+#define STORE_NAME_MAX 200
+
+/* Flood control's sliding windows: per KEY a log of events, so that a limit holds in ANY
+ * window of the duration, not only in fixed slices of it. Times are milliseconds (an API
+ * budget of 60 a minute counted per second would let 61 through), the caller's clock like
+ * every other time here. KEY is any text (it is hashed); a key is always used with the same
+ * window. An event at T counts until T + window (excluded). Two events in one millisecond
+ * (two processes) both count. Records go by themselves a window after their last event. */
+typedef struct {
+	gboolean admitted;  /* take: the event was recorded; count: a take now would be */
+	guint count;        /* events in the window after the call */
+	gint64 frees_at_ms; /* when a take would next be admitted: NOW_MS while there is room,
+	                     * else when the event that must leave for one to enter does
+	                     * (the oldest one + window, when count is the limit) */
+} StoreWindow;
+
+/* Atomically: forgets KEY's events at or before NOW_MS - WINDOW_MS; records one at NOW_MS
+ * if fewer than LIMIT remain. LIMIT and WINDOW_MS are at least 1. OUT is always set. */
+gboolean store_window_take(Store *store, const char *key, gint64 now_ms, gint64 window_ms,
+                           guint limit, StoreWindow *out, GError **err);
+/* The same figures for the same LIMIT, recording nothing (what is over a limit, and until
+ * when). */
+gboolean store_window_count(Store *store, const char *key, gint64 now_ms, gint64 window_ms,
+                            guint limit, StoreWindow *out, GError **err);
+/* Removes one event of KEY recorded at AT_MS (a take whose SMS did not go: OVH refused it
+ * before executing it), so that it no longer counts; none there: nothing changes. */
+gboolean store_window_give_back(Store *store, const char *key, gint64 at_ms, GError **err);
+
+/* Alerts held over a limit, summed up later in one digest SMS per queue (a receiver's
+ * number), exactly once whichever of several processes or hosts sends it, and nothing lost
+ * if one dies between taking a digest and sending it. A held alert is in its queue until
+ * a digest takes it; it is forgotten keep seconds after it was held, whether or not a
+ * digest holds it (held for so long, its SMS would not help). Times are seconds. */
+
+/* A digest's alerts (store_held_take; clear with store_held_clear). */
+typedef struct {
+	guint count;          /* every alert of the digest */
+	gint64 first_at;      /* when the oldest and the newest were held, 0 when count is 0 */
+	gint64 last_at;
+	GPtrArray *summaries; /* char*: newest first, at most STORE_HELD_SUMMARIES */
+} StoreHeld;
+
+/* A queue holding alerts (store_held_list). */
+typedef struct {
+	char *queue;
+	guint count;        /* its alerts, held or in a digest not done */
+	gint64 first_at;    /* the oldest and the newest of them */
+	gint64 last_at;
+	char *digest_tag;   /* the earliest taken of its digests not done, NULL for none */
+} StoreHeldQueue;
+
+#define STORE_HELD_SUMMARIES 50
+#define STORE_HELD_QUEUES_MAX 1000
+/* A queue's name: one line, cut on a UTF-8 boundary (longer names sharing these bytes are
+ * one queue). */
+#define STORE_QUEUE_MAX 200
+
+/* Appends one alert held at NOW to QUEUE (not empty once made one line); SUMMARY is kept
+ * one line, at most STORE_SUBJECT_MAX bytes. */
+gboolean store_hold(Store *store, const char *queue, gint64 now, const char *summary,
+                    GError **err);
+/* Moves every alert QUEUE holds, in no digest yet, into the digest TAG, atomically, and
+ * fills OUT with them. If TAG holds alerts already (a taker that died before its digest was
+ * done or returned), OUT is those, whatever their queue, and nothing new is taken. A digest
+ * of no alert (count 0) is nothing: post none. The caller then claims TAG (store_claim),
+ * posts the digest and says store_held_done, or store_held_return if it certainly did not
+ * go. A TAG done must not be taken again (its claim is sent). OUT is always set. */
+gboolean store_held_take(Store *store, const char *queue, const char *tag, gint64 now,
+                         StoreHeld *out, GError **err);
+/* The digest TAG went out: its alerts are deleted. */
+gboolean store_held_done(Store *store, const char *tag, GError **err);
+/* The digest TAG certainly did not go: its alerts are held in their queue again, with the
+ * times they were held, for a later digest. */
+gboolean store_held_return(Store *store, const char *tag, GError **err);
+/* Appends to OUT (its free function becomes store_held_queue_free) one StoreHeldQueue per
+ * queue holding alerts not forgotten at NOW, those holding the oldest first, at most
+ * STORE_HELD_QUEUES_MAX. */
+gboolean store_held_list(Store *store, gint64 now, GPtrArray *out, GError **err);
+void store_held_clear(StoreHeld *held);
+void store_held_queue_clear(StoreHeldQueue *q);
+void store_held_queue_free(gpointer q);
+
 /* TRUE when the store answers. */
 gboolean store_ping(Store *store, GError **err);
 

@@ -50,6 +50,25 @@ typedef struct {
 	/* A small named value (the OVH clock offset) and when it was set (*AT 0: none). */
 	gboolean (*get_value)(void *b, const char *name, gint64 *value, gint64 *at, GError **err);
 	gboolean (*set_value)(void *b, const char *name, gint64 value, gint64 now, GError **err);
+	/* Adds DELTA to NAME's value (0 when missing), its time set to NOW; *TOTAL the sum. */
+	gboolean (*add_value)(void *b, const char *name, gint64 delta, gint64 now, gint64 *total,
+	                      GError **err);
+	/* KEY is the window's key hashed (hex, bounded). TAKE: forget what left the window and
+	 * record one event if there is room (store_window_take); else only count. OUT is
+	 * zeroed by store.c. */
+	gboolean (*window)(void *b, const char *key, gint64 now_ms, gint64 window_ms,
+	                   guint limit, gboolean take, StoreWindow *out, GError **err);
+	gboolean (*window_give_back)(void *b, const char *key, gint64 at_ms, GError **err);
+	/* QUEUE and SUMMARY are one line and bounded. */
+	gboolean (*hold)(void *b, const char *queue, gint64 now, const char *summary,
+	                 GError **err);
+	/* OUT->summaries is an empty array of char* (g_free) to fill, at most MAX of them. */
+	gboolean (*held_take)(void *b, const char *queue, const char *tag, gint64 now, guint max,
+	                      StoreHeld *out, GError **err);
+	gboolean (*held_done)(void *b, const char *tag, GError **err);
+	gboolean (*held_return)(void *b, const char *tag, GError **err);
+	/* Appends at most MAX newly allocated StoreHeldQueue to OUT. */
+	gboolean (*held_list)(void *b, gint64 now, guint max, GPtrArray *out, GError **err);
 	gboolean (*ping)(void *b, GError **err);
 } StoreBackend;
 

@@ -6,8 +6,11 @@
  * across threads, processes and hosts. The connection is made again whenever it is missing
  * or broke, so a restarted Redis needs no restart of ours; connect and command times are
  * bounded. Records expire keep seconds after their last write (Redis's clock): no pruning
- * here. The AUTH password never goes in an error. Writing to a closed socket must not kill
- * the process: SIGPIPE is held back around each command. */
+ * here; a window's events go a window after its last one, and held alerts past keep are
+ * trimmed as their queue is written or listed. One counter (KEY_SEQ) never expires: it
+ * names events, which a sorted set needs unique. The AUTH password never goes in an error.
+ * Writing to a closed socket must not kill the process: SIGPIPE is held back around each
+ * command. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -24,6 +27,16 @@
 #define KEY_JOB "mail2sms:job:"
 #define KEY_VALUE "mail2sms:value:"
 #define KEY_NUMBERS "mail2sms:numbers:"
+#define KEY_WINDOW "mail2sms:window:"
+#define KEY_SEQ "mail2sms:seq"
+/* Held alerts: a sorted set per queue (score: when held; member: a sequence number, then
+ * the summary), one per digest, the digest's queue, a queue's digests not done (score:
+ * when taken), and every queue holding alerts (score: its oldest alert). */
+#define KEY_HELD "mail2sms:held:"
+#define KEY_DIGEST "mail2sms:digest:"
+#define KEY_DIGEST_QUEUE "mail2sms:digest-queue:"
+#define KEY_HELD_DIGESTS "mail2sms:held-digests:"
+#define KEY_HELD_QUEUES "mail2sms:held-queues"
 
 typedef struct {
 	GMutex lock;
@@ -33,6 +46,7 @@ typedef struct {
 	int db;
 	char *password;
 	char keep[24]; /* seconds, as the EXPIRE argument */
+	gint64 keep_s; /* the same as a number */
 	redisContext *c;
 	gboolean used; /* c answered a command already: it may have gone stale since */
 } Rd;
@@ -141,6 +155,178 @@ static Script numbers_release_script = { .lua =
 	"  if string.match(all[i + 1], '^(.*)|') == ARGV[1] then redis.call('HDEL', KEYS[1], all[i]) end\n"
 	"end\n"
 	"return 1\n" };
+
+/* KEYS[1] the value; ARGV delta, now, keep. Returns the sum (as Redis keeps it: text). */
+static Script add_value_script = { .lua =
+	"redis.call('HINCRBY', KEYS[1], 'value', ARGV[1])\n"
+	"redis.call('HSET', KEYS[1], 'at', ARGV[2])\n"
+	"redis.call('EXPIRE', KEYS[1], ARGV[3])\n"
+	"return redis.call('HGET', KEYS[1], 'value')\n" };
+
+/* KEYS[1] the window, KEYS[2] the sequence; ARGV now_ms, the cut (now_ms - window_ms: what
+ * is at or before it has left), window_ms, limit, take (1) or count (0). An event is named
+ * "now_ms-sequence": two in one millisecond are two. Returns {admitted, count, the time
+ * of the event that must leave for one to enter, "" while there is room}. */
+static Script window_script = { .lua =
+	"local k, limit, admitted = KEYS[1], tonumber(ARGV[4]), 0\n"
+	"if ARGV[5] == '1' then\n"
+	"  redis.call('ZREMRANGEBYSCORE', k, '-inf', ARGV[2])\n"
+	"  if redis.call('ZCARD', k) < limit then\n"
+	"    redis.call('ZADD', k, ARGV[1], ARGV[1] .. '-' .. redis.call('INCR', KEYS[2]))\n"
+	"    redis.call('PEXPIRE', k, ARGV[3])\n"
+	"    admitted = 1\n"
+	"  end\n"
+	"end\n"
+	"local n = redis.call('ZCOUNT', k, '(' .. ARGV[2], '+inf')\n"
+	"local frees = ''\n"
+	"if n >= limit then\n"
+	"  frees = redis.call('ZRANGEBYSCORE', k, '(' .. ARGV[2], '+inf', 'WITHSCORES', 'LIMIT',"
+	" n - limit, 1)[2]\n"
+	"end\n"
+	"return {admitted, n, frees}\n" };
+
+/* KEYS[1] the window; ARGV the time of the event to remove (one of those at it). */
+static Script give_back_script = { .lua =
+	"local m = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1], 'LIMIT', 0, 1)\n"
+	"if m[1] then redis.call('ZREM', KEYS[1], m[1]) end\n"
+	"return 1\n" };
+
+/* What every held-alert script shares. Their keys are built inside them (a single Redis
+ * allows it; a cluster would not): done and return learn the queue from the digest.
+ * lengthen(k, keep) sets K's time to live to at least keep: the list of queues and a
+ * queue's digests are shared, and a process with a shorter keep must not cut them short
+ * for the others. reindex(q, keep) puts queue Q in the list of queues by its oldest alert,
+ * held or in a digest not done, or takes it out when it holds none; it forgets digests
+ * gone. */
+#define HELD_LUA \
+	"local HELD, DIGEST, DQUEUE = '" KEY_HELD "', '" KEY_DIGEST "', '" KEY_DIGEST_QUEUE "'\n" \
+	"local DIGESTS, QUEUES = '" KEY_HELD_DIGESTS "', '" KEY_HELD_QUEUES "'\n" \
+	"local function lengthen(k, keep)\n" \
+	"  local t = redis.call('TTL', k)\n" \
+	"  if t == -1 or (t >= 0 and t < tonumber(keep)) then redis.call('EXPIRE', k, keep) end\n" \
+	"end\n" \
+	"local function reindex(q, keep)\n" \
+	"  local first = nil\n" \
+	"  local h = redis.call('ZRANGE', HELD .. q, 0, 0, 'WITHSCORES')\n" \
+	"  if h[2] then first = tonumber(h[2]) end\n" \
+	"  for _, d in ipairs(redis.call('ZRANGE', DIGESTS .. q, 0, -1)) do\n" \
+	"    local r = redis.call('ZRANGE', DIGEST .. d, 0, 0, 'WITHSCORES')\n" \
+	"    if not r[2] then redis.call('ZREM', DIGESTS .. q, d)\n" \
+	"    elseif not first or tonumber(r[2]) < first then first = tonumber(r[2]) end\n" \
+	"  end\n" \
+	"  if first then\n" \
+	"    redis.call('ZADD', QUEUES, first, q)\n" \
+	"    lengthen(QUEUES, keep)\n" \
+	"  else redis.call('ZREM', QUEUES, q) end\n" \
+	"end\n"
+
+/* ARGV queue, now, keep, summary, the cut (now - keep: older alerts are forgotten). The
+ * member's sequence number, zero-padded, keeps alerts of one second in their order. */
+static Script hold_script = { .lua = HELD_LUA
+	"local q, keep = ARGV[1], ARGV[3]\n"
+	"local k = HELD .. q\n"
+	"local seq = redis.call('INCR', '" KEY_SEQ "')\n"
+	"redis.call('ZADD', k, ARGV[2], string.format('%016d|', seq) .. ARGV[4])\n"
+	"redis.call('ZREMRANGEBYSCORE', k, '-inf', '(' .. ARGV[5])\n"
+	"redis.call('EXPIRE', k, keep)\n"
+	"reindex(q, keep)\n"
+	"return 1\n" };
+
+/* ARGV queue, tag, now, keep, the cut, how many summaries. A digest holding alerts is
+ * given back as it is; else the queue's held alerts become the digest (a rename: the
+ * same work however many they are). Returns {count, first, last, {summaries newest
+ * first}}. */
+static Script held_take_script = { .lua = HELD_LUA
+	"local q, tag, keep, cut = ARGV[1], ARGV[2], ARGV[4], '(' .. ARGV[5]\n"
+	"local dg, held = DIGEST .. tag, HELD .. q\n"
+	"redis.call('ZREMRANGEBYSCORE', dg, '-inf', cut)\n"
+	"if redis.call('EXISTS', dg) == 0 then\n"
+	"  redis.call('ZREMRANGEBYSCORE', held, '-inf', cut)\n"
+	"  if redis.call('EXISTS', held) == 1 then\n"
+	"    local old = redis.call('GET', DQUEUE .. tag)\n"
+	"    redis.call('RENAME', held, dg)\n"
+	"    redis.call('EXPIRE', dg, keep)\n"
+	"    redis.call('SET', DQUEUE .. tag, q, 'EX', keep)\n"
+	"    redis.call('ZADD', DIGESTS .. q, ARGV[3], tag)\n"
+	"    lengthen(DIGESTS .. q, keep)\n"
+	"    if old and old ~= q then\n"
+	"      redis.call('ZREM', DIGESTS .. old, tag)\n"
+	"      reindex(old, keep)\n"
+	"    end\n"
+	"  end\n"
+	"  reindex(q, keep)\n"
+	"end\n"
+	"local n = redis.call('ZCARD', dg)\n"
+	"if n == 0 then return {0, '0', '0', {}} end\n"
+	"local sums = {}\n"
+	"for i, m in ipairs(redis.call('ZREVRANGE', dg, 0, tonumber(ARGV[6]) - 1)) do\n"
+	"  sums[i] = string.sub(m, 18)\n"
+	"end\n"
+	"return {n, redis.call('ZRANGE', dg, 0, 0, 'WITHSCORES')[2],"
+	" redis.call('ZRANGE', dg, -1, -1, 'WITHSCORES')[2], sums}\n" };
+
+/* ARGV tag, keep: the digest went out. */
+static Script held_done_script = { .lua = HELD_LUA
+	"local tag = ARGV[1]\n"
+	"local q = redis.call('GET', DQUEUE .. tag)\n"
+	"redis.call('DEL', DIGEST .. tag, DQUEUE .. tag)\n"
+	"if q then\n"
+	"  redis.call('ZREM', DIGESTS .. q, tag)\n"
+	"  reindex(q, ARGV[2])\n"
+	"end\n"
+	"return 1\n" };
+
+/* ARGV tag, keep: the digest did not go; its alerts join their queue's held ones (their
+ * members are unique, so the union loses none). */
+static Script held_return_script = { .lua = HELD_LUA
+	"local tag, keep = ARGV[1], ARGV[2]\n"
+	"local q = redis.call('GET', DQUEUE .. tag)\n"
+	"if not q then return 0 end\n"
+	"local dg, held = DIGEST .. tag, HELD .. q\n"
+	"if redis.call('EXISTS', dg) == 1 then\n"
+	"  redis.call('ZUNIONSTORE', held, 2, held, dg)\n"
+	"  redis.call('EXPIRE', held, keep)\n"
+	"end\n"
+	"redis.call('DEL', dg, DQUEUE .. tag)\n"
+	"redis.call('ZREM', DIGESTS .. q, tag)\n"
+	"reindex(q, keep)\n"
+	"return 1\n" };
+
+/* ARGV now, keep, the cut, the most queues. Queues come oldest alert first; alerts past
+ * keep are trimmed on the way, and queues left with none leave the list. A call looks at
+ * most ten times the bound: queues gone are taken out, so the next call gets further.
+ * Returns {{queue, count, first, last, digest tag or ""}...}. */
+static Script held_list_script = { .lua = HELD_LUA
+	"local keep, cut, max = ARGV[2], '(' .. ARGV[3], tonumber(ARGV[4])\n"
+	"local out, seen, start = {}, {}, 0\n"
+	"while #out < max and start < 10 * max do\n"
+	"  local qs = redis.call('ZRANGE', QUEUES, start, start + max - 1)\n"
+	"  if #qs == 0 then break end\n"
+	"  start = start + #qs\n"
+	"  for _, q in ipairs(qs) do\n"
+	"    seen[#seen + 1] = q\n"
+	"    local count, first, last, tag = 0, nil, nil, ''\n"
+	"    local keys = {HELD .. q}\n"
+	"    for _, d in ipairs(redis.call('ZRANGE', DIGESTS .. q, 0, -1)) do\n"
+	"      keys[#keys + 1] = DIGEST .. d\n"
+	"    end\n"
+	"    for i, k in ipairs(keys) do\n"
+	"      redis.call('ZREMRANGEBYSCORE', k, '-inf', cut)\n"
+	"      local n = redis.call('ZCARD', k)\n"
+	"      if n > 0 then\n"
+	"        local f = tonumber(redis.call('ZRANGE', k, 0, 0, 'WITHSCORES')[2])\n"
+	"        local l = tonumber(redis.call('ZRANGE', k, -1, -1, 'WITHSCORES')[2])\n"
+	"        count = count + n\n"
+	"        if not first or f < first then first = f end\n"
+	"        if not last or l > last then last = l end\n"
+	"        if i > 1 and tag == '' then tag = string.sub(k, #DIGEST + 1) end\n"
+	"      end\n"
+	"    end\n"
+	"    if count > 0 and #out < max then out[#out + 1] = {q, count, first, last, tag} end\n"
+	"  end\n"
+	"end\n"
+	"for _, q in ipairs(seen) do reindex(q, keep) end\n"
+	"return out\n" };
 
 G_LOCK_DEFINE_STATIC(script_sha);
 
@@ -260,8 +446,11 @@ static void rd_drop(Rd *r)
 
 /* One command (lock held), connecting first when needed. A connection that served before
  * and now fails at once (reset, closed: the server restarted or dropped an idle client) is
- * replaced and the command tried once more; that is safe for every command here, since
- * each is idempotent or, for a claim, can at worst find its own claim (BUSY). */
+ * replaced and the command tried once more. Had the first try run (a server that died
+ * between running it and replying, and is back at once), that is still safe: each command
+ * is idempotent, a claim can at worst find its own claim (BUSY), a window take, an add or a
+ * hold at worst count once too often (a limit is reached early, never passed); only a
+ * window's give-back could free two places for one. */
 static redisReply *rd_call(Rd *r, int argc, const char **argv, const size_t *len, GError **err)
 {
 	for (int attempt = 0;; attempt++) {
@@ -364,6 +553,7 @@ static void *rd_open(const StoreSpec *spec, const char *password, gint64 keep, G
 	r->db = spec->db;
 	r->password = g_strdup(password);
 	g_snprintf(r->keep, sizeof r->keep, "%" G_GINT64_FORMAT, keep);
+	r->keep_s = keep;
 	/* A server that answers and refuses us is a configuration error, said at once; one
 	 * that does not answer yet is no error: each call tries again. */
 	if (!rd_connect(r, &e) && e->code == M2S_ERR_CONFIG) {
@@ -388,6 +578,15 @@ static const char *elem(const redisReply *rep, size_t i)
 static gint64 elem_int(const redisReply *rep, size_t i)
 {
 	return g_ascii_strtoll(elem(rep, i), NULL, 10);
+}
+
+/* Element I of an array reply as a number, sent as one (Lua's) or as text (a score). */
+static gint64 elem_num(const redisReply *rep, size_t i)
+{
+	if (rep->type == REDIS_REPLY_ARRAY && i < rep->elements &&
+	    rep->element[i]->type == REDIS_REPLY_INTEGER)
+		return rep->element[i]->integer;
+	return elem_int(rep, i);
 }
 
 /* The claim, decided by claim_script inside Redis. */
@@ -656,6 +855,186 @@ static gboolean rd_set_value(void *b, const char *name, gint64 value, gint64 now
 	return TRUE;
 }
 
+/* Adds to a named value in one script (all of it or nothing: no HINCRBY without its
+ * EXPIRE). */
+static gboolean rd_add_value(void *b, const char *name, gint64 delta, gint64 now,
+                             gint64 *total, GError **err)
+{
+	Rd *r = b;
+	g_autofree char *key = g_strconcat(KEY_VALUE, name, NULL);
+	char sdelta[24], snow[24];
+
+	g_snprintf(sdelta, sizeof sdelta, "%" G_GINT64_FORMAT, delta);
+	g_snprintf(snow, sizeof snow, "%" G_GINT64_FORMAT, now);
+	const char *keys[] = { key }, *args[] = { sdelta, snow, r->keep };
+	g_mutex_lock(&r->lock);
+	redisReply *rep = rd_eval(r, &add_value_script, 1, keys, 3, args, err);
+	g_mutex_unlock(&r->lock);
+	if (rep == NULL)
+		return FALSE;
+	gboolean ok = rep->type == REDIS_REPLY_STRING;
+	if (ok)
+		*total = g_ascii_strtoll(rep->str, NULL, 10);
+	else
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "unexpected reply to an add");
+	freeReplyObject(rep);
+	return ok;
+}
+
+/* A window's take or count, decided by window_script inside Redis. */
+static gboolean rd_window(void *b, const char *key, gint64 now_ms, gint64 window_ms,
+                          guint limit, gboolean take, StoreWindow *out, GError **err)
+{
+	Rd *r = b;
+	g_autofree char *wkey = g_strconcat(KEY_WINDOW, key, NULL);
+	char snow[24], scut[24], swindow[24], slimit[16];
+
+	g_snprintf(snow, sizeof snow, "%" G_GINT64_FORMAT, now_ms);
+	g_snprintf(scut, sizeof scut, "%" G_GINT64_FORMAT, now_ms - window_ms);
+	g_snprintf(swindow, sizeof swindow, "%" G_GINT64_FORMAT, window_ms);
+	g_snprintf(slimit, sizeof slimit, "%u", limit);
+	const char *keys[] = { wkey, KEY_SEQ };
+	const char *args[] = { snow, scut, swindow, slimit, take ? "1" : "0" };
+	g_mutex_lock(&r->lock);
+	redisReply *rep = rd_eval(r, &window_script, 2, keys, 5, args, err);
+	g_mutex_unlock(&r->lock);
+	if (rep == NULL)
+		return FALSE;
+	gboolean ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 3;
+	if (ok) {
+		out->count = (guint)elem_num(rep, 1);
+		out->admitted = take ? elem_num(rep, 0) != 0 : out->count < limit;
+		out->frees_at_ms = *elem(rep, 2) != '\0'
+		                           ? (gint64)g_ascii_strtod(elem(rep, 2), NULL) + window_ms
+		                           : now_ms;
+	} else {
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "unexpected reply to a window");
+	}
+	freeReplyObject(rep);
+	return ok;
+}
+
+/* One event at AT_MS no longer counts. */
+static gboolean rd_window_give_back(void *b, const char *key, gint64 at_ms, GError **err)
+{
+	char sat[24];
+
+	g_snprintf(sat, sizeof sat, "%" G_GINT64_FORMAT, at_ms);
+	const char *args[] = { sat };
+	return rd_run(b, &give_back_script, KEY_WINDOW, key, 1, args, err);
+}
+
+/* Runs one of the held-alert scripts (they take no KEYS), the lock taken. */
+static redisReply *rd_held(Rd *r, Script *script, guint nargs, const char *const *args,
+                           GError **err)
+{
+	g_mutex_lock(&r->lock);
+	redisReply *rep = rd_eval(r, script, 0, NULL, nargs, args, err);
+	g_mutex_unlock(&r->lock);
+	return rep;
+}
+
+/* Holds one alert (hold_script). */
+static gboolean rd_hold(void *b, const char *queue, gint64 now, const char *summary,
+                        GError **err)
+{
+	Rd *r = b;
+	char snow[24], scut[24];
+
+	g_snprintf(snow, sizeof snow, "%" G_GINT64_FORMAT, now);
+	g_snprintf(scut, sizeof scut, "%" G_GINT64_FORMAT, now - r->keep_s);
+	const char *args[] = { queue, snow, r->keep, summary, scut };
+	redisReply *rep = rd_held(r, &hold_script, G_N_ELEMENTS(args), args, err);
+	if (rep == NULL)
+		return FALSE;
+	freeReplyObject(rep);
+	return TRUE;
+}
+
+/* Takes a digest (held_take_script). */
+static gboolean rd_held_take(void *b, const char *queue, const char *tag, gint64 now,
+                             guint max, StoreHeld *out, GError **err)
+{
+	Rd *r = b;
+	char snow[24], scut[24], smax[16];
+
+	g_snprintf(snow, sizeof snow, "%" G_GINT64_FORMAT, now);
+	g_snprintf(scut, sizeof scut, "%" G_GINT64_FORMAT, now - r->keep_s);
+	g_snprintf(smax, sizeof smax, "%u", max);
+	const char *args[] = { queue, tag, snow, r->keep, scut, smax };
+	redisReply *rep = rd_held(r, &held_take_script, G_N_ELEMENTS(args), args, err);
+	if (rep == NULL)
+		return FALSE;
+	gboolean ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 4 &&
+	              rep->element[3]->type == REDIS_REPLY_ARRAY;
+	if (ok) {
+		out->count = (guint)elem_num(rep, 0);
+		out->first_at = (gint64)g_ascii_strtod(elem(rep, 1), NULL);
+		out->last_at = (gint64)g_ascii_strtod(elem(rep, 2), NULL);
+		for (size_t i = 0; i < rep->element[3]->elements; i++)
+			g_ptr_array_add(out->summaries, g_strdup(elem(rep->element[3], i)));
+	} else {
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "unexpected reply to a digest's take");
+	}
+	freeReplyObject(rep);
+	return ok;
+}
+
+/* Ends the digest TAG by SCRIPT (done or returned). */
+static gboolean rd_held_end(Rd *r, Script *script, const char *tag, GError **err)
+{
+	const char *args[] = { tag, r->keep };
+	redisReply *rep = rd_held(r, script, G_N_ELEMENTS(args), args, err);
+
+	if (rep == NULL)
+		return FALSE;
+	freeReplyObject(rep);
+	return TRUE;
+}
+
+static gboolean rd_held_done(void *b, const char *tag, GError **err)
+{
+	return rd_held_end(b, &held_done_script, tag, err);
+}
+
+static gboolean rd_held_return(void *b, const char *tag, GError **err)
+{
+	return rd_held_end(b, &held_return_script, tag, err);
+}
+
+/* The queues holding alerts (held_list_script). */
+static gboolean rd_held_list(void *b, gint64 now, guint max, GPtrArray *out, GError **err)
+{
+	Rd *r = b;
+	char snow[24], scut[24], smax[16];
+
+	g_snprintf(snow, sizeof snow, "%" G_GINT64_FORMAT, now);
+	g_snprintf(scut, sizeof scut, "%" G_GINT64_FORMAT, now - r->keep_s);
+	g_snprintf(smax, sizeof smax, "%u", max);
+	const char *args[] = { snow, r->keep, scut, smax };
+	redisReply *rep = rd_held(r, &held_list_script, G_N_ELEMENTS(args), args, err);
+	if (rep == NULL)
+		return FALSE;
+	gboolean ok = rep->type == REDIS_REPLY_ARRAY;
+	for (size_t i = 0; ok && i < rep->elements && i < max; i++) {
+		const redisReply *e = rep->element[i];
+		ok = e->type == REDIS_REPLY_ARRAY && e->elements == 5;
+		if (!ok)
+			break;
+		StoreHeldQueue *h = g_new0(StoreHeldQueue, 1);
+		h->queue = g_strdup(elem(e, 0));
+		h->count = (guint)elem_num(e, 1);
+		h->first_at = elem_num(e, 2);
+		h->last_at = elem_num(e, 3);
+		h->digest_tag = *elem(e, 4) != '\0' ? g_strdup(elem(e, 4)) : NULL;
+		g_ptr_array_add(out, h);
+	}
+	if (!ok)
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "unexpected reply to the held list");
+	freeReplyObject(rep);
+	return ok;
+}
+
 /* Redis answers PING (connecting first when needed). */
 static gboolean rd_ping(void *b, GError **err)
 {
@@ -685,5 +1064,13 @@ const StoreBackend store_backend_redis = {
 	.lookup_job = rd_lookup_job,
 	.get_value = rd_get_value,
 	.set_value = rd_set_value,
+	.add_value = rd_add_value,
+	.window = rd_window,
+	.window_give_back = rd_window_give_back,
+	.hold = rd_hold,
+	.held_take = rd_held_take,
+	.held_done = rd_held_done,
+	.held_return = rd_held_return,
+	.held_list = rd_held_list,
 	.ping = rd_ping,
 };

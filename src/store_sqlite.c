@@ -19,7 +19,7 @@
 /* How long a call waits for another process's transaction before it fails. */
 #define SQLITE_BUSY_MS 5000
 /* The schema this file writes; a file with a higher one is from a newer mail2sms. */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 /* WAL pages past which a commit is followed by a checkpoint (SQLite's own default). */
 #define SQ_CHECKPOINT_PAGES 1000
 
@@ -55,7 +55,20 @@ static const char schema[] =
 	/* Schema 2: which job of a mail holds each of its numbers (store_numbers_claim). */
 	"CREATE TABLE IF NOT EXISTS numbers (mail TEXT NOT NULL, number TEXT NOT NULL,"
 	" tag TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (mail, number));"
-	"CREATE INDEX IF NOT EXISTS numbers_at ON numbers(at);";
+	"CREATE INDEX IF NOT EXISTS numbers_at ON numbers(at);"
+	/* Schema 3: flood control. A window's events, one row each (a rowid apart when two
+	 * share a millisecond), with the time it leaves its window; held alerts, in a digest
+	 * once one takes them; values pruned as the rest is, so by their time. */
+	"CREATE TABLE IF NOT EXISTS windows (key TEXT NOT NULL, at INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS windows_key ON windows(key, at);"
+	"CREATE INDEX IF NOT EXISTS windows_expires ON windows(expires);"
+	"CREATE TABLE IF NOT EXISTS held (id INTEGER PRIMARY KEY, queue TEXT NOT NULL,"
+	" at INTEGER NOT NULL, summary TEXT NOT NULL, digest TEXT, taken INTEGER);"
+	"CREATE INDEX IF NOT EXISTS held_queue ON held(queue, digest, at);"
+	"CREATE INDEX IF NOT EXISTS held_digest ON held(digest) WHERE digest IS NOT NULL;"
+	"CREATE INDEX IF NOT EXISTS held_at ON held(at);"
+	"CREATE INDEX IF NOT EXISTS vals_at ON vals(at);";
 
 /* An M2S_ERR_IO saying WHAT failed and SQLite's reason. */
 static void sq_error(Sq *q, GError **err, const char *what)
@@ -352,9 +365,10 @@ static gboolean sq_exec1(Sq *q, const char *sql, GError **err)
 	return st != NULL && sq_run(q, st, sql, err);
 }
 
-/* Removes at most STORE_PRUNE_PER_WRITE records written before NOW - keep, oldest first,
- * with their job ids: bounded work inside the write that pays for it. Both statements pick
- * the same records (a total order, and the first changes no tag). */
+/* Removes at most STORE_PRUNE_PER_WRITE records of each kind written before NOW - keep,
+ * oldest first, with their job ids, and as many window events out of their window at NOW
+ * (?3, in milliseconds): bounded work inside the write that pays for it. The first two
+ * statements pick the same records (a total order, and the first changes no tag). */
 static gboolean sq_prune(Sq *q, gint64 now, GError **err)
 {
 	static const char *const sql[] = {
@@ -364,13 +378,21 @@ static gboolean sq_prune(Sq *q, gint64 now, GError **err)
 		" ORDER BY touched, tag LIMIT ?2)",
 		"DELETE FROM numbers WHERE rowid IN (SELECT rowid FROM numbers WHERE at < ?1"
 		" ORDER BY at LIMIT ?2)",
+		"DELETE FROM vals WHERE name IN (SELECT name FROM vals WHERE at < ?1"
+		" ORDER BY at LIMIT ?2)",
+		"DELETE FROM held WHERE id IN (SELECT id FROM held WHERE at < ?1"
+		" ORDER BY at LIMIT ?2)",
+		"DELETE FROM windows WHERE rowid IN (SELECT rowid FROM windows WHERE expires <= ?3"
+		" ORDER BY expires LIMIT ?2)",
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(sql); i++) {
 		sqlite3_stmt *st = sq_prepare(q, sql[i], err);
 		if (st == NULL)
 			return FALSE;
+		/* A parameter a statement does not name is refused (SQLITE_RANGE), harmlessly. */
 		sqlite3_bind_int64(st, 1, now - q->keep);
 		sqlite3_bind_int(st, 2, STORE_PRUNE_PER_WRITE);
+		sqlite3_bind_int64(st, 3, now * 1000);
 		if (!sq_run(q, st, "prune", err))
 			return FALSE;
 	}
@@ -805,6 +827,272 @@ static gboolean sq_set_value(void *b, const char *name, gint64 value, gint64 now
 	return sq_finish(q, ok, err);
 }
 
+/* Adds to a named value in one transaction: the upsert adds inside SQLite, so no other
+ * writer comes between the read and the write. */
+static gboolean sq_add_value(void *b, const char *name, gint64 delta, gint64 now,
+                             gint64 *total, GError **err)
+{
+	Sq *q = b;
+	gint64 at;
+
+	if (!sq_begin(q, err))
+		return FALSE;
+	sqlite3_stmt *st = sq_prepare(q, "INSERT INTO vals (name, value, at) VALUES (?1, ?2, ?3)"
+	                                 " ON CONFLICT(name) DO UPDATE SET value = value + ?2,"
+	                                 " at = ?3", err);
+	gboolean ok = st != NULL;
+	if (ok) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, delta);
+		sqlite3_bind_int64(st, 3, now);
+		ok = sq_run(q, st, "add to a value", err) &&
+		     sq_get_value_locked(q, name, total, &at, err) && sq_prune(q, now, err);
+	}
+	return sq_finish(q, ok, err);
+}
+
+/* KEY's window at NOW_MS for LIMIT (see StoreWindow), from one statement, so from one
+ * snapshot even outside a transaction. */
+static gboolean sq_window_read(Sq *q, const char *key, gint64 now_ms, gint64 window_ms,
+                               guint limit, StoreWindow *out, GError **err)
+{
+	sqlite3_stmt *st = sq_prepare(q,
+		"WITH w AS (SELECT at FROM windows WHERE key = ?1 AND at > ?2)"
+		" SELECT (SELECT count(*) FROM w), (SELECT at FROM w ORDER BY at LIMIT 1"
+		" OFFSET max((SELECT count(*) FROM w) - ?3, 0))", err);
+	if (st == NULL)
+		return FALSE;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, now_ms - window_ms);
+	sqlite3_bind_int64(st, 3, limit);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sq_error(q, err, "count a window");
+		sq_done(st);
+		return FALSE;
+	}
+	out->count = (guint)sqlite3_column_int64(st, 0);
+	out->frees_at_ms = out->count < limit ? now_ms : sqlite3_column_int64(st, 1) + window_ms;
+	sq_done(st);
+	return TRUE;
+}
+
+/* The take inside its transaction: the key's events out of the window are deleted (so a
+ * key holds at most its limit of rows), one is recorded if there is room. */
+static gboolean sq_window_take_tx(Sq *q, const char *key, gint64 now_ms, gint64 window_ms,
+                                  guint limit, StoreWindow *out, GError **err)
+{
+	sqlite3_stmt *st = sq_prepare(q, "DELETE FROM windows WHERE key = ?1 AND at <= ?2", err);
+	if (st == NULL)
+		return FALSE;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, now_ms - window_ms);
+	if (!sq_run(q, st, "forget a window's old events", err) ||
+	    !sq_window_read(q, key, now_ms, window_ms, limit, out, err))
+		return FALSE;
+	if (out->count < limit) {
+		st = sq_prepare(q, "INSERT INTO windows (key, at, expires) VALUES (?1, ?2, ?3)",
+		                err);
+		if (st == NULL)
+			return FALSE;
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, now_ms);
+		sqlite3_bind_int64(st, 3, now_ms + window_ms);
+		if (!sq_run(q, st, "record a window's event", err) ||
+		    !sq_window_read(q, key, now_ms, window_ms, limit, out, err))
+			return FALSE;
+		out->admitted = TRUE;
+	}
+	return sq_prune(q, now_ms / 1000, err);
+}
+
+/* A take in one BEGIN IMMEDIATE transaction (no other process counts between our count
+ * and our insert); a count is one read. */
+static gboolean sq_window(void *b, const char *key, gint64 now_ms, gint64 window_ms,
+                          guint limit, gboolean take, StoreWindow *out, GError **err)
+{
+	Sq *q = b;
+
+	if (!take) {
+		g_mutex_lock(&q->lock);
+		gboolean ok = sq_ready(q, err) &&
+		              sq_window_read(q, key, now_ms, window_ms, limit, out, err);
+		out->admitted = ok && out->count < limit;
+		g_mutex_unlock(&q->lock);
+		return ok;
+	}
+	if (!sq_begin(q, err))
+		return FALSE;
+	return sq_finish(q, sq_window_take_tx(q, key, now_ms, window_ms, limit, out, err), err);
+}
+
+/* One event at AT_MS no longer counts (any one of those sharing the millisecond). */
+static gboolean sq_window_give_back(void *b, const char *key, gint64 at_ms, GError **err)
+{
+	return sq_write1(b, "DELETE FROM windows WHERE rowid = (SELECT rowid FROM windows"
+	                    " WHERE key = ?1 AND at = ?2 LIMIT 1)", "give a window's event back",
+	                 key, at_ms, 0, err);
+}
+
+/* One held alert, in its own transaction. */
+static gboolean sq_hold(void *b, const char *queue, gint64 now, const char *summary,
+                        GError **err)
+{
+	Sq *q = b;
+
+	if (!sq_begin(q, err))
+		return FALSE;
+	sqlite3_stmt *st = sq_prepare(q, "INSERT INTO held (queue, at, summary)"
+	                                 " VALUES (?1, ?2, ?3)", err);
+	gboolean ok = st != NULL;
+	if (ok) {
+		sqlite3_bind_text(st, 1, queue, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, now);
+		sqlite3_bind_text(st, 3, summary, -1, SQLITE_TRANSIENT);
+		ok = sq_run(q, st, "hold an alert", err) && sq_prune(q, now, err);
+	}
+	return sq_finish(q, ok, err);
+}
+
+/* Runs SQL with the text A as ?1, the text B (may be NULL) as ?2 and the numbers C, D as
+ * ?3, ?4, inside the caller's transaction. */
+static gboolean sq_held_run(Sq *q, const char *sql, const char *what, const char *a,
+                            const char *b, gint64 c, gint64 d, GError **err)
+{
+	sqlite3_stmt *st = sq_prepare(q, sql, err);
+
+	if (st == NULL)
+		return FALSE;
+	sqlite3_bind_text(st, 1, a, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, c);
+	sqlite3_bind_int64(st, 4, d);
+	return sq_run(q, st, what, err);
+}
+
+/* The digest TAG's alerts into OUT, inside the caller's transaction. */
+static gboolean sq_held_read(Sq *q, const char *tag, guint max, StoreHeld *out, GError **err)
+{
+	sqlite3_stmt *st = sq_prepare(q, "SELECT count(*), min(at), max(at) FROM held"
+	                                 " WHERE digest = ?1", err);
+	if (st == NULL)
+		return FALSE;
+	sqlite3_bind_text(st, 1, tag, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sq_error(q, err, "read a digest");
+		sq_done(st);
+		return FALSE;
+	}
+	out->count = (guint)sqlite3_column_int64(st, 0);
+	out->first_at = sqlite3_column_int64(st, 1);
+	out->last_at = sqlite3_column_int64(st, 2);
+	sq_done(st);
+	st = sq_prepare(q, "SELECT summary FROM held WHERE digest = ?1"
+	                   " ORDER BY at DESC, id DESC LIMIT ?2", err);
+	if (st == NULL)
+		return FALSE;
+	sqlite3_bind_text(st, 1, tag, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, max);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		g_ptr_array_add(out->summaries, col_text(st, 0));
+	if (rc != SQLITE_DONE)
+		sq_error(q, err, "read a digest's summaries");
+	sq_done(st);
+	return rc == SQLITE_DONE;
+}
+
+/* The take inside its transaction: a digest that holds alerts already is a crashed taker's,
+ * given back as it is; else the queue's held alerts become the digest's. Alerts past keep
+ * are deleted first: they count nowhere. */
+static gboolean sq_held_take_tx(Sq *q, const char *queue, const char *tag, gint64 now,
+                                guint max, StoreHeld *out, GError **err)
+{
+	gint64 old = now - q->keep;
+
+	if (!sq_held_run(q, "DELETE FROM held WHERE digest = ?1 AND at < ?3",
+	                 "forget a digest's old alerts", tag, NULL, old, 0, err) ||
+	    !sq_held_read(q, tag, max, out, err))
+		return FALSE;
+	if (out->count == 0) {
+		if (!sq_held_run(q, "DELETE FROM held WHERE queue = ?1 AND digest IS NULL"
+		                    " AND at < ?3", "forget a queue's old alerts",
+		                 queue, NULL, old, 0, err) ||
+		    !sq_held_run(q, "UPDATE held SET digest = ?2, taken = ?3"
+		                    " WHERE queue = ?1 AND digest IS NULL", "take held alerts",
+		                 queue, tag, now, 0, err) ||
+		    !sq_held_read(q, tag, max, out, err))
+			return FALSE;
+	}
+	return sq_prune(q, now, err);
+}
+
+/* A take in one BEGIN IMMEDIATE transaction: of two takers, the second finds nothing
+ * left to take. */
+static gboolean sq_held_take(void *b, const char *queue, const char *tag, gint64 now,
+                             guint max, StoreHeld *out, GError **err)
+{
+	Sq *q = b;
+
+	if (!sq_begin(q, err))
+		return FALSE;
+	return sq_finish(q, sq_held_take_tx(q, queue, tag, now, max, out, err), err);
+}
+
+/* The digest went out: its alerts go. */
+static gboolean sq_held_done(void *b, const char *tag, GError **err)
+{
+	return sq_write1(b, "DELETE FROM held WHERE digest = ?1", "delete a digest", tag, 0, 0,
+	                 err);
+}
+
+/* The digest did not go: its alerts are their queue's again, with their times. */
+static gboolean sq_held_return(void *b, const char *tag, GError **err)
+{
+	return sq_write1(b, "UPDATE held SET digest = NULL, taken = NULL WHERE digest = ?1",
+	                 "return a digest", tag, 0, 0, err);
+}
+
+/* The queues holding alerts not past keep at NOW, one read: the oldest first, so that a
+ * bounded list still reaches every queue as the oldest are sent. */
+static gboolean sq_held_list_locked(Sq *q, gint64 now, guint max, GPtrArray *out,
+                                    GError **err)
+{
+	sqlite3_stmt *st = sq_prepare(q,
+		"SELECT h.queue, count(*), min(h.at), max(h.at),"
+		" (SELECT d.digest FROM held d WHERE d.queue = h.queue AND d.digest IS NOT NULL"
+		" AND d.at >= ?1 ORDER BY d.taken, d.digest LIMIT 1)"
+		" FROM held h WHERE h.at >= ?1 GROUP BY h.queue ORDER BY min(h.at), h.queue"
+		" LIMIT ?2", err);
+	if (st == NULL)
+		return FALSE;
+	sqlite3_bind_int64(st, 1, now - q->keep);
+	sqlite3_bind_int64(st, 2, max);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		StoreHeldQueue *h = g_new0(StoreHeldQueue, 1);
+		h->queue = col_text(st, 0);
+		h->count = (guint)sqlite3_column_int64(st, 1);
+		h->first_at = sqlite3_column_int64(st, 2);
+		h->last_at = sqlite3_column_int64(st, 3);
+		h->digest_tag = col_text(st, 4);
+		g_ptr_array_add(out, h);
+	}
+	if (rc != SQLITE_DONE)
+		sq_error(q, err, "list held alerts");
+	sq_done(st);
+	return rc == SQLITE_DONE;
+}
+
+static gboolean sq_held_list(void *b, gint64 now, guint max, GPtrArray *out, GError **err)
+{
+	Sq *q = b;
+
+	g_mutex_lock(&q->lock);
+	gboolean ok = sq_ready(q, err) && sq_held_list_locked(q, now, max, out, err);
+	g_mutex_unlock(&q->lock);
+	return ok;
+}
+
 /* The file is there (created again if not) and readable. */
 static gboolean sq_ping(void *b, GError **err)
 {
@@ -830,5 +1118,13 @@ const StoreBackend store_backend_sqlite = {
 	.lookup_job = sq_lookup_job,
 	.get_value = sq_get_value,
 	.set_value = sq_set_value,
+	.add_value = sq_add_value,
+	.window = sq_window,
+	.window_give_back = sq_window_give_back,
+	.hold = sq_hold,
+	.held_take = sq_held_take,
+	.held_done = sq_held_done,
+	.held_return = sq_held_return,
+	.held_list = sq_held_list,
 	.ping = sq_ping,
 };

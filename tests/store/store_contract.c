@@ -8,9 +8,13 @@
  *                            start it again on the same address: the down-and-back cases run
  * sqlite always runs its own down-and-back (the file deleted) and file-mode cases.
  * Without a spec it fails ("not ok"): it never passes having tested nothing.
- * Internal: "store_contract --child SPEC PREFIX N NOW" claims N tags and prints W, B or E
- * per tag (the 4-process case runs the program 4 times). Every time is a made-up one: the
- * store uses the caller's clock, so the cases move time freely. */
+ * Internal: "store_contract --child KIND SPEC ARG N NOW" is one of the 4 processes of a
+ * case (the program runs 4 times): KIND claim claims N tags ARG:procs:I and prints W, B or E
+ * per tag; window takes the window ARG N times at NOW (ms), limit WINDOW_LIMIT, and prints
+ * A, R or E per take; add adds 1 to the value ARG N times and prints + or E per add; held
+ * holds N alerts in the queue ARG, taking a digest after every 5th, and prints a line per
+ * digest (see held_worker). Every time is a made-up one: the store uses the caller's
+ * clock, so the cases move time freely (windows never sleep). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -24,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <glib.h>
+#include <sqlite3.h>
 #include "error.h"
 #include "store.h"
 
@@ -33,12 +38,19 @@
 #define PROCS 4
 #define CONCURRENT_TAGS 200
 #define EXPIRY_PAIRS 50
+#define MS0 ((gint64)T0 * 1000)
+#define WINDOW_MS 60000
+#define WINDOW_LIMIT 10
+#define ADDS 50
+#define HELD_PER_WORKER 40
 
 static const char *spec;
 static const char *password_file;
 static gboolean is_sqlite;
 static char *prefix; /* tags unique to this run: a shared Redis may hold earlier runs' */
 static Store *st;
+
+static void check_store_error(GError *e, const char *what);
 
 /* A tag for case WHAT, number I. */
 static char *tag(const char *what, int i)
@@ -432,8 +444,22 @@ static void threads_16_claim_once(void **s)
 		fail_msg("%d tags not won exactly once, %d BUSY, %d errors", bad, busy, errors);
 }
 
-/* The child of processes_4_claim_once: claims N tags PREFIX:procs:I once its stdin closes. */
-static int child_main(const char *child_spec, const char *pfx, int n, gint64 now)
+static void held_worker(Store *s, const char *queue, const char *who, int n, gint64 now,
+                        GString *out);
+
+/* One letter per call: LETTER when it succeeded (OK), else E (the error on stderr). */
+static void child_letter(GString *out, gboolean ok, char letter, GError **e)
+{
+	g_string_append_c(out, ok ? letter : 'E');
+	if (*e != NULL) {
+		fprintf(stderr, "child: %s\n", (*e)->message);
+		g_clear_error(e);
+	}
+}
+
+/* A child of a 4-process case (see the top of the file), started once its stdin closes. */
+static int child_main(const char *kind, const char *child_spec, const char *arg, int n,
+                      gint64 now)
 {
 	StoreOptions o = { .password_file = getenv("M2S_STORE_PASSWORD_FILE") };
 	Store *s = NULL;
@@ -447,13 +473,23 @@ static int child_main(const char *child_spec, const char *pfx, int n, gint64 now
 	if (read(0, &go, 1) < 0)
 		return 1;
 	GString *out = g_string_new(NULL);
-	for (int i = 0; i < n; i++) {
-		g_autofree char *t = g_strdup_printf("%s:procs:%d", pfx, i);
-		StoreClaim c = store_claim(s, t, now, TIMEOUT, NULL, &e);
-		g_string_append_c(out, c == CLAIM_WON ? 'W' : c == CLAIM_BUSY ? 'B' : 'E');
-		if (e != NULL) {
-			fprintf(stderr, "child: %s\n", e->message);
-			g_clear_error(&e);
+	if (strcmp(kind, "held") == 0) {
+		g_autofree char *who = g_strdup_printf("p%d", (int)getpid());
+		held_worker(s, arg, who, n, now, out);
+	}
+	for (int i = 0; i < n && strcmp(kind, "held") != 0; i++) {
+		if (strcmp(kind, "claim") == 0) {
+			g_autofree char *t = g_strdup_printf("%s:procs:%d", arg, i);
+			StoreClaim c = store_claim(s, t, now, TIMEOUT, NULL, &e);
+			gboolean ok = c == CLAIM_WON || c == CLAIM_BUSY;
+			child_letter(out, ok, c == CLAIM_WON ? 'W' : 'B', &e);
+		} else if (strcmp(kind, "window") == 0) {
+			StoreWindow w;
+			gboolean ok = store_window_take(s, arg, now, WINDOW_MS, WINDOW_LIMIT, &w,
+			                                &e);
+			child_letter(out, ok, w.admitted ? 'A' : 'R', &e);
+		} else {
+			child_letter(out, store_add_value(s, arg, 1, now, NULL, &e), '+', &e);
 		}
 	}
 	printf("%s\n", out->str);
@@ -462,19 +498,22 @@ static int child_main(const char *child_spec, const char *pfx, int n, gint64 now
 	return 0;
 }
 
-static void processes_4_claim_once(void **s)
+/* Runs PROCS children "--child KIND SPEC ARG N NOW", started together; fails unless each
+ * exits 0. Their outputs, in a NULL-terminated array (g_strfreev). */
+static char **run_children(const char *kind, const char *arg, int n, gint64 now)
 {
-	(void)s;
 	g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
 	GPid pid[PROCS];
 	int in[PROCS], out[PROCS];
-	char n[16], now[24];
+	char sn[16], snow[24];
+	char **outputs = g_new0(char *, PROCS + 1);
 
 	assert_non_null(self);
-	g_snprintf(n, sizeof n, "%d", CONCURRENT_TAGS);
-	g_snprintf(now, sizeof now, "%d", T0);
+	g_snprintf(sn, sizeof sn, "%d", n);
+	g_snprintf(snow, sizeof snow, "%" G_GINT64_FORMAT, now);
 	for (int k = 0; k < PROCS; k++) {
-		char *argv[] = { self, "--child", (char *)spec, prefix, n, now, NULL };
+		char *argv[] = { self, "--child", (char *)kind, (char *)spec, (char *)arg, sn, snow,
+		                 NULL };
 		g_autoptr(GError) e = NULL;
 		if (!g_spawn_async_with_pipes(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
 		                              &pid[k], &in[k], &out[k], NULL, &e))
@@ -483,19 +522,40 @@ static void processes_4_claim_once(void **s)
 	/* All start together: each waits for its stdin to close. */
 	for (int k = 0; k < PROCS; k++)
 		close(in[k]);
-	int won[CONCURRENT_TAGS] = { 0 }, busy = 0, errors = 0, bad = 0;
 	for (int k = 0; k < PROCS; k++) {
 		g_autoptr(GIOChannel) ch = g_io_channel_unix_new(out[k]);
-		g_autofree char *line = NULL;
 		int status;
 		g_io_channel_set_close_on_unref(ch, TRUE);
-		g_io_channel_read_line(ch, &line, NULL, NULL, NULL);
+		g_io_channel_read_to_end(ch, &outputs[k], NULL, NULL);
 		waitpid(pid[k], &status, 0);
 		g_spawn_close_pid(pid[k]);
-		if (line == NULL || strlen(line) != CONCURRENT_TAGS + 1 || !WIFEXITED(status) ||
-		    WEXITSTATUS(status) != 0)
+		if (outputs[k] == NULL || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			fail_msg("process %d ended badly (status %d, output %s)", k, status,
-			         line != NULL ? line : "none");
+			         outputs[k] != NULL ? outputs[k] : "none");
+	}
+	return outputs;
+}
+
+/* How many times C is in S. */
+static int count_char(const char *s, char c)
+{
+	int n = 0;
+
+	for (; *s != '\0'; s++)
+		n += *s == c;
+	return n;
+}
+
+static void processes_4_claim_once(void **s)
+{
+	(void)s;
+	g_auto(GStrv) outputs = run_children("claim", prefix, CONCURRENT_TAGS, T0);
+	int won[CONCURRENT_TAGS] = { 0 }, busy = 0, errors = 0, bad = 0;
+
+	for (int k = 0; k < PROCS; k++) {
+		const char *line = outputs[k];
+		if (strlen(line) != CONCURRENT_TAGS + 1)
+			fail_msg("process %d: output %s", k, line);
 		for (int i = 0; i < CONCURRENT_TAGS; i++) {
 			won[i] += line[i] == 'W';
 			busy += line[i] == 'B';
@@ -550,34 +610,745 @@ static void job_index_lookup(void **s)
 	assert_int_equal(claim(st, u, T0 + 1, NULL), CLAIM_BUSY);
 }
 
-/* sqlite: old records go as new ones are written, at most STORE_PRUNE_PER_WRITE a write.
- * Its times are far older than every other case's, so that only its own records are old. */
+/* store_add_value: a missing value starts at 0; the sum and the time are those
+ * store_get_value reads (one namespace); a name too long is refused, naming the store. */
+static void add_value_sums(void **s)
+{
+	(void)s;
+	g_autofree char *name = tag("credits", 0);
+	g_autoptr(GError) e = NULL;
+	gint64 total = 0, v = 0, at = 0;
+
+	assert_true(store_add_value(st, name, 5, T0, &total, &e));
+	assert_int_equal(total, 5);
+	assert_true(store_add_value(st, name, -2, T0 + 1, &total, &e));
+	assert_int_equal(total, 3);
+	assert_true(store_get_value(st, name, &v, &at, &e));
+	assert_int_equal(v, 3);
+	assert_int_equal(at, T0 + 1);
+	assert_true(store_set_value(st, name, 100, T0 + 2, &e));
+	assert_true(store_add_value(st, name, 1, T0 + 3, NULL, &e));
+	assert_true(store_get_value(st, name, &v, &at, &e));
+	assert_int_equal(v, 101);
+	g_autofree char *big = g_strnfill(STORE_NAME_MAX + 1, 'x');
+	assert_false(store_add_value(st, big, 1, T0, &total, &e));
+	check_store_error(e, "add to a value with a name too long");
+}
+
+typedef struct {
+	Store *store;
+	const char *name;
+	pthread_barrier_t *barrier;
+	gint ok, errors, admitted;
+	GMutex lock;
+	GString *out; /* held workers' lines */
+	gint next;    /* held workers' numbers */
+} Crowd;
+
+static gpointer adder_thread(gpointer p)
+{
+	Crowd *c = p;
+
+	pthread_barrier_wait(c->barrier);
+	for (int i = 0; i < ADDS; i++) {
+		g_autoptr(GError) e = NULL;
+		if (store_add_value(c->store, c->name, 1, T0, NULL, &e))
+			g_atomic_int_inc(&c->ok);
+		else
+			g_atomic_int_inc(&c->errors);
+	}
+	return NULL;
+}
+
+/* Runs FN in THREADS threads on C, started together. */
+static void run_threads(GThreadFunc fn, Crowd *c)
+{
+	pthread_barrier_t barrier;
+	GThread *th[THREADS];
+
+	pthread_barrier_init(&barrier, NULL, THREADS);
+	c->barrier = &barrier;
+	for (int k = 0; k < THREADS; k++)
+		th[k] = g_thread_new("crowd", fn, c);
+	for (int k = 0; k < THREADS; k++)
+		g_thread_join(th[k]);
+	pthread_barrier_destroy(&barrier);
+	c->barrier = NULL;
+}
+
+/* The value NAME holds now. */
+static gint64 value_of(const char *name)
+{
+	g_autoptr(GError) e = NULL;
+	gint64 v = 0, at = 0;
+
+	if (!store_get_value(st, name, &v, &at, &e))
+		fail_msg("get %s: %s", name, e->message);
+	return v;
+}
+
+static void threads_16_add_value(void **s)
+{
+	(void)s;
+	g_autofree char *name = tag("credits-threads", 0);
+	Crowd c = { .store = st, .name = name };
+
+	run_threads(adder_thread, &c);
+	if (c.errors != 0 || c.ok != THREADS * ADDS || value_of(name) != THREADS * ADDS)
+		fail_msg("%d adds, %d errors: total %" G_GINT64_FORMAT ", not %d", c.ok, c.errors,
+		         value_of(name), THREADS * ADDS);
+}
+
+static void processes_4_add_value(void **s)
+{
+	(void)s;
+	g_autofree char *name = tag("credits-procs", 0);
+	g_auto(GStrv) outputs = run_children("add", name, ADDS, T0);
+
+	for (int k = 0; k < PROCS; k++)
+		if (count_char(outputs[k], '+') != ADDS)
+			fail_msg("process %d: %s", k, outputs[k]);
+	assert_int_equal(value_of(name), PROCS * ADDS);
+}
+
+/* One take of KEY at NOW (ms) for LIMIT; its figures in *W. */
+static gboolean take(const char *key, gint64 now, guint limit, StoreWindow *w)
+{
+	g_autoptr(GError) e = NULL;
+
+	if (!store_window_take(st, key, now, WINDOW_MS, limit, w, &e))
+		fail_msg("take %s: %s", key, e->message);
+	return w->admitted;
+}
+
+/* KEY's figures at NOW (ms) for LIMIT, nothing recorded. */
+static StoreWindow window_count(const char *key, gint64 now, gint64 window, guint limit)
+{
+	g_autoptr(GError) e = NULL;
+	StoreWindow w;
+
+	if (!store_window_count(st, key, now, window, limit, &w, &e))
+		fail_msg("count %s: %s", key, e->message);
+	return w;
+}
+
+static void give_back(const char *key, gint64 at)
+{
+	g_autoptr(GError) e = NULL;
+
+	if (!store_window_give_back(st, key, at, &e))
+		fail_msg("give back %s: %s", key, e->message);
+}
+
+#define ASSERT_WINDOW(w, adm, n, frees) do { \
+	assert_int_equal((w).admitted, (adm)); \
+	assert_int_equal((w).count, (n)); \
+	assert_int_equal((w).frees_at_ms, (frees)); \
+} while (0)
+
+/* A sliding log: never more than the limit in any window; an event at T is forgotten at
+ * T + window; counting records nothing; a give-back frees its place. */
+static void window_sliding(void **s)
+{
+	(void)s;
+	g_autofree char *key = tag("window", 0);
+	StoreWindow w;
+
+	take(key, MS0, 3, &w);
+	ASSERT_WINDOW(w, TRUE, 1, MS0);
+	take(key, MS0 + 10, 3, &w);
+	ASSERT_WINDOW(w, TRUE, 2, MS0 + 10);
+	take(key, MS0 + 20, 3, &w); /* the limit-th: admitted, and now full */
+	ASSERT_WINDOW(w, TRUE, 3, MS0 + WINDOW_MS);
+	take(key, MS0 + 30, 3, &w);
+	ASSERT_WINDOW(w, FALSE, 3, MS0 + WINDOW_MS);
+	for (int i = 0; i < 3; i++) {
+		w = window_count(key, MS0 + 40, WINDOW_MS, 3);
+		ASSERT_WINDOW(w, FALSE, 3, MS0 + WINDOW_MS);
+	}
+	w = window_count(key, MS0 + 40, WINDOW_MS, 5);
+	ASSERT_WINDOW(w, TRUE, 3, MS0 + 40);
+	take(key, MS0 + WINDOW_MS - 1, 3, &w);
+	ASSERT_WINDOW(w, FALSE, 3, MS0 + WINDOW_MS);
+	/* At oldest + window exactly, the oldest has left. */
+	take(key, MS0 + WINDOW_MS, 3, &w);
+	ASSERT_WINDOW(w, TRUE, 3, MS0 + 10 + WINDOW_MS);
+	/* Given back (refused by OVH): its place is free, and taken again. */
+	give_back(key, MS0 + WINDOW_MS);
+	w = window_count(key, MS0 + WINDOW_MS, WINDOW_MS, 3);
+	ASSERT_WINDOW(w, TRUE, 2, MS0 + WINDOW_MS);
+	give_back(key, MS0 + 5); /* none there: nothing changes */
+	w = window_count(key, MS0 + WINDOW_MS, WINDOW_MS, 3);
+	assert_int_equal(w.count, 2);
+	take(key, MS0 + WINDOW_MS + 1, 3, &w);
+	ASSERT_WINDOW(w, TRUE, 3, MS0 + 10 + WINDOW_MS);
+	/* A limit lowered: a take waits until enough have left, not only the oldest. */
+	w = window_count(key, MS0 + WINDOW_MS + 2, WINDOW_MS, 1);
+	ASSERT_WINDOW(w, FALSE, 3, MS0 + WINDOW_MS + 1 + WINDOW_MS);
+	/* Another key counts apart; a long one too (keys are hashed). */
+	g_autofree char *other = tag("window", 1);
+	g_autoptr(GString) longkey = g_string_new(key);
+	for (int i = 0; i < 500; i++)
+		g_string_append(longkey, "-\xc3\xa9\n");
+	assert_true(take(other, MS0 + 30, 3, &w));
+	assert_true(take(longkey->str, MS0 + 30, 3, &w));
+	assert_true(take(longkey->str, MS0 + 31, 3, &w));
+	assert_int_equal(w.count, 2);
+	/* Forgotten events are deleted at the next take, not only left out: seen from an
+	 * earlier time, they are gone. */
+	g_autofree char *gone = tag("window", 2);
+	for (int i = 0; i < 3; i++)
+		take(gone, MS0 + i, 10, &w);
+	take(gone, MS0 + 3 * WINDOW_MS, 10, &w);
+	ASSERT_WINDOW(w, TRUE, 1, MS0 + 3 * WINDOW_MS);
+	w = window_count(gone, MS0 + 2, WINDOW_MS, 10);
+	assert_int_equal(w.count, 1);
+	/* Nonsense is refused, naming the store. */
+	g_autoptr(GError) e = NULL;
+	assert_false(store_window_take(st, key, MS0, WINDOW_MS, 0, &w, &e));
+	check_store_error(e, "take with a limit of 0");
+	assert_false(w.admitted);
+	g_clear_error(&e);
+	assert_false(store_window_count(st, key, MS0, 0, 3, &w, &e));
+	check_store_error(e, "count over a window of 0 ms");
+}
+
+/* Two events in one millisecond (two processes) are two; a give-back removes one. */
+static void window_same_millisecond(void **s)
+{
+	(void)s;
+	g_autofree char *key = tag("window-ms", 0);
+	StoreWindow w;
+
+	assert_true(take(key, MS0, 5, &w));
+	assert_true(take(key, MS0, 5, &w));
+	ASSERT_WINDOW(w, TRUE, 2, MS0);
+	for (int i = 0; i < 3; i++)
+		take(key, MS0, 5, &w);
+	ASSERT_WINDOW(w, TRUE, 5, MS0 + WINDOW_MS);
+	assert_false(take(key, MS0, 5, &w));
+	give_back(key, MS0);
+	w = window_count(key, MS0, WINDOW_MS, 5);
+	ASSERT_WINDOW(w, TRUE, 4, MS0);
+}
+
+static gpointer window_thread(gpointer p)
+{
+	Crowd *c = p;
+
+	pthread_barrier_wait(c->barrier);
+	for (int i = 0; i < 4; i++) {
+		g_autoptr(GError) e = NULL;
+		StoreWindow w;
+		if (!store_window_take(c->store, c->name, MS0, WINDOW_MS, WINDOW_LIMIT, &w, &e))
+			g_atomic_int_inc(&c->errors);
+		else if (w.admitted)
+			g_atomic_int_inc(&c->admitted);
+	}
+	return NULL;
+}
+
+/* 64 takes in one millisecond from 16 threads: exactly the limit admitted. */
+static void threads_16_window_limit(void **s)
+{
+	(void)s;
+	g_autofree char *key = tag("window-threads", 0);
+	Crowd c = { .store = st, .name = key };
+
+	run_threads(window_thread, &c);
+	if (c.errors != 0 || c.admitted != WINDOW_LIMIT)
+		fail_msg("%d admitted of %d, %d errors", c.admitted, WINDOW_LIMIT, c.errors);
+	StoreWindow w = window_count(key, MS0, WINDOW_MS, WINDOW_LIMIT);
+	ASSERT_WINDOW(w, FALSE, WINDOW_LIMIT, MS0 + WINDOW_MS);
+}
+
+static void processes_4_window_limit(void **s)
+{
+	(void)s;
+	g_autofree char *key = tag("window-procs", 0);
+	g_auto(GStrv) outputs = run_children("window", key, WINDOW_LIMIT, MS0);
+	int admitted = 0;
+
+	for (int k = 0; k < PROCS; k++) {
+		if (count_char(outputs[k], 'E') != 0)
+			fail_msg("process %d: %s", k, outputs[k]);
+		admitted += count_char(outputs[k], 'A');
+	}
+	if (admitted != WINDOW_LIMIT)
+		fail_msg("%d admitted by %d processes, limit %d", admitted, PROCS, WINDOW_LIMIT);
+}
+
+static void hold(Store *s, const char *queue, gint64 now, const char *summary)
+{
+	g_autoptr(GError) e = NULL;
+
+	if (!store_hold(s, queue, now, summary, &e))
+		fail_msg("hold in %s: %s", queue, e->message);
+}
+
+/* Takes QUEUE's digest TAG at NOW into *H (clear it with store_held_clear). */
+static void held_take(Store *s, const char *queue, const char *t, gint64 now, StoreHeld *h)
+{
+	g_autoptr(GError) e = NULL;
+
+	if (!store_held_take(s, queue, t, now, h, &e))
+		fail_msg("take %s into %s: %s", queue, t, e->message);
+	assert_non_null(h->summaries);
+	assert_true(h->summaries->len <= MIN(h->count, STORE_HELD_SUMMARIES));
+}
+
+static void held_end(Store *s, const char *t, gboolean done)
+{
+	g_autoptr(GError) e = NULL;
+
+	if (!(done ? store_held_done(s, t, &e) : store_held_return(s, t, &e)))
+		fail_msg("%s %s: %s", done ? "done" : "return", t, e->message);
+}
+
+/* QUEUE's entry in the list at NOW, copied into *Q; FALSE when it is not listed. */
+static gboolean held_listed(Store *s, const char *queue, gint64 now, StoreHeldQueue *q)
+{
+	g_autoptr(GError) e = NULL;
+	g_autoptr(GPtrArray) all = g_ptr_array_new();
+	gboolean found = FALSE;
+
+	memset(q, 0, sizeof *q);
+	if (!store_held_list(s, now, all, &e))
+		fail_msg("list: %s", e->message);
+	assert_true(all->len <= STORE_HELD_QUEUES_MAX);
+	for (guint i = 0; i < all->len; i++) {
+		StoreHeldQueue *h = all->pdata[i];
+		assert_true(h->count > 0);
+		if (strcmp(h->queue, queue) != 0)
+			continue;
+		assert_false(found);
+		found = TRUE;
+		*q = *h;
+		q->queue = g_strdup(h->queue);
+		q->digest_tag = g_strdup(h->digest_tag);
+	}
+	return found;
+}
+
+/* Summaries I of H is "alert N". */
+static void assert_summary(const StoreHeld *h, guint i, int n)
+{
+	g_autofree char *want = g_strdup_printf("alert %d", n);
+
+	assert_true(i < h->summaries->len);
+	assert_string_equal(h->summaries->pdata[i], want);
+}
+
+/* The digest's life: a take moves the held alerts, newest first; a second taker gets only
+ * what was held since; taking again into a tag gives its alerts back (a taker that died);
+ * a return holds them again with their times; done deletes them. */
+static void held_digest_cycle(void **s)
+{
+	(void)s;
+	g_autofree char *queue = tag("held", 0);
+	g_autofree char *a = tag("digest-a", 0), *b = tag("digest-b", 0), *c = tag("digest-c", 0);
+	StoreHeld h;
+	StoreHeldQueue q;
+
+	for (int i = 0; i < 12; i++) {
+		g_autofree char *sum = g_strdup_printf("alert %d", i);
+		hold(st, queue, T0 + i, sum);
+	}
+	assert_true(held_listed(st, queue, T0 + 12, &q));
+	assert_int_equal(q.count, 12);
+	assert_int_equal(q.first_at, T0);
+	assert_int_equal(q.last_at, T0 + 11);
+	assert_null(q.digest_tag);
+	store_held_queue_clear(&q);
+
+	held_take(st, queue, a, T0 + 20, &h);
+	assert_int_equal(h.count, 12);
+	assert_int_equal(h.first_at, T0);
+	assert_int_equal(h.last_at, T0 + 11);
+	assert_int_equal(h.summaries->len, 12);
+	for (int i = 0; i < 12; i++)
+		assert_summary(&h, i, 11 - i);
+	store_held_clear(&h);
+	/* A second taker while A is not done: nothing to take. */
+	held_take(st, queue, b, T0 + 21, &h);
+	assert_int_equal(h.count, 0);
+	assert_int_equal(h.summaries->len, 0);
+	assert_int_equal(h.first_at, 0);
+	store_held_clear(&h);
+	/* Held after A's take: B gets those only. */
+	hold(st, queue, T0 + 30, "alert 12");
+	hold(st, queue, T0 + 31, "alert 13");
+	held_take(st, queue, b, T0 + 32, &h);
+	assert_int_equal(h.count, 2);
+	assert_int_equal(h.first_at, T0 + 30);
+	assert_int_equal(h.last_at, T0 + 31);
+	assert_summary(&h, 0, 13);
+	assert_summary(&h, 1, 12);
+	store_held_clear(&h);
+	/* A taken again (its taker died): A's alerts, nothing new. */
+	hold(st, queue, T0 + 33, "alert 14");
+	held_take(st, queue, a, T0 + 34, &h);
+	assert_int_equal(h.count, 12);
+	assert_int_equal(h.last_at, T0 + 11);
+	assert_summary(&h, 0, 11);
+	store_held_clear(&h);
+	/* Listed: everything not done, the earliest digest taken. */
+	assert_true(held_listed(st, queue, T0 + 35, &q));
+	assert_int_equal(q.count, 15);
+	assert_int_equal(q.first_at, T0);
+	assert_int_equal(q.last_at, T0 + 33);
+	assert_string_equal(q.digest_tag, a);
+	store_held_queue_clear(&q);
+	/* A did not go: held again with their times, and C takes them with alert 14. */
+	held_end(st, a, FALSE);
+	held_take(st, queue, a, T0 + 36, &h); /* a returned tag holds nothing any more */
+	assert_int_equal(h.count, 13);
+	store_held_clear(&h);
+	held_end(st, a, FALSE);
+	held_take(st, queue, c, T0 + 37, &h);
+	assert_int_equal(h.count, 13);
+	assert_int_equal(h.first_at, T0);
+	assert_int_equal(h.last_at, T0 + 33);
+	assert_summary(&h, 0, 14);
+	for (int i = 1; i < 13; i++)
+		assert_summary(&h, (guint)i, 12 - i);
+	store_held_clear(&h);
+	assert_true(held_listed(st, queue, T0 + 38, &q));
+	assert_int_equal(q.count, 15);
+	assert_string_equal(q.digest_tag, b);
+	store_held_queue_clear(&q);
+	/* Done: gone. A done or returned tag, or one never taken, ends nothing. */
+	held_end(st, c, TRUE);
+	held_end(st, c, TRUE);
+	held_end(st, c, FALSE);
+	assert_true(held_listed(st, queue, T0 + 39, &q));
+	assert_int_equal(q.count, 2);
+	assert_int_equal(q.first_at, T0 + 30);
+	store_held_queue_clear(&q);
+	held_end(st, b, TRUE);
+	assert_false(held_listed(st, queue, T0 + 40, &q));
+	held_take(st, queue, c, T0 + 41, &h);
+	assert_int_equal(h.count, 0);
+	store_held_clear(&h);
+}
+
+/* Summaries are one line and bounded like a Subject; a digest quotes the newest
+ * STORE_HELD_SUMMARIES but counts them all; queues are cut, and listed oldest first. */
+static void held_bounded(void **s)
+{
+	(void)s;
+	g_autofree char *queue = tag("held-many", 0), *t = tag("digest-many", 0);
+	g_autoptr(GString) sum = g_string_new("Disk full\r\n on db1 ");
+	StoreHeld h;
+	StoreHeldQueue q;
+
+	for (int i = 0; i < 150; i++)
+		g_string_append(sum, "\xc3\xa9");
+	hold(st, queue, T0 - 10, sum->str);
+	for (int i = 0; i < 60; i++) {
+		g_autofree char *line = g_strdup_printf("alert %d", i);
+		hold(st, queue, T0, line);
+	}
+	held_take(st, queue, t, T0 + 1, &h);
+	assert_int_equal(h.count, 61);
+	assert_int_equal(h.first_at, T0 - 10);
+	assert_int_equal(h.summaries->len, STORE_HELD_SUMMARIES);
+	for (int i = 0; i < STORE_HELD_SUMMARIES; i++) /* one second, kept in their order */
+		assert_summary(&h, (guint)i, 59 - i);
+	store_held_clear(&h);
+	held_end(st, t, FALSE);
+	held_take(st, queue, t, T0 + 1, &h);
+	assert_int_equal(h.count, 61);
+	store_held_clear(&h);
+	g_autofree char *t2 = tag("digest-many", 1);
+	held_end(st, t, TRUE);
+	hold(st, queue, T0 + 2, sum->str);
+	held_take(st, queue, t2, T0 + 3, &h);
+	assert_int_equal(h.count, 1);
+	const char *got = h.summaries->pdata[0];
+	assert_true(strlen(got) <= STORE_SUBJECT_MAX);
+	assert_true(g_str_has_prefix(got, "Disk full   on db1 \xc3\xa9"));
+	assert_null(strpbrk(got, "\r\n"));
+	assert_true(g_utf8_validate(got, -1, NULL));
+	store_held_clear(&h);
+	held_end(st, t2, TRUE);
+	/* A queue's name is one line, cut: the name held under is the name listed. */
+	g_autoptr(GString) longq = g_string_new(queue);
+	g_string_append(longq, "\n");
+	for (int i = 0; i < 300; i++)
+		g_string_append(longq, "\xc3\xa9");
+	hold(st, longq->str, T0 - 30, "long");
+	g_autofree char *cut = g_strdup(longq->str);
+	cut[strlen(queue)] = ' ';
+	cut[STORE_QUEUE_MAX - (STORE_QUEUE_MAX - strlen(queue) - 1) % 2] = '\0';
+	assert_true(g_utf8_validate(cut, -1, NULL));
+	assert_true(held_listed(st, cut, T0, &q));
+	assert_int_equal(q.count, 1);
+	store_held_queue_clear(&q);
+	/* Oldest first: this queue before one held later. */
+	g_autofree char *later = tag("held-later", 0);
+	hold(st, later, T0 - 20, "later");
+	g_autoptr(GPtrArray) all = g_ptr_array_new();
+	g_autoptr(GError) e = NULL;
+	assert_true(store_held_list(st, T0, all, &e));
+	int at_cut = -1, at_later = -1;
+	for (guint i = 0; i < all->len; i++) {
+		StoreHeldQueue *x = all->pdata[i];
+		if (strcmp(x->queue, cut) == 0)
+			at_cut = (int)i;
+		if (strcmp(x->queue, later) == 0)
+			at_later = (int)i;
+	}
+	assert_true(at_cut >= 0 && at_later > at_cut);
+	g_autofree char *t3 = tag("digest-many", 3), *t4 = tag("digest-many", 4);
+	held_take(st, longq->str, t3, T0, &h);
+	assert_int_equal(h.count, 1);
+	store_held_clear(&h);
+	held_take(st, later, t4, T0, &h);
+	store_held_clear(&h);
+	held_end(st, t3, TRUE);
+	held_end(st, t4, TRUE);
+	/* Nonsense is refused, naming the store. */
+	assert_false(store_held_take(st, "\n", t3, T0, &h, &e));
+	check_store_error(e, "take from a queue with no name");
+	assert_int_equal(h.count, 0);
+	store_held_clear(&h);
+	g_clear_error(&e);
+	assert_false(store_held_done(st, "", &e));
+	check_store_error(e, "done with no tag");
+}
+
+/* A held alert is forgotten keep seconds after it was held, in a digest or not: by the
+ * caller's clock, whatever the backend prunes when. Far in the past, so that this case's
+ * writes prune nothing of the others'. */
+static void held_forgotten_after_keep(void **s)
+{
+	(void)s;
+	const gint64 th = T0 - 20000000, keep = 100;
+	Store *k = open_store(keep);
+	g_autofree char *queue = tag("held-keep", 0);
+	g_autofree char *t = tag("digest-keep", 0), *u = tag("digest-keep", 1);
+	StoreHeldQueue q;
+	StoreHeld h;
+
+	hold(k, queue, th, "old");
+	hold(k, queue, th + 50, "young");
+	assert_true(held_listed(k, queue, th + keep - 1, &q));
+	assert_int_equal(q.count, 2);
+	store_held_queue_clear(&q);
+	assert_true(held_listed(k, queue, th + keep + 1, &q));
+	assert_int_equal(q.count, 1);
+	assert_int_equal(q.first_at, th + 50);
+	store_held_queue_clear(&q);
+	held_take(k, queue, t, th + keep + 1, &h);
+	assert_int_equal(h.count, 1);
+	assert_string_equal(h.summaries->pdata[0], "young");
+	store_held_clear(&h);
+	/* In a digest too. */
+	assert_false(held_listed(k, queue, th + keep + 51, &q));
+	held_take(k, queue, t, th + keep + 51, &h);
+	assert_int_equal(h.count, 0);
+	store_held_clear(&h);
+	held_take(k, queue, u, th + keep + 51, &h);
+	assert_int_equal(h.count, 0);
+	store_held_clear(&h);
+	store_close(k);
+}
+
+/* Holds N alerts "WHO-I" in QUEUE at NOW, and after every 5th takes a digest (tags
+ * QUEUE:WHO:J) and says it done. One line per digest in OUT: its count, then its summaries;
+ * "E why" for an error. */
+static void held_worker(Store *s, const char *queue, const char *who, int n, gint64 now,
+                        GString *out)
+{
+	GError *e = NULL;
+
+	for (int i = 0; i < n; i++) {
+		g_autofree char *sum = g_strdup_printf("%s-%d", who, i);
+		if (!store_hold(s, queue, now, sum, &e))
+			break;
+		if (i % 5 != 4)
+			continue;
+		g_autofree char *t = g_strdup_printf("%s:%s:%d", queue, who, i);
+		StoreHeld h;
+		if (!store_held_take(s, queue, t, now, &h, &e)) {
+			store_held_clear(&h);
+			break;
+		}
+		g_string_append_printf(out, "%u", h.count);
+		for (guint k = 0; k < h.summaries->len; k++)
+			g_string_append_printf(out, " %s", (char *)h.summaries->pdata[k]);
+		g_string_append_c(out, '\n');
+		guint n_taken = h.count;
+		store_held_clear(&h);
+		if (n_taken > 0 && !store_held_done(s, t, &e))
+			break;
+	}
+	if (e != NULL) {
+		g_string_append_printf(out, "E %s\n", e->message);
+		g_error_free(e);
+	}
+}
+
+/* Every alert of WORKERS workers' OUTPUT (their lines) is in exactly one digest: counts
+ * sum up to the alerts held (with a last take for what remains), and no summary is in two
+ * digests. */
+static void check_digests_once(const char *output, const char *queue, int workers)
+{
+	g_auto(GStrv) lines = g_strsplit(output, "\n", -1);
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autofree char *last = g_strconcat(queue, ":last", NULL);
+	guint total = 0, digests = 0;
+	gboolean all_quoted = TRUE;
+	StoreHeld h;
+
+	held_take(st, queue, last, T0 + 1, &h);
+	g_autoptr(GString) more = g_string_new(NULL);
+	g_string_append_printf(more, "%u", h.count);
+	for (guint k = 0; k < h.summaries->len; k++)
+		g_string_append_printf(more, " %s", (char *)h.summaries->pdata[k]);
+	store_held_clear(&h);
+	held_end(st, last, TRUE);
+	for (char **l = lines; ; l++) {
+		const char *line = *l != NULL ? *l : more->str;
+		if (line[0] == '\0')
+			continue;
+		if (line[0] == 'E')
+			fail_msg("a worker failed: %s", line);
+		g_auto(GStrv) f = g_strsplit(line, " ", -1);
+		guint n = (guint)atoi(f[0]);
+		total += n;
+		digests += n > 0;
+		all_quoted &= g_strv_length(f) - 1 == n;
+		for (char **x = f + 1; *x != NULL; x++)
+			if (!g_hash_table_add(seen, g_strdup(*x)))
+				fail_msg("alert %s is in two digests", *x);
+		if (*l == NULL)
+			break;
+	}
+	if (total != (guint)(workers * HELD_PER_WORKER))
+		fail_msg("%u alerts in digests, %d held", total, workers * HELD_PER_WORKER);
+	if (all_quoted && g_hash_table_size(seen) != total)
+		fail_msg("%u alerts quoted, %u counted", g_hash_table_size(seen), total);
+	print_message("# %u alerts in %u digests\n", total, digests);
+	StoreHeldQueue q;
+	assert_false(held_listed(st, queue, T0 + 2, &q));
+}
+
+static gpointer held_thread(gpointer p)
+{
+	Crowd *c = p;
+	g_autofree char *who = g_strdup_printf("t%d", g_atomic_int_add(&c->next, 1));
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	pthread_barrier_wait(c->barrier);
+	held_worker(c->store, c->name, who, HELD_PER_WORKER, T0, out);
+	g_mutex_lock(&c->lock);
+	g_string_append(c->out, out->str);
+	g_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+/* 16 threads hold into one queue and take digests of it: each alert in one digest. */
+static void threads_held_digests_once(void **s)
+{
+	(void)s;
+	g_autofree char *queue = tag("held-threads", 0);
+	Crowd c = { .store = st, .name = queue, .out = g_string_new(NULL) };
+
+	g_mutex_init(&c.lock);
+	run_threads(held_thread, &c);
+	g_mutex_clear(&c.lock);
+	check_digests_once(c.out->str, queue, THREADS);
+	g_string_free(c.out, TRUE);
+}
+
+static void processes_4_held_digests_once(void **s)
+{
+	(void)s;
+	g_autofree char *queue = tag("held-procs", 0);
+	g_auto(GStrv) outputs = run_children("held", queue, HELD_PER_WORKER, T0);
+	g_autofree char *all = g_strjoinv("", outputs);
+
+	check_digests_once(all, queue, PROCS);
+}
+
+/* pruning_sqlite's window: its events outlive the young record's write (keep - 1 s after
+ * them) and not the writers' (keep + 50 s after). */
+#define PRUNE_WINDOW_MS 120000
+
+/* What is left of pruning_sqlite's old records of each kind: jobs, held alerts, window
+ * events, values. */
+typedef struct {
+	int n[4];
+} PruneLeft;
+
+static PruneLeft prune_left(Store *s, gint64 base, const char *queue, const char *wkey,
+                            gint64 tp, int old)
+{
+	PruneLeft l = { { 0 } };
+	g_autoptr(GError) e = NULL;
+	StoreHeldQueue q;
+	StoreWindow w;
+
+	for (int i = 0; i < old; i++) {
+		g_autofree char *v = tag("prune-value", i);
+		gint64 value, at;
+		l.n[0] += lookup(s, base + i, NULL);
+		if (!store_get_value(s, v, &value, &at, &e))
+			fail_msg("get %s: %s", v, e->message);
+		l.n[3] += at != 0;
+	}
+	/* Seen from the time they were written, when nothing of them had expired. */
+	if (held_listed(s, queue, tp + 1, &q))
+		l.n[1] = (int)q.count;
+	store_held_queue_clear(&q);
+	if (!store_window_count(s, wkey, tp * 1000 + 100, PRUNE_WINDOW_MS, 1000, &w, &e))
+		fail_msg("count %s: %s", wkey, e->message);
+	l.n[2] = (int)w.count;
+	return l;
+}
+
+/* sqlite: old records go as new ones are written, at most STORE_PRUNE_PER_WRITE a write of
+ * each kind (jobs, held alerts, window events, values). Its times are far older than every
+ * other case's, so that only its own records are old. */
 static void pruning_sqlite(void)
 {
+	static const char *const kinds[] = { "records", "held alerts", "window events", "values" };
 	const gint64 tp = T0 - 10000000, keep = 100;
 	const int old = 30;
 	Store *s = open_store(keep);
 	gint64 base = 2000000 + (g_get_real_time() % 1000000) * 1000;
+	g_autofree char *queue = tag("prune-held", 0), *wkey = tag("prune-window", 0);
+	g_autoptr(GError) e = NULL;
+	StoreWindow win;
 
 	for (int i = 0; i < old; i++) {
 		g_autofree char *t = tag("prune", i);
+		g_autofree char *v = tag("prune-value", i);
 		g_autofree char *ids = g_strdup_printf("%" G_GINT64_FORMAT, base + i);
 		sent(s, t, tp, ids, NULL);
+		hold(s, queue, tp, "old");
+		if (!store_window_take(s, wkey, tp * 1000 + i, PRUNE_WINDOW_MS, 1000, &win, &e) ||
+		    !store_add_value(s, v, 1, tp, NULL, &e))
+			fail_msg("old records: %s", e->message);
 	}
 	g_autofree char *young = tag("prune-young", 0);
 	g_autofree char *yids = g_strdup_printf("%" G_GINT64_FORMAT, base + 999);
 	sent(s, young, tp + keep - 1, yids, NULL);
-	int left = old;
-	for (int w = 0; left > 0; w++) {
+	PruneLeft left = prune_left(s, base, queue, wkey, tp, old);
+	for (guint k = 0; k < G_N_ELEMENTS(left.n); k++)
+		assert_int_equal(left.n[k], old);
+	for (int w = 0; left.n[0] + left.n[1] + left.n[2] + left.n[3] > 0; w++) {
 		g_autofree char *t = tag("prune-writer", w);
 		assert_int_equal(claim(s, t, tp + keep + 50, NULL), CLAIM_WON);
-		int now_left = 0;
-		for (int i = 0; i < old; i++)
-			now_left += lookup(s, base + i, NULL);
-		int removed = left - now_left;
-		if (removed != MIN(left, STORE_PRUNE_PER_WRITE))
-			fail_msg("write %d removed %d of %d old records (bound %d)", w, removed, left,
-			         STORE_PRUNE_PER_WRITE);
+		PruneLeft now_left = prune_left(s, base, queue, wkey, tp, old);
+		for (guint k = 0; k < G_N_ELEMENTS(left.n); k++) {
+			int removed = left.n[k] - now_left.n[k];
+			if (removed != MIN(left.n[k], STORE_PRUNE_PER_WRITE))
+				fail_msg("write %d removed %d of %d old %s (bound %d)", w, removed,
+				         left.n[k], kinds[k], STORE_PRUNE_PER_WRITE);
+		}
 		left = now_left;
 	}
 	assert_int_equal(lookup(s, base + 999, NULL), 1);
@@ -586,20 +1357,45 @@ static void pruning_sqlite(void)
 	store_close(s);
 }
 
-/* Redis: keys expire keep seconds after their last write, by Redis's own clock. */
+/* Redis: keys expire keep seconds after their last write, by Redis's own clock; values
+ * and held alerts (in a digest or not) too, and a window's events a window after the last. */
 static void pruning_redis(void)
 {
 	Store *s = open_store(1);
 	gint64 id = 3000000 + (g_get_real_time() % 1000000) * 1000;
 	g_autofree char *t = tag("prune", 0);
 	g_autofree char *ids = g_strdup_printf("%" G_GINT64_FORMAT, id);
+	g_autofree char *queue = tag("prune-held", 0), *d = tag("prune-digest", 0);
+	g_autofree char *v = tag("prune-value", 0), *wkey = tag("prune-window", 0);
+	g_autoptr(GError) e = NULL;
+	StoreHeldQueue q;
+	StoreWindow w;
+	StoreHeld h;
+	gint64 value, at;
 
 	sent(s, t, T0, ids, NULL);
+	hold(s, queue, T0, "in a digest");
+	held_take(s, queue, d, T0, &h);
+	store_held_clear(&h);
+	hold(s, queue, T0, "held");
+	assert_true(store_add_value(s, v, 1, T0, NULL, &e));
+	assert_true(store_window_take(s, wkey, MS0, 1000, 5, &w, &e));
 	assert_int_equal(lookup(s, id, NULL), 1);
 	assert_int_equal(claim(s, t, T0 + 1, NULL), CLAIM_SENT);
+	assert_true(held_listed(s, queue, T0, &q));
+	assert_int_equal(q.count, 2);
+	store_held_queue_clear(&q);
 	g_usleep(2200 * 1000);
 	assert_int_equal(lookup(s, id, NULL), 0);
 	assert_int_equal(claim(s, t, T0 + 2, NULL), CLAIM_WON);
+	assert_false(held_listed(s, queue, T0, &q));
+	held_take(s, queue, d, T0, &h);
+	assert_int_equal(h.count, 0);
+	store_held_clear(&h);
+	assert_true(store_get_value(s, v, &value, &at, &e));
+	assert_int_equal(at, 0);
+	assert_true(store_window_count(s, wkey, MS0, 1000, 5, &w, &e));
+	assert_int_equal(w.count, 0);
 	store_close(s);
 }
 
@@ -853,6 +1649,81 @@ static void sqlite_root_creates_for_the_owner(void **s)
 	store_close(st2);
 }
 
+/* The schema of a file mail2sms wrote before flood control (version 2). */
+static const char schema_2[] =
+	"CREATE TABLE tags (tag TEXT PRIMARY KEY, state INTEGER NOT NULL,"
+	" claimed_at INTEGER NOT NULL, doubt_since INTEGER NOT NULL DEFAULT 0,"
+	" ids TEXT, credits REAL, receivers TEXT, queue_id TEXT, sender TEXT, message_id TEXT,"
+	" subject TEXT, sent_at INTEGER, touched INTEGER NOT NULL);"
+	"CREATE INDEX tags_touched ON tags(touched, tag);"
+	"CREATE TABLE jobs (id INTEGER PRIMARY KEY, tag TEXT NOT NULL);"
+	"CREATE INDEX jobs_tag ON jobs(tag);"
+	"CREATE TABLE vals (name TEXT PRIMARY KEY, value INTEGER NOT NULL, at INTEGER NOT NULL);"
+	"CREATE TABLE numbers (mail TEXT NOT NULL, number TEXT NOT NULL, tag TEXT NOT NULL,"
+	" at INTEGER NOT NULL, PRIMARY KEY (mail, number));"
+	"CREATE INDEX numbers_at ON numbers(at);"
+	"PRAGMA user_version=2;";
+
+/* PATH's schema version. */
+static int schema_version(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int v = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return v;
+}
+
+/* A file of schema 2 (before flood control) is upgraded where it is: its records and
+ * values stay, and flood control's tables come. */
+static void sqlite_schema_2_upgraded(void **s)
+{
+	(void)s;
+	g_autofree char *dir = g_path_get_dirname(sqlite_path());
+	g_autofree char *path = g_strconcat(dir, "/schema2.db", NULL);
+	g_autofree char *sp = g_strconcat("sqlite:", path, NULL);
+	g_autofree char *t = tag("schema2", 0), *queue = tag("schema2-held", 0);
+	g_autofree char *d = tag("schema2-digest", 0);
+	g_autofree char *ins = g_strdup_printf("INSERT INTO tags (tag, state, claimed_at, ids,"
+	                                       " touched) VALUES ('%s', %d, %d, '77', %d);"
+	                                       "INSERT INTO vals VALUES ('credits', 4, %d);",
+	                                       t, STORE_SENT, T0, T0, T0);
+	g_autoptr(GError) e = NULL;
+	sqlite3 *db = NULL;
+	Store *s2 = NULL;
+	StoreRecord r;
+	StoreWindow w;
+	StoreHeld h;
+	gint64 total = 0;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, schema_2, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, ins, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(schema_version(path), 2);
+	if (!store_open(sp, NULL, &s2, &e))
+		fail_msg("open %s: %s", sp, e->message);
+	assert_int_equal(schema_version(path), 3);
+	assert_int_equal(claim(s2, t, T0 + 1, &r), CLAIM_SENT);
+	assert_string_equal(r.ids, "77");
+	store_record_clear(&r);
+	assert_true(store_add_value(s2, "credits", 3, T0 + 1, &total, &e));
+	assert_int_equal(total, 7);
+	assert_true(store_window_take(s2, t, MS0, WINDOW_MS, 1, &w, &e));
+	assert_true(w.admitted);
+	hold(s2, queue, T0, "after the upgrade");
+	held_take(s2, queue, d, T0, &h);
+	assert_int_equal(h.count, 1);
+	store_held_clear(&h);
+	store_close(s2);
+}
+
 static void sqlite_missing_directory(void **s)
 {
 	(void)s;
@@ -936,8 +1807,9 @@ static void redis_auth(void **s)
 
 int main(int argc, char **argv)
 {
-	if (argc == 6 && strcmp(argv[1], "--child") == 0)
-		return child_main(argv[2], argv[3], atoi(argv[4]), g_ascii_strtoll(argv[5], NULL, 10));
+	if (argc == 7 && strcmp(argv[1], "--child") == 0)
+		return child_main(argv[2], argv[3], argv[4], atoi(argv[5]),
+		                  g_ascii_strtoll(argv[6], NULL, 10));
 	spec = argc > 1 ? argv[1] : getenv("M2S_STORE_SPEC");
 	if (spec == NULL || *spec == '\0') {
 		printf("not ok - store_contract: no store spec (argument or M2S_STORE_SPEC)\n");
@@ -949,7 +1821,7 @@ int main(int argc, char **argv)
 	is_sqlite = g_str_has_prefix(spec, "sqlite:");
 	prefix = g_strdup_printf("%d-%" G_GINT64_FORMAT, (int)getpid(), g_get_real_time());
 
-	struct CMUnitTest tests[32];
+	struct CMUnitTest tests[48];
 	size_t n = 0;
 #define ADD(f) (tests[n++] = (struct CMUnitTest)cmocka_unit_test(f))
 	ADD(specs_parsed);
@@ -967,10 +1839,23 @@ int main(int argc, char **argv)
 	ADD(numbers_once_per_mail);
 	ADD(pruning);
 	ADD(named_values);
+	ADD(add_value_sums);
+	ADD(threads_16_add_value);
+	ADD(processes_4_add_value);
+	ADD(window_sliding);
+	ADD(window_same_millisecond);
+	ADD(threads_16_window_limit);
+	ADD(processes_4_window_limit);
+	ADD(held_digest_cycle);
+	ADD(held_bounded);
+	ADD(held_forgotten_after_keep);
+	ADD(threads_held_digests_once);
+	ADD(processes_4_held_digests_once);
 	ADD(ping_answers);
 	if (is_sqlite) {
 		ADD(sqlite_deleted_file);
 		ADD(sqlite_wal_bounded);
+		ADD(sqlite_schema_2_upgraded);
 		ADD(sqlite_file_mode_0600);
 		ADD(sqlite_root_creates_for_the_owner);
 		ADD(sqlite_missing_directory);
