@@ -435,7 +435,8 @@ static gboolean load_exempt(Cfg *c, GError **err)
 gboolean cfg_limits_on(const Cfg *c)
 {
 	return c->limits_per_receiver.n != 0 || c->limits_per_sender.n != 0 ||
-	       c->limits_daily_credits != 0 || c->limits_duplicate_window != 0;
+	       c->limits_daily_credits != 0 || c->limits_duplicate_window != 0 ||
+	       c->limits_quiet_hours.start != c->limits_quiet_hours.end;
 }
 
 /* Checks what single keys cannot: values that depend on each other. */

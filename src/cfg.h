@@ -103,8 +103,9 @@ Cfg *cfg_ref(Cfg *cfg);
 void cfg_unref(Cfg *cfg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Cfg, cfg_unref)
 
-/* TRUE when a [limits] key that counts is set (per_receiver, per_sender, daily_credits,
- * duplicate_window): those need the state store. Quiet hours count nothing. */
+/* TRUE when a [limits] limit is set (per_receiver, per_sender, daily_credits,
+ * duplicate_window, quiet_hours): each needs the state store, where the counts and the held
+ * alerts are (quiet hours hold all but the first SMS of the night for one digest). */
 gboolean cfg_limits_on(const Cfg *cfg);
 
 /* TRUE when the OVH credentials needed for signed calls are all present. */

@@ -95,11 +95,15 @@ int cmd_deliver(const char *config, int argc, char **argv)
 	ok = dispatch_plan(rt, plan, queue_id, sender, DISPATCH_ASK | DISPATCH_ONCE_PER_MAIL, NULL,
 	                   NULL, &report, &err);
 	/* pipe(8) logs this line: the only trace of receivers OVH refused in a job sent. */
-	if (ok)
-		printf("sent ids=%s%s%s%s\n", report.ids ? report.ids->str : "",
+	if (ok && report.ids != NULL)
+		printf("sent ids=%s%s%s%s\n", report.ids->str,
 		       report.invalid && report.invalid->len ? " refused by OVH: " : "",
 		       report.invalid && report.invalid->len ? report.invalid->str : "",
 		       report.no_store ? " (state store down)" : "");
+	if (ok && report.duplicate != NULL)
+		printf("duplicate of ids=%s\n", report.earlier_ids->str);
+	if (ok && report.held != NULL)
+		printf("held for a digest: over the limit %s\n", report.held_reason);
 	dispatch_report_clear(&report);
 	return ok ? EX_OK : fail(cfg, err);
 }

@@ -7,7 +7,6 @@
  * a job counted is given back when it certainly did not go, so that a refused post costs
  * no place. It must not post, nor decide whether a job was sent (dispatch.c does, and calls
  * this between the claim and the post), nor hold anything in memory: the store is the count. */
-#include <math.h>
 #include <string.h>
 #include <syslog.h>
 #include "flood.h"
@@ -68,6 +67,18 @@ static char *credits_name(const Cfg *cfg, gint64 now)
 {
 	g_autofree char *day = limits_day(cfg->limits_tz, now);
 	return g_strconcat("credits:", day, NULL);
+}
+
+gboolean flood_spent(const Cfg *cfg, Store *st, gint64 now, GError **err)
+{
+	g_autofree char *name = NULL;
+	gint64 spent = 0, at = 0;
+
+	if (cfg->limits_daily_credits == 0)
+		return FALSE;
+	name = credits_name(cfg, now);
+	return store_get_value(st, name, &spent, &at, err) &&
+	       spent >= (gint64)cfg->limits_daily_credits * FLOOD_CREDIT_UNIT;
 }
 
 /* "HH:MM" local, or "DD/MM HH:MM" when not today. */
@@ -295,7 +306,8 @@ static gboolean decide_one(const Cfg *cfg, Store *st, const MsgJob *job, const F
 gboolean flood_decide(const Cfg *cfg, Store *st, const MsgJob *job, const FloodMail *mail,
                       gint64 now, FloodJob *out, GError **err)
 {
-	gint64 quiet_end = 0, spent = 0, at = 0;
+	gint64 quiet_end = 0;
+	g_autoptr(GError) e = NULL;
 
 	memset(out, 0, sizeof *out);
 	out->now = g_ptr_array_new();
@@ -311,13 +323,11 @@ gboolean flood_decide(const Cfg *cfg, Store *st, const MsgJob *job, const FloodM
 			g_ptr_array_add(out->now, job->receivers->pdata[i]);
 		return TRUE;
 	}
-	if (cfg->limits_daily_credits != 0) {
-		g_autofree char *name = credits_name(cfg, now);
-		if (!store_get_value(st, name, &spent, &at, err))
-			return FALSE;
+	gboolean over_cap = flood_spent(cfg, st, now, &e);
+	if (e != NULL) {
+		g_propagate_error(err, g_steal_pointer(&e));
+		return FALSE;
 	}
-	gboolean over_cap = cfg->limits_daily_credits != 0 &&
-	                    spent >= (gint64)cfg->limits_daily_credits * FLOOD_CREDIT_UNIT;
 	for (guint i = 0; i < job->receivers->len; i++) {
 		if (!decide_one(cfg, st, job, mail, job->receivers->pdata[i], now, over_cap,
 		                quiet_end, out, err)) {
@@ -347,10 +357,10 @@ void flood_sent(const Cfg *cfg, Store *st, const FloodJob *fj, const OvhJobResul
 	if (cfg->limits_daily_credits != 0 && r->credits > 0) {
 		g_autofree char *name = credits_name(cfg, now);
 		gint64 total = 0;
-		if (store_add_value(st, name, (gint64)llround(r->credits * FLOOD_CREDIT_UNIT), now,
+		if (store_add_value(st, name, (gint64)(r->credits * FLOOD_CREDIT_UNIT + 0.5), now,
 		                    &total, NULL) &&
 		    total >= (gint64)cfg->limits_daily_credits * FLOOD_CREDIT_UNIT &&
-		    total - (gint64)llround(r->credits * FLOOD_CREDIT_UNIT) <
+		    total - (gint64)(r->credits * FLOOD_CREDIT_UNIT + 0.5) <
 		            (gint64)cfg->limits_daily_credits * FLOOD_CREDIT_UNIT)
 			syslog(LOG_WARNING, "daily_credits = %u reached: over_limit applies to SMS mail "
 			       "until midnight", cfg->limits_daily_credits);
@@ -375,20 +385,14 @@ void flood_job_clear(FloodJob *fj)
 
 gboolean flood_rcpt(const Cfg *cfg, Store *st, const char *sender, gint64 now, GError **err)
 {
-	gint64 spent = 0, at = 0;
 	StoreWindow w;
 
 	if (st == NULL || cfg->limits_over_limit == CFG_OVER_DIGEST)
 		return TRUE;
-	if (cfg->limits_daily_credits != 0) {
-		g_autofree char *name = credits_name(cfg, now);
-		if (store_get_value(st, name, &spent, &at, NULL) &&
-		    spent >= (gint64)cfg->limits_daily_credits * FLOOD_CREDIT_UNIT) {
-			g_autofree char *why = g_strdup_printf("daily_credits = %u",
-			                                       cfg->limits_daily_credits);
-			over_error(cfg, why, now, next_midnight(cfg, now), err);
-			return FALSE;
-		}
+	if (flood_spent(cfg, st, now, NULL)) {
+		g_autofree char *why = g_strdup_printf("daily_credits = %u", cfg->limits_daily_credits);
+		over_error(cfg, why, now, next_midnight(cfg, now), err);
+		return FALSE;
 	}
 	if (cfg->limits_per_sender.n != 0) {
 		g_autofree char *key = sender_key(sender);

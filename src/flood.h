@@ -45,6 +45,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(FloodJob, flood_job_clear)
  * over_limit is tempfail or reject; with digest, or no store, TRUE. Counts nothing. */
 gboolean flood_rcpt(const Cfg *cfg, Store *st, const char *sender, gint64 now, GError **err);
 
+/* The day's credits (daily_credits) are spent: FALSE too when there is no cap, or with
+ * *err when the store cannot say. */
+gboolean flood_spent(const Cfg *cfg, Store *st, gint64 now, GError **err);
 /* The key of a receiver's per_receiver window, which a digest to it counts in as well. */
 char *flood_receiver_key(const char *number);
 /* The quiet hours hold back RECEIVER's SMS at NOW (none, or it is exempt): TRUE with *ENDS_AT. */

@@ -30,6 +30,7 @@
 #include "address.h"
 #include "error.h"
 #include "message.h"
+#include "urgent.h"
 #include "safeline.h"
 #include "text.h"
 
@@ -204,6 +205,7 @@ void msg_plan_free(MsgPlan *plan)
 	g_ptr_array_unref(plan->taken);
 	g_free(plan->message_id);
 	g_free(plan->subject);
+	g_free(plan->login);
 	msg_work_free(plan->work);
 	g_free(plan);
 }
@@ -545,6 +547,7 @@ void msg_plan_finish(MsgPlan *plan, GMimeMessage *msg)
 	if (msg != NULL && g_mime_message_get_message_id(msg) != NULL)
 		plan->message_id = g_strdup(g_mime_message_get_message_id(msg));
 	plan->subject = g_strdup(msg_subject(w, msg));
+	plan->urgent = urgent_mail(msg);
 	if (groups[MSG_GROUP_TEXT].receivers->len == 0 && groups[MSG_GROUP_SUBJECT].receivers->len == 0)
 		return;
 	const char *subject = msg_subject(w, msg);

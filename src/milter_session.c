@@ -18,6 +18,7 @@
 #include "access.h"
 #include "dispatch.h"
 #include "error.h"
+#include "flood.h"
 #include "milter_reply.h"
 #include "safeline.h"
 
@@ -221,8 +222,37 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
 	                argv[0], &denied);
 	m->sender = g_strdup(argv[0]);
 	m->plan = msg_plan_new(runtime_cfg(m->rt), denied, c->local ? 0 : MSG_PLAN_ANSWERED);
+	const char *login = smfi_getsymval(ctx, "{auth_authen}");
+	if (login != NULL && *login != '\0')
+		m->plan->login = g_strdup(login);
 	c->msg = m;
 	return SMFIS_CONTINUE;
+}
+
+/* What the limits know at RCPT (the sender over per_sender, the day's credits spent) is
+ * answered there for an SMS recipient, with over_limit = tempfail (452 4.7.1) or reject,
+ * so that the client keeps the mail: TRUE with *ST the answer. The planner never sees
+ * that recipient, which the MTA drops. */
+static gboolean over_limit_at_rcpt(SMFICTX *ctx, Msg *m, const char *rcpt, sfsistat *st)
+{
+	const Cfg *cfg = runtime_cfg(m->rt);
+	g_autoptr(GPtrArray) numbers = NULL;
+	g_autoptr(GError) e = NULL;
+	MilterReply r;
+
+	if (!cfg_limits_on(cfg) || cfg->limits_over_limit == CFG_OVER_DIGEST)
+		return FALSE;
+	numbers = g_ptr_array_new_with_free_func(g_free);
+	AddrKind kind = addr_classify(cfg, rcpt, numbers, NULL);
+	if ((kind != ADDR_NUMBERS && kind != ADDR_FROM_SUBJECT) ||
+	    flood_rcpt(cfg, runtime_store(m->rt, NULL), m->plan->login ? m->plan->login : m->sender,
+	               g_get_real_time() / G_USEC_PER_SEC, &e))
+		return FALSE;
+	milter_reply_for(cfg, e, &r);
+	smfi_setreply(ctx, r.temporary ? "452" : r.rcode, r.xcode, r.text);
+	*st = r.temporary ? SMFIS_TEMPFAIL : SMFIS_REJECT;
+	milter_reply_clear(&r);
+	return TRUE;
 }
 
 /* Each recipient goes through the planner: what it refuses is answered here, so that the
@@ -232,9 +262,12 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
 	Conn *c = conn_of(ctx);
 	Msg *m = c ? c->msg : NULL;
 	g_autoptr(GError) e = NULL;
+	sfsistat st;
 
 	if (m == NULL)
 		return SMFIS_CONTINUE;
+	if (!c->local && over_limit_at_rcpt(ctx, m, argv[0], &st))
+		return st;
 	if (msg_plan_add(m->plan, NULL, argv[0], &e) == ADDR_REFUSED && !c->local)
 		return refuse(ctx, m, e);
 	return SMFIS_CONTINUE;
@@ -321,22 +354,38 @@ static void progress(void *ctx)
 	smfi_progress(ctx);
 }
 
-/* Success: annotated with what went out, without the SMS recipients. */
+/* Success: annotated with what went out (and what the limits held or found duplicate),
+ * without the SMS recipients, or with those an SMS went to (keep_sms_recipients). */
 static sfsistat sent(SMFICTX *ctx, Msg *m, const DispatchReport *r)
 {
 	gboolean some_invalid = r->invalid && r->invalid->len > 0;
-	g_autofree char *h = g_strdup_printf("sent; ids=%s; receivers=%s;%s%s%s credits=%g%s",
-	                                     r->ids ? r->ids->str : "",
-	                                     r->receivers ? r->receivers->str : "",
-	                                     some_invalid ? " invalid=" : "",
-	                                     some_invalid ? r->invalid->str : "",
-	                                     some_invalid ? ";" : "", r->credits,
-	                                     r->no_store ? "; store=down" : "");
+	gboolean some_sent = r->ids && r->ids->len > 0;
+	g_autoptr(GString) h = g_string_new(NULL);
+	g_autoptr(GString) unsent = g_string_new(some_invalid ? r->invalid->str : "");
 
-	g_autoptr(GPtrArray) unsent = unsent_recipients(runtime_cfg(m->rt), m->plan,
-	                                                some_invalid ? r->invalid->str : "",
-	                                                !r->receivers || r->receivers->len == 0);
-	return without_sms_recipients(ctx, m, h, unsent);
+	if (some_sent || (r->held == NULL && r->duplicate == NULL)) {
+		g_string_printf(h, "sent; ids=%s; receivers=%s;%s%s%s credits=%g",
+		                r->ids ? r->ids->str : "", r->receivers ? r->receivers->str : "",
+		                some_invalid ? " invalid=" : "", some_invalid ? r->invalid->str : "",
+		                some_invalid ? ";" : "", r->credits);
+		if (r->duplicate != NULL)
+			g_string_append_printf(h, "; duplicate=%s; earlier=%s", r->duplicate->str,
+			                       r->earlier_ids->str);
+	} else if (r->duplicate != NULL) {
+		g_string_printf(h, "duplicate; ids=%s", r->earlier_ids->str);
+	}
+	if (r->held != NULL) {
+		g_autofree char *why = g_strdelimit(g_strdup(r->held_reason), "\"\\", '\'');
+		g_string_append_printf(h, "%sheld; reason=\"%s\"", h->len ? "; " : "", why);
+		g_string_append_printf(unsent, "%s%s", unsent->len ? "," : "", r->held->str);
+	}
+	if (r->no_store)
+		g_string_append(h, "; store=down");
+	/* A held alert's recipient did not get its SMS (yet): out of the mail, like a refused one. */
+	g_autoptr(GPtrArray) out = unsent_recipients(runtime_cfg(m->rt), m->plan, unsent->str,
+	                                             (!r->receivers || r->receivers->len == 0) &&
+	                                                     r->duplicate == NULL);
+	return without_sms_recipients(ctx, m, h->str, out);
 }
 
 /* End of message: the plan finished with the mail, its verdict, then the jobs posted. */

@@ -252,8 +252,8 @@ static void limits_exempt_numbers(void **state)
 	assert_true(g_hash_table_contains(c->limits_exempt_numbers, "+33622222222"));
 	assert_true(g_hash_table_contains(c->limits_exempt_numbers, "+33612345678"));
 	assert_string_equal(c->limits_quiet_hours_exempt[0], "oncall");
-	/* Quiet hours alone count nothing: no store needed. */
-	assert_false(cfg_limits_on(c));
+	/* Quiet hours alone are a limit: they hold alerts in the store. */
+	assert_true(cfg_limits_on(c));
 }
 
 /* Each refusal names the file, the section and the key, and says what is wrong. */
@@ -287,15 +287,16 @@ static void limits_refused(void **state)
 	        "[ovh] max_wait: must be a duration from 0s to 20s");
 }
 
-/* Limits that count need the store; quiet hours, the zone and empty keys do not. */
+/* Limits need the store (quiet hours hold alerts there too), as does the API budget; the
+ * zone, over_limit and empty keys do not. */
 static void limits_need_a_store(void **state)
 {
 	static const char *const counting[] = {
 		"per_receiver = 10/1h", "per_sender = 200/1h", "daily_credits = 100",
-		"duplicate_window = 15m",
+		"duplicate_window = 15m", "quiet_hours = 22:00-07:00",
 	};
 	static const char *const harmless[] = {
-		"quiet_hours = 22:00-07:00", "timezone = UTC", "over_limit = reject",
+		"timezone = UTC", "over_limit = reject",
 		"per_receiver =", "daily_credits = 0", "duplicate_window = 0", "per_sender = none",
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(counting); i++) {
@@ -303,6 +304,8 @@ static void limits_need_a_store(void **state)
 		                                        counting[i]);
 		refused(*state, text, "[limits] needs a state store ([state] store)");
 	}
+	refused(*state, "[state]\nstore = none\n[ovh]\nmax_requests = 60/1m\n",
+	        "[ovh] max_requests needs a state store ([state] store)");
 	for (gsize i = 0; i < G_N_ELEMENTS(harmless); i++) {
 		g_autofree char *text = g_strdup_printf("[state]\nstore = none\n[limits]\n%s\n",
 		                                        harmless[i]);
