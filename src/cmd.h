@@ -18,6 +18,8 @@ int cmd_credits(const char *config, int argc, char **argv);
 int cmd_senders(const char *config, int argc, char **argv);
 int cmd_token(const char *config, int argc, char **argv);
 int cmd_check_config(const char *config, int argc, char **argv);
+int cmd_flush(const char *config, int argc, char **argv);
+int cmd_limits(const char *config, int argc, char **argv);
 
 /* The delivery agent's exit code for ERR: a configuration problem defers unless
  * on_config_error = reject (CFG may be NULL: the configuration could not be loaded). */

@@ -1,6 +1,8 @@
 /* cmd_parse.c: `mail2sms parse [--recipient ADDR]... < mail`.
  *
  * Shows what a mail would become: the plan of message.c as JSON on stdout (DESIGN.md).
+ * With [limits], each job says what flood control would do to it now ("limits"), read from
+ * the state store without changing it.
  * Promises: no API call, nothing sent, nothing written but stdout and one error line.
  * Exit status: EX_OK whenever the mail could be read, even when some or all recipients are
  * refused (the refusals are in the JSON: that is what an administrator runs it to see);
@@ -9,9 +11,67 @@
 #include <unistd.h>
 #include <sysexits.h>
 #include <gmime/gmime.h>
+#include <json-c/json.h>
 #include "cmd.h"
 #include "error.h"
+#include "flood.h"
 #include "message.h"
+#include "store.h"
+#include "tags.h"
+
+/* A list of strings as JSON. */
+static json_object *strings(GPtrArray *list)
+{
+	json_object *a = json_object_new_array();
+
+	for (guint i = 0; list && i < list->len; i++)
+		json_object_array_add(a, json_object_new_string(list->pdata[i]));
+	return a;
+}
+
+/* "limits" for each job of PLAN in the plan's JSON: what flood_preview says, or why the
+ * store could not say. The store is opened read-mostly: nothing is counted or held. */
+static char *with_limits(const Cfg *cfg, const MsgPlan *plan, const char *json)
+{
+	StoreOptions opt = { .password_file = cfg->state_password_file, .keep = cfg->state_keep,
+		             .retry_window = TAGS_RETRY_WINDOW };
+	g_autoptr(GError) e = NULL;
+	Store *st = NULL;
+	json_object *root = json_tokener_parse(json);
+	json_object *jobs = NULL;
+
+	if (root == NULL || !json_object_object_get_ex(root, "jobs", &jobs)) {
+		json_object_put(root);
+		return g_strdup(json);
+	}
+	gboolean open = store_open(cfg->state_store, &opt, &st, &e);
+	FloodMail fmail = { .sender = plan->login, .summary = plan->subject, .urgent = plan->urgent };
+	for (guint i = 0; i < plan->jobs->len; i++) {
+		const MsgJob *job = plan->jobs->pdata[i];
+		json_object *l = json_object_new_object();
+		g_auto(FloodJob) fj = { 0 };
+		g_autoptr(GError) je = NULL;
+		if (!open) {
+			json_object_object_add(l, "error", json_object_new_string(e->message));
+		} else if (!flood_preview(cfg, st, job, &fmail, g_get_real_time() / G_USEC_PER_SEC,
+		                          &fj, &je)) {
+			json_object_object_add(l, "error", json_object_new_string(je->message));
+		} else {
+			json_object_object_add(l, "now", strings(fj.now));
+			json_object_object_add(l, "held", strings(fj.held));
+			json_object_object_add(l, "duplicate", strings(fj.duplicate));
+			if (fj.reason)
+				json_object_object_add(l, "reason", json_object_new_string(fj.reason));
+			json_object_object_add(l, "differed", json_object_new_int((int)fj.differed));
+		}
+		json_object_object_add(json_object_array_get_idx(jobs, i), "limits", l);
+	}
+	store_close(st);
+	char *out = g_strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
+	                                                              JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+	return out;
+}
 
 int cmd_parse(const char *config, int argc, char **argv)
 {
@@ -38,6 +98,11 @@ int cmd_parse(const char *config, int argc, char **argv)
 	MsgPlan *plan = msg_plan(cfg, msg, (const char *const *)recipients);
 	msg_plan_identify(plan, msg, NULL, NULL);  /* the tags the milter would use */
 	g_autofree char *json = msg_plan_to_json(plan);
+	if (cfg_limits_on(cfg)) {
+		char *limited = with_limits(cfg, plan, json);
+		g_free(json);
+		json = limited;
+	}
 	msg_plan_free(plan);
 	g_object_unref(msg);
 	if (printf("%s\n", json) < 0 || fflush(stdout) != 0) {

@@ -144,14 +144,16 @@ static gboolean take(Store *st, FloodJob *fj, char *key, CountKind kind, const c
                      gint64 *frees_at, GError **err)
 {
 	StoreWindow w;
+	gboolean ok = fj->dry ? store_window_count(st, key, now_ms, window_s * 1000, limit, &w, err)
+	                      : store_window_take(st, key, now_ms, window_s * 1000, limit, &w, err);
 
-	if (!store_window_take(st, key, now_ms, window_s * 1000, limit, &w, err)) {
+	if (!ok) {
 		g_free(key);
 		return FALSE;
 	}
 	*admitted = w.admitted;
 	*frees_at = (w.frees_at_ms + 999) / 1000;
-	if (w.admitted) {
+	if (w.admitted && !fj->dry) {
 		FloodCount c = { key, now_ms, kind, receiver };
 		g_array_append_val(fj->counted, c);
 	} else {
@@ -250,7 +252,7 @@ static gboolean hold(Store *st, FloodJob *fj, const char *receiver, const FloodM
                      const char *reason, gint64 now, GError **err)
 {
 	give_back_receiver(st, fj, receiver);
-	if (!store_hold(st, receiver, now, mail->summary, err))
+	if (!fj->dry && !store_hold(st, receiver, now, mail->summary, err))
 		return FALSE;
 	g_ptr_array_add(fj->held, (gpointer)receiver);
 	if (fj->reason == NULL)
@@ -303,13 +305,15 @@ static gboolean decide_one(const Cfg *cfg, Store *st, const MsgJob *job, const F
 	return TRUE;
 }
 
-gboolean flood_decide(const Cfg *cfg, Store *st, const MsgJob *job, const FloodMail *mail,
-                      gint64 now, FloodJob *out, GError **err)
+/* flood_decide, or with DRY flood_preview: the same path, reading the counts only. */
+static gboolean decide(const Cfg *cfg, Store *st, const MsgJob *job, const FloodMail *mail,
+                       gint64 now, gboolean dry, FloodJob *out, GError **err)
 {
 	gint64 quiet_end = 0;
 	g_autoptr(GError) e = NULL;
 
 	memset(out, 0, sizeof *out);
+	out->dry = dry;
 	out->now = g_ptr_array_new();
 	out->held = g_ptr_array_new();
 	out->duplicate = g_ptr_array_new();
@@ -337,6 +341,18 @@ gboolean flood_decide(const Cfg *cfg, Store *st, const MsgJob *job, const FloodM
 		}
 	}
 	return TRUE;
+}
+
+gboolean flood_decide(const Cfg *cfg, Store *st, const MsgJob *job, const FloodMail *mail,
+                      gint64 now, FloodJob *out, GError **err)
+{
+	return decide(cfg, st, job, mail, now, FALSE, out, err);
+}
+
+gboolean flood_preview(const Cfg *cfg, Store *st, const MsgJob *job, const FloodMail *mail,
+                       gint64 now, FloodJob *out, GError **err)
+{
+	return decide(cfg, st, job, mail, now, TRUE, out, err);
 }
 
 void flood_sent(const Cfg *cfg, Store *st, const FloodJob *fj, const OvhJobResult *r,

@@ -24,6 +24,7 @@ typedef struct {
 	guint differed;       /* minutes OVH holds the SMS back (quiet hours); 0: none */
 	char *reason;         /* why some are held: "10/1h to +3361234xxxx" */
 	GArray *counted;      /* FloodCount: what this job counted, given back if it did not go */
+	gboolean dry;         /* flood_preview: nothing counted nor held */
 } FloodJob;
 
 /* Sorts JOB's receivers (OUT, cleared with flood_job_clear). Over a limit with over_limit
@@ -32,6 +33,9 @@ typedef struct {
  * Then nothing stays counted. A store failure is an M2S_ERR_IO. NOW is in seconds. */
 gboolean flood_decide(const Cfg *cfg, Store *st, const MsgJob *job, const FloodMail *mail,
                       gint64 now, FloodJob *out, GError **err);
+/* What flood_decide would do now, with nothing counted nor held (`mail2sms parse`). */
+gboolean flood_preview(const Cfg *cfg, Store *st, const MsgJob *job, const FloodMail *mail,
+                       gint64 now, FloodJob *out, GError **err);
 /* The job went out as R: its duplicates' window remembers the ids, the day's credits grow. */
 void flood_sent(const Cfg *cfg, Store *st, const FloodJob *fj, const OvhJobResult *r,
                 gint64 now);

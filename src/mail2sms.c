@@ -28,6 +28,8 @@ static const struct {
 	{ "token", cmd_token, "token                              request a consumer key" },
 	{ "check-config", cmd_check_config, "check-config                       check the "
 	  "configuration and the credentials" },
+	{ "flush", cmd_flush, "flush                              send the digests that are due" },
+	{ "limits", cmd_limits, "limits                             what flood control holds" },
 };
 
 /* The commands, one a line, for --help. */

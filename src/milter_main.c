@@ -7,7 +7,7 @@
  * one kept. SIGTERM and SIGINT stop, through libmilter, which closes the sessions first.
  * SIGHUP must never stop the milter: libmilter's own signal thread would, and a stopped
  * milter makes Postfix defer every mail (milter_default_action = tempfail); see sigwait()
- * below. */
+ * below. A thread sends the digests of alerts [limits] held, as they fall due. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -23,7 +23,14 @@
 #include <unistd.h>
 #include "milter.h"
 #include "error.h"
+#include "flush.h"
 #include "message.h"
+
+/* Seconds between two passes over the held alerts: a digest goes at most this long after
+ * its number's window frees. */
+#define DIGEST_PERIOD 15
+/* A store that fails each pass is logged at most this often (seconds). */
+#define DIGEST_LOG_EVERY 60
 
 typedef struct {
 	char *config;
@@ -203,6 +210,29 @@ static gpointer reload_loop(gpointer arg)
 	return NULL;
 }
 
+/* Sends the digests that are due, every DIGEST_PERIOD seconds, with the current runtime.
+ * A store that fails is logged at most every DIGEST_LOG_EVERY seconds. */
+static gpointer digest_loop(gpointer unused)
+{
+	gint64 logged = 0;
+
+	(void)unused;
+	for (;;) {
+		g_usleep(DIGEST_PERIOD * G_USEC_PER_SEC);
+		g_autoptr(Runtime) rt = runtime_current();
+		g_autoptr(GError) e = NULL;
+		gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+		if (rt == NULL || !cfg_limits_on(runtime_cfg(rt)))
+			continue;
+		if (flush_digests(rt, now, &e) < 0 && now - logged >= DIGEST_LOG_EVERY) {
+			logged = now;
+			syslog(LOG_ERR, "digests: %s", e ? e->message : "the store cannot be read");
+		}
+	}
+	return NULL;
+}
+
 /* The command line into O; FALSE with a usage error printed. */
 static gboolean parse_options(int argc, char **argv, Options *o)
 {
@@ -289,6 +319,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	g_thread_unref(g_thread_new("reload", reload_loop, &o));
+	g_thread_unref(g_thread_new("digests", digest_loop, NULL));
 	syslog(LOG_INFO, "started on %s", cfg->milter_socket);
 	rc = smfi_main();
 	syslog(LOG_INFO, "stopped");
