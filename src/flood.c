@@ -43,10 +43,17 @@ char *flood_receiver_key(const char *number)
 	return g_strconcat("receiver:", number, NULL);
 }
 
-/* A sender's key: logins and addresses are compared without case. */
+/* A sender's key: logins and addresses compared without case, and without the angle
+ * brackets the milter sees around an envelope sender and pipe(8) leaves out. */
 static char *sender_key(const char *sender)
 {
-	g_autofree char *low = g_utf8_strdown(sender && *sender ? sender : "<>", -1);
+	g_autofree char *low = g_utf8_strdown(sender ? sender : "", -1);
+	gsize n = strlen(low);
+
+	if (n >= 2 && low[0] == '<' && low[n - 1] == '>') {
+		low[n - 1] = '\0';
+		return g_strconcat("sender:", low + 1, NULL);
+	}
 	return g_strconcat("sender:", low, NULL);
 }
 
