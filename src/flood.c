@@ -22,6 +22,12 @@
 #define FLOOD_TEXT_HASH 32
 /* Credits are counted in hundredths in the store, whose values are integers. */
 #define FLOOD_CREDIT_UNIT 100
+/* The window of a night's quiet key, fixed as every key's must be (store.h): longer than
+ * any night (a day less a minute, an hour more when the clocks go back), so that the
+ * night's first SMS counts until the night ends. A window shrinking to the time left would
+ * forget it after the middle of the night, and let a second SMS through. The key names
+ * the night's end: the next night has a key of its own. */
+#define FLOOD_QUIET_WINDOW (25 * 3600)
 
 typedef enum { COUNT_DUP, COUNT_RECEIVER, COUNT_SENDER, COUNT_QUIET } CountKind;
 
@@ -291,8 +297,8 @@ static gboolean decide_one(const Cfg *cfg, Store *st, const MsgJob *job, const F
 		/* The first SMS of the night goes with differedPeriod; the next ones wait for one
 		 * digest at the end. */
 		g_autofree char *key_end = g_strdup_printf("quiet:%s:%" G_GINT64_FORMAT, r, quiet_end);
-		if (!take(st, out, g_steal_pointer(&key_end), COUNT_QUIET, r, now_ms, quiet_end - now,
-		          1, &admitted, &frees_at, err))
+		if (!take(st, out, g_steal_pointer(&key_end), COUNT_QUIET, r, now_ms,
+		          FLOOD_QUIET_WINDOW, 1, &admitted, &frees_at, err))
 			return FALSE;
 		if (!admitted) {
 			g_autofree char *until = local_time(cfg, now, quiet_end);
