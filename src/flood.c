@@ -186,7 +186,10 @@ static gboolean duplicate(const Cfg *cfg, Store *st, FloodJob *fj, const MsgJob 
 		return TRUE;
 	if (!store_get_value(st, name, &id, &at, err))
 		return FALSE;
-	if (at == 0) {
+	/* The ids must be those of the SMS holding the window (taken at FREES_AT - window,
+	 * recorded by flood_sent with that same time): older ones are of an earlier window's
+	 * SMS, and the one holding this window is still being sent. */
+	if (at == 0 || at < frees_at - (gint64)cfg->limits_duplicate_window) {
 		g_set_error(err, M2S_ERROR, M2S_ERR_BUSY,
 		            "the same text to this number is being sent by another session");
 		return FALSE;
