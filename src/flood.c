@@ -379,17 +379,22 @@ void flood_sent(const Cfg *cfg, Store *st, const FloodJob *fj, const OvhJobResul
 		g_autofree char *name = dup_ids_name(c->key);
 		store_set_value(st, name, id, now, NULL);
 	}
-	if (cfg->limits_daily_credits != 0 && r->credits > 0) {
-		g_autofree char *name = credits_name(cfg, now);
-		gint64 total = 0;
-		if (store_add_value(st, name, (gint64)(r->credits * FLOOD_CREDIT_UNIT + 0.5), now,
-		                    &total, NULL) &&
-		    total >= (gint64)cfg->limits_daily_credits * FLOOD_CREDIT_UNIT &&
-		    total - (gint64)(r->credits * FLOOD_CREDIT_UNIT + 0.5) <
-		            (gint64)cfg->limits_daily_credits * FLOOD_CREDIT_UNIT)
-			syslog(LOG_WARNING, "daily_credits = %u reached: over_limit applies to SMS mail "
-			       "until midnight", cfg->limits_daily_credits);
-	}
+	flood_spend(cfg, st, r->credits, now);
+}
+
+void flood_spend(const Cfg *cfg, Store *st, double credits, gint64 now)
+{
+	g_autofree char *name = NULL;
+	gint64 total = 0, delta = (gint64)(credits * FLOOD_CREDIT_UNIT + 0.5);
+	gint64 cap = (gint64)cfg->limits_daily_credits * FLOOD_CREDIT_UNIT;
+
+	if (cfg->limits_daily_credits == 0 || delta <= 0)
+		return;
+	name = credits_name(cfg, now);
+	if (store_add_value(st, name, delta, now, &total, NULL) && total >= cap &&
+	    total - delta < cap)
+		syslog(LOG_WARNING, "daily_credits = %u reached: over_limit applies to SMS mail "
+		       "until midnight", cfg->limits_daily_credits);
 }
 
 void flood_job_clear(FloodJob *fj)
