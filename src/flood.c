@@ -22,6 +22,12 @@
 #define FLOOD_TEXT_HASH 32
 /* Credits are counted in hundredths in the store, whose values are integers. */
 #define FLOOD_CREDIT_UNIT 100
+/* The window of a night's quiet key, fixed as every key's must be (store.h): longer than
+ * any night (a day less a minute, an hour more when the clocks go back), so that the
+ * night's first SMS counts until the night ends. A window shrinking to the time left would
+ * forget it after the middle of the night, and let a second SMS through. The key names
+ * the night's end: the next night has a key of its own. */
+#define FLOOD_QUIET_WINDOW (25 * 3600)
 
 typedef enum { COUNT_DUP, COUNT_RECEIVER, COUNT_SENDER, COUNT_QUIET } CountKind;
 
@@ -187,7 +193,10 @@ static gboolean duplicate(const Cfg *cfg, Store *st, FloodJob *fj, const MsgJob 
 		return TRUE;
 	if (!store_get_value(st, name, &id, &at, err))
 		return FALSE;
-	if (at == 0) {
+	/* The ids must be those of the SMS holding the window (taken at FREES_AT - window,
+	 * recorded by flood_sent with that same time): older ones are of an earlier window's
+	 * SMS, and the one holding this window is still being sent. */
+	if (at == 0 || at < frees_at - (gint64)cfg->limits_duplicate_window) {
 		g_set_error(err, M2S_ERROR, M2S_ERR_BUSY,
 		            "the same text to this number is being sent by another session");
 		return FALSE;
@@ -298,8 +307,8 @@ static gboolean decide_one(const Cfg *cfg, Store *st, const MsgJob *job, const F
 		/* The first SMS of the night goes with differedPeriod; the next ones wait for one
 		 * digest at the end. */
 		g_autofree char *key_end = g_strdup_printf("quiet:%s:%" G_GINT64_FORMAT, r, quiet_end);
-		if (!take(st, out, g_steal_pointer(&key_end), COUNT_QUIET, r, now_ms, quiet_end - now,
-		          1, &admitted, &frees_at, err))
+		if (!take(st, out, g_steal_pointer(&key_end), COUNT_QUIET, r, now_ms,
+		          FLOOD_QUIET_WINDOW, 1, &admitted, &frees_at, err))
 			return FALSE;
 		if (!admitted) {
 			g_autofree char *until = local_time(cfg, now, quiet_end);
@@ -377,17 +386,22 @@ void flood_sent(const Cfg *cfg, Store *st, const FloodJob *fj, const OvhJobResul
 		g_autofree char *name = dup_ids_name(c->key);
 		store_set_value(st, name, id, now, NULL);
 	}
-	if (cfg->limits_daily_credits != 0 && r->credits > 0) {
-		g_autofree char *name = credits_name(cfg, now);
-		gint64 total = 0;
-		if (store_add_value(st, name, (gint64)(r->credits * FLOOD_CREDIT_UNIT + 0.5), now,
-		                    &total, NULL) &&
-		    total >= (gint64)cfg->limits_daily_credits * FLOOD_CREDIT_UNIT &&
-		    total - (gint64)(r->credits * FLOOD_CREDIT_UNIT + 0.5) <
-		            (gint64)cfg->limits_daily_credits * FLOOD_CREDIT_UNIT)
-			syslog(LOG_WARNING, "daily_credits = %u reached: over_limit applies to SMS mail "
-			       "until midnight", cfg->limits_daily_credits);
-	}
+	flood_spend(cfg, st, r->credits, now);
+}
+
+void flood_spend(const Cfg *cfg, Store *st, double credits, gint64 now)
+{
+	g_autofree char *name = NULL;
+	gint64 total = 0, delta = (gint64)(credits * FLOOD_CREDIT_UNIT + 0.5);
+	gint64 cap = (gint64)cfg->limits_daily_credits * FLOOD_CREDIT_UNIT;
+
+	if (cfg->limits_daily_credits == 0 || delta <= 0)
+		return;
+	name = credits_name(cfg, now);
+	if (store_add_value(st, name, delta, now, &total, NULL) && total >= cap &&
+	    total - delta < cap)
+		syslog(LOG_WARNING, "daily_credits = %u reached: over_limit applies to SMS mail "
+		       "until midnight", cfg->limits_daily_credits);
 }
 
 void flood_job_clear(FloodJob *fj)

@@ -39,6 +39,9 @@ gboolean flood_preview(const Cfg *cfg, Store *st, const MsgJob *job, const Flood
 /* The job went out as R: its duplicates' window remembers the ids, the day's credits grow. */
 void flood_sent(const Cfg *cfg, Store *st, const FloodJob *fj, const OvhJobResult *r,
                 gint64 now);
+/* CREDITS went out at NOW outside any job the limits sorted (a digest): the day's credits
+ * grow. flood_sent does it for a job. */
+void flood_spend(const Cfg *cfg, Store *st, double credits, gint64 now);
 /* The job certainly did not go out: what it counted counts no more. */
 void flood_give_back(Store *st, const FloodJob *fj);
 void flood_job_clear(FloodJob *fj);

@@ -130,6 +130,10 @@ static int flush_one(Runtime *rt, Store *st, const StoreHeldQueue *q, gint64 now
 
 	if (r != NULL) {
 		g_autofree char *ids = ovh_ids_text(r->ids);
+		/* dispatch_job applies no limit, so counts no credit: the digest spent some. One
+		 * found sent by an earlier pass has none here (OVH's listing gives no credits). */
+		if (!(how & DISPATCH_EARLIER))
+			flood_spend(cfg, st, r->credits, now);
 		store_held_done(st, tag, NULL);
 		syslog(LOG_INFO, "digest %s ids=%s receivers=%s alerts=%u tag=%s",
 		       how & DISPATCH_EARLIER ? "already sent" : "sent", ids, who, h.count, tag);

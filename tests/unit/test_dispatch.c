@@ -1,5 +1,6 @@
 /* test_dispatch.c: the sending logic (dispatch.c, send.c, runtime.c) against the stand-in
- * OVH API: sent, already sent, found by asking, in doubt, refused, transient failures.
+ * OVH API: sent, already sent, found by asking, in doubt, refused, transient failures, and
+ * a digest of held alerts (flush.c) posted like any job.
  *
  * The group setup starts bin/ovhmock on free loopback ports with a throw-away CA made by the
  * openssl CLI (as tests/lib/mock.sh does); each test resets it, sets faults through its
@@ -27,6 +28,8 @@
 #include <json-c/json.h>
 #include "dispatch.h"
 #include "error.h"
+#include "flood.h"
+#include "flush.h"
 #include "send.h"
 #include "tags.h"
 
@@ -1251,6 +1254,60 @@ static void test_store_down(void **state)
 	runtime_unref(rt);
 }
 
+/* ---- with [limits] ---- */
+
+/* A runtime over test_cfg(CK) with a SQLite store FILE of the test directory, PER_RECEIVER
+ * SMS an hour to one number and DAILY_CREDITS a day (UTC). */
+static Runtime *limits_runtime(const char *file, guint per_receiver, guint daily_credits)
+{
+	g_autoptr(Cfg) cfg = test_cfg(CK);
+	g_autoptr(GError) e = NULL;
+	Runtime *rt;
+
+	g_free(cfg->state_store);
+	cfg->state_store = g_strconcat("sqlite:", mock.dir, "/", file, NULL);
+	cfg->limits_per_receiver.n = per_receiver;
+	cfg->limits_per_receiver.seconds = 3600;
+	cfg->limits_daily_credits = daily_credits;
+	g_time_zone_unref(cfg->limits_tz);
+	cfg->limits_tz = g_time_zone_new_utc();
+	rt = runtime_new(cfg, &e);
+	if (rt == NULL)
+		print_error("runtime_new: %s\n", e->message);
+	assert_non_null(rt);
+	return rt;
+}
+
+/* A digest is an SMS like any other: once sent, its credits count in the day's
+ * daily_credits. Its alert is held by flood control at instants of its own, anchored at the
+ * clock the digest's claim reads. */
+static void test_digest_counts_credits(void **state)
+{
+	g_autoptr(MsgJob) job = make_job("dl-credits", "PROBLEM disk", "+33612347001", NULL);
+	FloodMail m = { .sender = "nagios@example.com", .summary = "PROBLEM disk" };
+	g_auto(FloodJob) first = { 0 };
+	g_auto(FloodJob) second = { 0 };
+	g_autoptr(GError) e = NULL;
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	/* One SMS an hour, one credit a day. */
+	Runtime *rt = limits_runtime("limits-credits.db", 1, 1);
+	const Cfg *cfg = runtime_cfg(rt);
+	Store *st = runtime_store(rt, NULL);
+
+	(void)state;
+	assert_non_null(st);
+	/* The hour's SMS, not posted here: it spent nothing. */
+	assert_true(flood_decide(cfg, st, job, &m, now - 3600, &first, &e));
+	assert_int_equal(first.now->len, 1);
+	assert_true(flood_decide(cfg, st, job, &m, now - 3599, &second, &e));
+	assert_int_equal(second.held->len, 1);
+	assert_false(flood_spent(cfg, st, now, NULL));
+	assert_int_equal(flush_digests(rt, now, &e), 1);
+	json_object_put(jobs_expect(1));
+	assert_true(flood_spent(cfg, st, now, NULL));
+	runtime_unref(rt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1270,6 +1327,7 @@ int main(void)
 		cmocka_unit_test_setup(test_store_busy, fresh),
 		cmocka_unit_test_setup(test_store_doubt_settles, fresh),
 		cmocka_unit_test_setup(test_store_down, fresh),
+		cmocka_unit_test_setup(test_digest_counts_credits, fresh),
 	};
 	int rc;
 
