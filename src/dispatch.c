@@ -291,6 +291,8 @@ static OvhJobResult *claimed_job(Runtime *rt, Store *st, const MsgJob *job,
 		}
 		if (r != NULL) {
 			*how |= DISPATCH_EARLIER;
+			if (fmail != NULL)
+				flood_found(cfg, st, job, r, now);
 			record_sent(st, job, mail, r, now);
 			return r;
 		}

@@ -29,7 +29,9 @@
  * the night's end: the next night has a key of its own. */
 #define FLOOD_QUIET_WINDOW (25 * 3600)
 
-typedef enum { COUNT_DUP, COUNT_RECEIVER, COUNT_SENDER, COUNT_QUIET } CountKind;
+/* COUNT_DUP_OWN: a duplicate key this job's earlier attempt holds, given back by nobody
+ * (the attempt's place), but whose ids the job records once sent. */
+typedef enum { COUNT_DUP, COUNT_DUP_OWN, COUNT_RECEIVER, COUNT_SENDER, COUNT_QUIET } CountKind;
 
 /* One place a job took in a window. */
 typedef struct {
@@ -68,6 +70,20 @@ static char *dup_key(const char *number, const char *text)
 	g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, text, -1);
 	sum[FLOOD_TEXT_HASH] = '\0';
 	return g_strconcat("duplicate:", number, ":", sum, NULL);
+}
+
+/* The value that names the job (by its tag) holding a duplicate key's window. */
+static char *dup_owner_name(const char *key)
+{
+	return g_strconcat("owner:", key, NULL);
+}
+
+/* A job's tag as a store value: 60 bits of its hash. */
+static gint64 tag_value(const char *tag)
+{
+	g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, tag, -1);
+	sum[15] = '\0';
+	return g_ascii_strtoll(sum, NULL, 16);
 }
 
 /* The value that keeps the ids a duplicate key's first SMS got. */
@@ -135,7 +151,8 @@ void flood_give_back(Store *st, const FloodJob *fj)
 {
 	for (guint i = 0; fj->counted && i < fj->counted->len; i++) {
 		FloodCount *c = &g_array_index(fj->counted, FloodCount, i);
-		store_window_give_back(st, c->key, c->at_ms, NULL);
+		if (c->kind != COUNT_DUP_OWN)
+			store_window_give_back(st, c->key, c->at_ms, NULL);
 	}
 }
 
@@ -145,7 +162,8 @@ static void give_back_receiver(Store *st, FloodJob *fj, const char *receiver)
 	for (guint i = fj->counted->len; i > 0; i--) {
 		FloodCount *c = &g_array_index(fj->counted, FloodCount, i - 1);
 		if (c->receiver == receiver) {
-			store_window_give_back(st, c->key, c->at_ms, NULL);
+			if (c->kind != COUNT_DUP_OWN)
+				store_window_give_back(st, c->key, c->at_ms, NULL);
 			g_array_remove_index(fj->counted, i - 1);
 		}
 	}
@@ -180,23 +198,38 @@ static gboolean take(Store *st, FloodJob *fj, char *key, CountKind kind, const c
 static gboolean duplicate(const Cfg *cfg, Store *st, FloodJob *fj, const MsgJob *job,
                           const char *receiver, gint64 now_ms, gboolean *dup, GError **err)
 {
-	char *key = dup_key(receiver, job->sms->text);
+	g_autofree char *key = dup_key(receiver, job->sms->text);
 	g_autofree char *name = dup_ids_name(key);
+	g_autofree char *owner_name = dup_owner_name(key);
 	gboolean admitted;
-	gint64 frees_at, id = 0, at = 0;
+	gint64 frees_at, id = 0, at = 0, owner = 0, owner_at = 0;
 
-	if (!take(st, fj, key, COUNT_DUP, receiver, now_ms, cfg->limits_duplicate_window, 1,
-	          &admitted, &frees_at, err))
+	if (!take(st, fj, g_strdup(key), COUNT_DUP, receiver, now_ms,
+	          cfg->limits_duplicate_window, 1, &admitted, &frees_at, err))
 		return FALSE;
 	*dup = !admitted;
 	if (admitted)
-		return TRUE;
+		return fj->dry || store_set_value(st, owner_name, tag_value(job->tag), now_ms / 1000, err);
 	if (!store_get_value(st, name, &id, &at, err))
 		return FALSE;
 	/* The ids must be those of the SMS holding the window (taken at FREES_AT - window,
 	 * recorded by flood_sent with that same time): older ones are of an earlier window's
 	 * SMS, and the one holding this window is still being sent. */
 	if (at == 0 || at < frees_at - (gint64)cfg->limits_duplicate_window) {
+		/* Unless it is this job's own earlier attempt, whose fate was in doubt and which
+		 * OVH did not execute: that one is no other alert, and its place is this one. */
+		if (!store_get_value(st, owner_name, &owner, &owner_at, err))
+			return FALSE;
+		if (owner_at > 0 && owner == tag_value(job->tag) &&
+		    owner_at >= frees_at - (gint64)cfg->limits_duplicate_window) {
+			FloodCount c = { g_strdup(key), now_ms, COUNT_DUP_OWN, receiver };
+			if (!fj->dry)
+				g_array_append_val(fj->counted, c);
+			else
+				g_free(c.key);
+			*dup = FALSE;
+			return TRUE;
+		}
 		g_set_error(err, M2S_ERROR, M2S_ERR_BUSY,
 		            "the same text to this number is being sent by another session");
 		return FALSE;
@@ -376,7 +409,7 @@ void flood_sent(const Cfg *cfg, Store *st, const FloodJob *fj, const OvhJobResul
 {
 	for (guint i = 0; fj->counted && i < fj->counted->len; i++) {
 		FloodCount *c = &g_array_index(fj->counted, FloodCount, i);
-		if (c->kind != COUNT_DUP || r->ids->len == 0)
+		if ((c->kind != COUNT_DUP && c->kind != COUNT_DUP_OWN) || r->ids->len == 0)
 			continue;
 		/* One id per valid receiver, in OVH's order: this receiver's, else the first. */
 		gint64 id = g_array_index(r->ids, gint64, 0);
@@ -387,6 +420,25 @@ void flood_sent(const Cfg *cfg, Store *st, const FloodJob *fj, const OvhJobResul
 		store_set_value(st, name, id, now, NULL);
 	}
 	flood_spend(cfg, st, r->credits, now);
+}
+
+void flood_found(const Cfg *cfg, Store *st, const MsgJob *job, const OvhJobResult *r,
+                 gint64 now)
+{
+	if (cfg->limits_duplicate_window == 0 || r->ids->len == 0)
+		return;
+	for (guint i = 0; i < r->valid->len; i++) {
+		const char *receiver = r->valid->pdata[i];
+		g_autofree char *key = dup_key(receiver, job->sms->text);
+		g_autofree char *owner_name = dup_owner_name(key);
+		g_autofree char *name = dup_ids_name(key);
+		gint64 owner = 0, at = 0;
+		gint64 id = r->ids->len == r->valid->len ? g_array_index(r->ids, gint64, i)
+		                                         : g_array_index(r->ids, gint64, 0);
+		if (store_get_value(st, owner_name, &owner, &at, NULL) && at > 0 &&
+		    owner == tag_value(job->tag))
+			store_set_value(st, name, id, now, NULL);
+	}
 }
 
 void flood_spend(const Cfg *cfg, Store *st, double credits, gint64 now)

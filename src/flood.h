@@ -42,6 +42,10 @@ void flood_sent(const Cfg *cfg, Store *st, const FloodJob *fj, const OvhJobResul
 /* CREDITS went out at NOW outside any job the limits sorted (a digest): the day's credits
  * grow. flood_sent does it for a job. */
 void flood_spend(const Cfg *cfg, Store *st, double credits, gint64 now);
+/* JOB was found at OVH as R (an earlier attempt in doubt went out): the duplicates it
+ * holds learn its ids, so that the same text is answered as a duplicate, not as busy. */
+void flood_found(const Cfg *cfg, Store *st, const MsgJob *job, const OvhJobResult *r,
+                 gint64 now);
 /* The job certainly did not go out: what it counted counts no more. */
 void flood_give_back(Store *st, const FloodJob *fj);
 void flood_job_clear(FloodJob *fj);

@@ -1308,6 +1308,50 @@ static void test_digest_counts_credits(void **state)
 	runtime_unref(rt);
 }
 
+/* A retry of a mail whose first attempt was in doubt (a 503) and not executed is that same
+ * alert, not a duplicate of itself: it is posted once settle_time allows, and the same text
+ * in another mail afterwards is the duplicate, with the retry's id. */
+static void test_doubt_retry_not_own_duplicate(void **state)
+{
+	g_autoptr(Cfg) cfg = test_cfg(CK);
+	g_autoptr(GError) e = NULL;
+	DispatchReport report = { 0 };
+	MsgPlan *first = plan_of("To: +33612347002@sms.example.com\nSubject: PROBLEM web1\n"
+	                         "Message-ID: <doubt-dup-1@example.com>", "down");
+	MsgPlan *other = plan_of("To: +33612347002@sms.example.com\nSubject: PROBLEM web1\n"
+	                         "Message-ID: <doubt-dup-2@example.com>", "down");
+	Runtime *rt;
+
+	(void)state;
+	g_free(cfg->state_store);
+	cfg->state_store = g_strconcat("sqlite:", mock.dir, "/limits-doubt.db", NULL);
+	cfg->limits_duplicate_window = 900;
+	cfg->state_settle_time = 0;
+	rt = runtime_new(cfg, &e);
+	assert_non_null(rt);
+	fault("{\"status\":503,\"count\":1}");
+	assert_false(dispatch_plan(rt, first, NULL, "nagios@example.com", 0, NULL, NULL, &report,
+	                           &e));
+	assert_error(e, M2S_ERR_SERVER);
+	g_clear_error(&e);
+	dispatch_report_clear(&report);
+	if (!dispatch_plan(rt, first, NULL, "nagios@example.com", 0, NULL, NULL, &report, &e))
+		fail_msg("the retry: %s", e->message);
+	assert_non_null(report.ids);
+	g_autofree char *ids = g_strdup(report.ids->str);
+	dispatch_report_clear(&report);
+	json_object_put(jobs_expect(1));
+	assert_true(dispatch_plan(rt, other, NULL, "nagios@example.com", 0, NULL, NULL, &report,
+	                          &e));
+	assert_non_null(report.duplicate);
+	assert_string_equal(report.earlier_ids->str, ids);
+	dispatch_report_clear(&report);
+	json_object_put(jobs_expect(1));
+	msg_plan_free(first);
+	msg_plan_free(other);
+	runtime_unref(rt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1328,6 +1372,7 @@ int main(void)
 		cmocka_unit_test_setup(test_store_doubt_settles, fresh),
 		cmocka_unit_test_setup(test_store_down, fresh),
 		cmocka_unit_test_setup(test_digest_counts_credits, fresh),
+		cmocka_unit_test_setup(test_doubt_retry_not_own_duplicate, fresh),
 	};
 	int rc;
 

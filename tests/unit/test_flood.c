@@ -147,7 +147,9 @@ static MsgJob *job_new(const char *text, ...)
 		g_ptr_array_add(j->receivers, g_strdup(r));
 	va_end(ap);
 	j->sms = gsm_prepare(text, 3, FALSE);
-	j->tag = g_strdup("m2s0123456789abcdef");
+	/* Each job its own tag, as two mails have: one tag is one mail's retries. */
+	static guint n;
+	j->tag = g_strdup_printf("m2s%017x", ++n);
 	return j;
 }
 
