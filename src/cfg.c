@@ -439,6 +439,28 @@ gboolean cfg_limits_on(const Cfg *c)
 	       c->limits_quiet_hours.start != c->limits_quiet_hours.end;
 }
 
+/* The store forgets a count, a held alert or the day's credits keep after it was written:
+ * a keep shorter than what a limit must remember would quietly lift the limit. */
+static gboolean keep_covers_limits(const Cfg *c, GError **err)
+{
+	guint need = MAX(MAX(c->limits_per_receiver.seconds, c->limits_per_sender.seconds),
+	                 c->limits_duplicate_window);
+	const char *what = "a [limits] window";
+
+	if (c->limits_daily_credits != 0 || c->limits_quiet_hours.start != c->limits_quiet_hours.end) {
+		/* A local day, and a night's count, which may last 25 hours over a DST change. */
+		if (need < 25 * 3600)
+			what = c->limits_daily_credits != 0 ? "daily_credits" : "quiet_hours";
+		need = MAX(need, 25 * 3600);
+	}
+	if (!cfg_limits_on(c) || (gint64)c->state_keep >= (gint64)need)
+		return TRUE;
+	safeline_error(err, M2S_ERR_CONFIG, SAFELINE_CONFIG,
+	               "%s: [state] keep = %us is shorter than %s needs (%us): the store would "
+	               "forget what the limit counts", c->path, (guint)c->state_keep, what, need);
+	return FALSE;
+}
+
 /* Checks what single keys cannot: values that depend on each other. */
 static gboolean check_whole(Cfg *c, GError **err)
 {
@@ -479,6 +501,8 @@ static gboolean check_whole(Cfg *c, GError **err)
 		               "%s: [limits] needs a state store ([state] store), not none", c->path);
 		return FALSE;
 	}
+	if (!keep_covers_limits(c, err))
+		return FALSE;
 	if (c->ovh_max_requests.n != 0 && strcmp(c->state_store, "none") == 0) {
 		safeline_error(err, M2S_ERR_CONFIG, SAFELINE_CONFIG,
 		               "%s: [ovh] max_requests needs a state store ([state] store), not none",

@@ -103,7 +103,7 @@ int cmd_deliver(const char *config, int argc, char **argv)
 	if (ok && report.duplicate != NULL)
 		printf("duplicate of ids=%s\n", report.earlier_ids->str);
 	if (ok && report.held != NULL)
-		printf("held for a digest: over the limit %s\n", report.held_reason);
+		printf("held for a digest (%s)\n", report.held_reason);
 	dispatch_report_clear(&report);
 	return ok ? EX_OK : fail(cfg, err);
 }

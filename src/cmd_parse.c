@@ -2,7 +2,7 @@
  *
  * Shows what a mail would become: the plan of message.c as JSON on stdout (DESIGN.md).
  * With [limits], each job says what flood control would do to it now ("limits"), read from
- * the state store without changing it.
+ * the state store without changing it (per_sender counts --sender, else the null sender).
  * Promises: no API call, nothing sent, nothing written but stdout and one error line.
  * Exit status: EX_OK whenever the mail could be read, even when some or all recipients are
  * refused (the refusals are in the JSON: that is what an administrator runs it to see);
@@ -77,9 +77,12 @@ int cmd_parse(const char *config, int argc, char **argv)
 {
 	g_autoptr(Cfg) cfg = NULL;
 	g_auto(GStrv) recipients = NULL;
+	g_autofree char *sender = NULL;
 	const GOptionEntry entries[] = {
 		{ "recipient", 'r', 0, G_OPTION_ARG_STRING_ARRAY, &recipients,
 		  "an envelope recipient (repeat it; default: the To and Cc headers)", "ADDR" },
+		{ "sender", 'f', 0, G_OPTION_ARG_STRING, &sender,
+		  "the envelope sender, or SMTP AUTH login, that per_sender would count", "ADDR" },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	if (!cmd_options(&argc, &argv, "< MAIL",
@@ -97,6 +100,7 @@ int cmd_parse(const char *config, int argc, char **argv)
 
 	MsgPlan *plan = msg_plan(cfg, msg, (const char *const *)recipients);
 	msg_plan_identify(plan, msg, NULL, NULL);  /* the tags the milter would use */
+	plan->login = g_strdup(sender);
 	g_autofree char *json = msg_plan_to_json(plan);
 	if (cfg_limits_on(cfg)) {
 		char *limited = with_limits(cfg, plan, json);

@@ -306,6 +306,13 @@ static void limits_need_a_store(void **state)
 	}
 	refused(*state, "[state]\nstore = none\n[ovh]\nmax_requests = 60/1m\n",
 	        "[ovh] max_requests needs a state store ([state] store)");
+	/* The store must remember a window, a day, a night as long as they last. */
+	refused(*state, "[state]\nkeep = 1h\n[limits]\nper_receiver = 10/2h\n",
+	        "[state] keep = 3600s is shorter than a [limits] window needs (7200s)");
+	refused(*state, "[state]\nkeep = 12h\n[limits]\ndaily_credits = 100\n",
+	        "shorter than daily_credits needs (90000s)");
+	refused(*state, "[state]\nkeep = 12h\n[limits]\nquiet_hours = 22:00-07:00\n",
+	        "shorter than quiet_hours needs (90000s)");
 	for (gsize i = 0; i < G_N_ELEMENTS(harmless); i++) {
 		g_autofree char *text = g_strdup_printf("[state]\nstore = none\n[limits]\n%s\n",
 		                                        harmless[i]);
