@@ -20,6 +20,8 @@
 #   mock_stats                     prints {"handshakes","connections_open","requests","jobs",
 #                                  "rate_503","rate_dropped"}
 #   mock_jobs                      prints the recorded jobs (a JSON array)
+#   $MOCK_LOG                      one JSON line per request (tests/ovhmock/log.c), with at_ms,
+#                                  the wall-clock time (Unix ms) it arrived
 #   mock_sign AS CK METHOD URL BODY TS    prints the X-Ovh-Signature OVH expects
 #   mock_call METHOD PATH [BODY]   signed call with MOCK_AK/MOCK_AS/MOCK_CK (default ak/as/ck);
 #                                  prints "STATUS BODY" on one line

@@ -3,7 +3,9 @@
  * written whole and flushed before the reply leaves, so a test that has its reply can read
  * its line:
  *   {"n","conn","method","path","query","status","error","message","app","consumer",
- *    "queryId","body"[,"job","dropped"]}
+ *    "queryId","body"[,"job","dropped"],"at_ms"}
+ * with at_ms the wall-clock time (Unix ms) the whole request had arrived, before any
+ * latency fault: what a rate of requests is measured on.
  * Lines from concurrent requests never interleave. It must not log secrets or signatures
  * and must not change the request it describes.
  */
@@ -65,6 +67,7 @@ void log_request(struct mock_log *log, struct mock_req *r, const char *query_id)
 		json_object_object_add(o, "job", json_object_get(r->job));
 	if (r->drop)
 		json_object_object_add(o, "dropped", json_object_new_boolean(TRUE));
+	json_object_object_add(o, "at_ms", json_object_new_int64(r->received_ms));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 						 JSON_C_TO_STRING_NOSLASHESCAPE);
 	fputs(text, log->f);

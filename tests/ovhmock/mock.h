@@ -88,6 +88,7 @@ struct mock_req {
 	void *con;			/* struct MHD_Connection *, for server.c only */
 	guint64 conn;			/* connection number, 1-based */
 	gboolean started, too_large;
+	gint64 received_ms;		/* wall clock (ms) when the whole request was in */
 	char *method;
 	char *uri;			/* path and query exactly as received */
 	char *path;			/* raw path, no query */

@@ -244,6 +244,14 @@ ok "two requests on one keep-alive connection are one handshake" one_handshake
 curl -sS --cacert "$MOCK_CA" -o /dev/null "$MOCK_URL/auth/time"
 ok "a new connection is a new handshake" has "$(mock_stats)" '"handshakes":2,'
 ok "log lines carry the connection number" grep -q '"n":[0-9]*,"conn":[0-9]*,"method":"GET"' "$MOCK_LOG"
+# The time each request arrived (Unix ms), what tests/limits measures request rates on.
+log_times() {
+	python3 -c 'import json,sys,time
+ts=[json.loads(l)["at_ms"] for l in open(sys.argv[1])]
+now=time.time()*1000
+sys.exit(not ts or any(not 0 <= now - t < 600000 for t in ts))' "$MOCK_LOG"
+}
+ok "log lines carry at_ms, the wall-clock time of the request" log_times
 
 # Command-line errors.
 case ${BIN:-bin} in

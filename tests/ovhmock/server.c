@@ -198,6 +198,7 @@ static enum MHD_Result serve(struct mock_req *r, struct MHD_Connection *con, con
 	int latency;
 	guint64 qn;
 
+	r->received_ms = g_get_real_time() / 1000;
 	r->method = g_strdup(method);
 	q = strchr(r->uri, '?');
 	r->path = q ? g_strndup(r->uri, (gsize)(q - r->uri)) : g_strdup(r->uri);
