@@ -18,8 +18,9 @@
 #include "error.h"
 #include "flood.h"
 
-/* A digest tag: OVH allows 20 characters; a job's are "m2s" and 17 hex digits. */
-#define FLUSH_TAG_PREFIX "m2sd"
+/* A digest tag: OVH allows 20 characters; a job's are "m2s" and 17 hex digits, so "m2sz",
+ * which no job tag starts with, tells a digest apart in OVH's lists and in the logs. */
+#define FLUSH_TAG_PREFIX "m2sz"
 #define FLUSH_TAG_HEX 16
 
 /* A new digest's tag, unique to QUEUE and this moment. */

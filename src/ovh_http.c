@@ -36,6 +36,7 @@
 
 struct OvhClient {
 	Cfg *cfg;
+	GMutex sync_lock;    /* held by the one thread reading OVH's clock */
 	GMutex lock;         /* guards everything below */
 	GPtrArray *idle;     /* CURL* handles with their live connections */
 	gboolean synced;
@@ -90,6 +91,7 @@ OvhClient *ovh_client_new(const Cfg *cfg, GError **err)
 	c = g_new0(OvhClient, 1);
 	c->cfg = cfg_ref((Cfg *)cfg);
 	g_mutex_init(&c->lock);
+	g_mutex_init(&c->sync_lock);
 	c->idle = g_ptr_array_new_with_free_func((GDestroyNotify)curl_easy_cleanup);
 	if (cfg->ovh_service)
 		c->service = g_strdup(cfg->ovh_service);
@@ -102,6 +104,7 @@ void ovh_client_free(OvhClient *c)
 		return;
 	g_ptr_array_unref(c->idle);
 	g_mutex_clear(&c->lock);
+	g_mutex_clear(&c->sync_lock);
 	g_free(c->service);
 	cfg_unref(c->cfg);
 	g_free(c);
@@ -407,9 +410,18 @@ json_object *ovh_call(OvhClient *c, const char *method, const char *path,
 		g_mutex_lock(&c->lock);
 		synced = c->synced;
 		g_mutex_unlock(&c->lock);
-		if (sign && !synced && !sync_time(c, err)) {
-			reply_clear(&r);
-			return NULL;
+		if (sign && !synced) {
+			/* One reading for every thread that finds the clock unknown. */
+			g_mutex_lock(&c->sync_lock);
+			g_mutex_lock(&c->lock);
+			synced = c->synced;
+			g_mutex_unlock(&c->lock);
+			gboolean ok = synced || sync_time(c, err);
+			g_mutex_unlock(&c->sync_lock);
+			if (!ok) {
+				reply_clear(&r);
+				return NULL;
+			}
 		}
 		hl = curl_slist_append(hl, "Accept: application/json");
 		if (body)

@@ -20,7 +20,7 @@ records afterwards.
   mails.py account RUN N LIMIT NUMBER... < jobs.json
         The accounting of a storm: for each NUMBER, the alerts of run RUN that reached it in
         a job of their own ("sent": their marker #RUN-I# in the text) and those counted in a
-        digest (a job whose tag begins with m2sd, as a job's may too, and whose text with
+        digest (a job whose tag begins with m2sz, and whose text with
         "N alerts held "); prints per number
         "NUMBER: N alerts: X sent, M held in K digests, L lost" and exits 0 only when every
         number saw every alert exactly once: X + M = N, no alert sent twice, no alert sent
@@ -158,7 +158,7 @@ def cmd_account(a):
                 continue
             text = j.get("message", "")
             d = DIGEST.match(text)
-            if d and j.get("tag", "").startswith("m2sd"):
+            if d and j.get("tag", "").startswith("m2sz"):
                 digests += 1
                 held += int(d.group(1))
                 # The subjects the digest lists (it may be cut): each at most once, and
