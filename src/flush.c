@@ -64,23 +64,11 @@ static MsgJob *digest_job(const Cfg *cfg, const char *number, const char *tag,
 	g_autofree char *text = digest_text(h->count, h->first_at, h->last_at, limit, h->summaries,
 	                                    cfg->limits_tz,
 	                                    gsm_capacity(enc, cfg->sms_max_segments));
-	MsgJob *job = g_new0(MsgJob, 1);
+	MsgJob *job = msg_job_new(tag, gsm_prepare(text, cfg->sms_max_segments,
+	                                           cfg->sms_transliterate));
 
-	job->receivers = g_ptr_array_new_with_free_func(g_free);
 	g_ptr_array_add(job->receivers, g_strdup(number));
-	job->addresses = g_ptr_array_new_with_free_func(g_free);
-	job->sms = gsm_prepare(text, cfg->sms_max_segments, cfg->sms_transliterate);
-	job->tag = g_strdup(tag);
 	return job;
-}
-
-static void digest_job_free(MsgJob *job)
-{
-	g_ptr_array_unref(job->receivers);
-	g_ptr_array_unref(job->addresses);
-	gsm_message_free(job->sms);
-	g_free(job->tag);
-	g_free(job);
 }
 
 /* Takes QUEUE's held alerts into a digest and posts it: 1 sent, 0 not due or nothing to
@@ -154,7 +142,7 @@ static int flush_one(Runtime *rt, Store *st, const StoreHeldQueue *q, gint64 now
 		       h.count, tag, why, maybe ? " (tried again at the next pass)" : "");
 		rc = -1;
 	}
-	digest_job_free(job);
+	msg_job_free(job);
 	store_held_clear(&h);
 	return rc;
 }

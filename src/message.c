@@ -125,7 +125,18 @@ GMimeMessage *msg_parse_fd(const Cfg *cfg, int fd, GError **err)
 	return msg;
 }
 
-static void msg_job_free(MsgJob *job)
+MsgJob *msg_job_new(const char *tag, GsmMessage *sms)
+{
+	MsgJob *job = g_new0(MsgJob, 1);
+
+	job->receivers = g_ptr_array_new_with_free_func(g_free);
+	job->addresses = g_ptr_array_new_with_free_func(g_free);
+	job->sms = sms;
+	job->tag = g_strdup(tag);
+	return job;
+}
+
+void msg_job_free(MsgJob *job)
 {
 	if (job == NULL)
 		return;

@@ -24,6 +24,12 @@ typedef struct {
 	guint differed;         /* minutes OVH holds it back (quiet hours, dispatch.c); 0: none */
 } MsgJob;
 
+/* A job of SMS (taken) under TAG with no receiver yet, outside any plan (a digest): append
+ * to its receivers (and addresses) g_strdup'ed strings. */
+MsgJob *msg_job_new(const char *tag, GsmMessage *sms);
+void msg_job_free(MsgJob *job);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsgJob, msg_job_free)
+
 typedef struct {
 	char *address;
 	char *reason;

@@ -437,31 +437,17 @@ static Runtime *test_runtime(const char *consumer)
 /* A job of TEXT to the receivers that follow (NULL-terminated) under TAG. */
 static MsgJob *make_job(const char *tag, const char *text, ...)
 {
-	MsgJob *j = g_new0(MsgJob, 1);
+	MsgJob *j = msg_job_new(tag, gsm_prepare(text, 3, TRUE));
 	va_list ap;
 
-	j->receivers = g_ptr_array_new_with_free_func(g_free);
-	j->addresses = g_ptr_array_new_with_free_func(g_free);
 	va_start(ap, text);
 	for (const char *r; (r = va_arg(ap, const char *)) != NULL;) {
 		g_ptr_array_add(j->receivers, g_strdup(r));
 		g_ptr_array_add(j->addresses, g_strconcat(r, "@" MAIL_DOMAIN, NULL));
 	}
 	va_end(ap);
-	j->sms = gsm_prepare(text, 3, TRUE);
-	j->tag = g_strdup(tag);
 	return j;
 }
-
-static void job_free(MsgJob *j)
-{
-	g_ptr_array_unref(j->receivers);
-	g_ptr_array_unref(j->addresses);
-	gsm_message_free(j->sms);
-	g_free(j->tag);
-	g_free(j);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsgJob, job_free)
 
 /* The plan of a mail with HEADERS and BODY sent to its To and Cc. */
 static MsgPlan *plan_of(const char *headers, const char *body)

@@ -134,34 +134,21 @@ static gint64 utc(int y, int mo, int d, int h, int mi)
 	return local("UTC", y, mo, d, h, mi);
 }
 
-/* A job of TEXT to the receivers that follow (NULL-terminated). */
+/* A job of TEXT to the receivers that follow (NULL-terminated), each job its own tag, as
+ * two mails have: one tag is one mail's retries. */
 static MsgJob *job_new(const char *text, ...)
 {
-	MsgJob *j = g_new0(MsgJob, 1);
+	static guint n;
+	g_autofree char *tag = g_strdup_printf("m2s%017x", ++n);
+	MsgJob *j = msg_job_new(tag, gsm_prepare(text, 3, FALSE));
 	va_list ap;
 
-	j->receivers = g_ptr_array_new_with_free_func(g_free);
-	j->addresses = g_ptr_array_new_with_free_func(g_free);
 	va_start(ap, text);
 	for (const char *r = va_arg(ap, const char *); r != NULL; r = va_arg(ap, const char *))
 		g_ptr_array_add(j->receivers, g_strdup(r));
 	va_end(ap);
-	j->sms = gsm_prepare(text, 3, FALSE);
-	/* Each job its own tag, as two mails have: one tag is one mail's retries. */
-	static guint n;
-	j->tag = g_strdup_printf("m2s%017x", ++n);
 	return j;
 }
-
-static void job_free(MsgJob *j)
-{
-	g_ptr_array_unref(j->receivers);
-	g_ptr_array_unref(j->addresses);
-	gsm_message_free(j->sms);
-	g_free(j->tag);
-	g_free(j);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsgJob, job_free)
 
 /* An alert from SENDER. */
 static FloodMail mail_from(const char *sender)
