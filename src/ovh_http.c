@@ -216,6 +216,13 @@ static CURL *borrow(OvhClient *c)
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, before_send);
+	/* Where libcurl has a hashed CA directory, OpenSSL reads from it the one certificate a
+	 * chain needs; the bundle file would be parsed whole, 140 certificates, for each new
+	 * process (each delivery agent): a third of its CPU. */
+	const char *capath = NULL;
+	if (curl_easy_getinfo(h, CURLINFO_CAPATH, &capath) == CURLE_OK && capath != NULL &&
+	    g_file_test(capath, G_FILE_TEST_IS_DIR))
+		curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
 	if (c->cfg->ovh_ca_file) {
 		curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, add_ca);
 		curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, c->cfg->ovh_ca_file);
