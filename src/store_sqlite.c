@@ -242,13 +242,10 @@ static gboolean sq_connect(Sq *q, GError **err)
 	sqlite3_busy_timeout(q->db, SQLITE_BUSY_MS);
 	sqlite3_extended_result_codes(q->db, 1);
 	q->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, sq_finalize);
+	/* The last process to close the file still copies the WAL back into it (SQLite's
+	 * default): a stopped mail2sms leaves one self-contained file, which an operator may
+	 * copy or restore alone. */
 	sqlite3_wal_hook(q->db, sq_wal_hook, q);
-	/* A process that closes the file last would copy the WAL back and fsync twice on the
-	 * way out: each delivery agent is such a process. The WAL stays, bounded by
-	 * sq_checkpoint, and the next process reads it as usual. */
-	int on = 1;
-	sqlite3_db_config(q->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-	sqlite3_file_control(q->db, "main", SQLITE_FCNTL_PERSIST_WAL, &on);
 	/* WAL with NORMAL: a commit survives a crash of any process, and the file is never
 	 * corrupted; only a power cut may lose the last commits. FULL would fsync twice per job
 	 * and cost about a tenth of the SMS throughput (make bench) for a case that needs a
