@@ -137,7 +137,6 @@ postfix_init() { # DIR PORT
 	smtpd_client_message_rate_limit = 0
 	smtpd_client_recipient_rate_limit = 0
 	smtp_destination_concurrency_limit = 20
-	in_flow_delay = 0
 	EOF
 	# Postfix's pristine master.cf, not the system's: its extra services must not come along.
 	sed -e '/^smtp[[:space:]]\{1,\}inet[[:space:]]/d' /usr/share/postfix/master.cf.dist >"$PF_CONF/master.cf"
