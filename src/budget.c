@@ -14,6 +14,10 @@
 /* After a 429 the budget is halved this long (seconds), then back to what is configured:
  * OVH's counter forgets within minutes. */
 #define BUDGET_HALVED_FOR 600
+/* Milliseconds a request may take from its place in the budget to OVH's door (a new TLS
+ * connection, a busy network): the window counted here is that much longer than the one
+ * configured, so that OVH, which counts arrivals, never sees more than N in a window. */
+#define BUDGET_MARGIN_MS 2000
 /* The store keys: the window of requests, and the time of the last 429. */
 #define BUDGET_KEY "ovh:requests"
 #define BUDGET_429 "ovh:last_429"
@@ -89,7 +93,8 @@ gboolean budget_admit(void *arg, GError **err)
 		StoreWindow w;
 		guint n = current_limit(b, st, now / 1000);
 
-		if (!store_window_take(st, BUDGET_KEY, now, (gint64)r->seconds * 1000, n, &w, &e))
+		if (!store_window_take(st, BUDGET_KEY, now, (gint64)r->seconds * 1000 + BUDGET_MARGIN_MS,
+		                       n, &w, &e))
 			return store_failed(b, e, err);
 		if (w.admitted)
 			return TRUE;
