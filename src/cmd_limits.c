@@ -38,11 +38,10 @@ int cmd_flush(const char *config, int argc, char **argv)
 	return EX_OK;
 }
 
-/* "HH:MM" local in the zone of [limits]. */
+/* "YYYY-MM-DD HH:MM" local in the zone of [limits]. */
 static char *clock_text(const Cfg *cfg, gint64 at)
 {
-	g_autoptr(GDateTime) u = g_date_time_new_from_unix_utc(at);
-	g_autoptr(GDateTime) l = g_date_time_to_timezone(u, cfg->limits_tz);
+	g_autoptr(GDateTime) l = limits_local(cfg->limits_tz, at);
 
 	return g_date_time_format(l, "%Y-%m-%d %H:%M");
 }

@@ -38,10 +38,8 @@ static char *clean_subject(const char *s)
 /* Appends "FIRST-LAST" in local time: HH:MM on one day, dd/mm HH:MM across two. */
 static void append_span(GString *out, gint64 first_at, gint64 last_at, GTimeZone *tz)
 {
-	g_autoptr(GDateTime) u1 = g_date_time_new_from_unix_utc(first_at);
-	g_autoptr(GDateTime) u2 = g_date_time_new_from_unix_utc(last_at);
-	g_autoptr(GDateTime) a = u1 ? g_date_time_to_timezone(u1, tz) : NULL;
-	g_autoptr(GDateTime) b = u2 ? g_date_time_to_timezone(u2, tz) : NULL;
+	g_autoptr(GDateTime) a = limits_local(tz, first_at);
+	g_autoptr(GDateTime) b = limits_local(tz, last_at);
 	g_autofree char *from = NULL, *to = NULL;
 	const char *fmt;
 

@@ -113,10 +113,8 @@ gboolean flood_spent(const Cfg *cfg, Store *st, gint64 now, GError **err)
 /* "HH:MM" local, or "DD/MM HH:MM" when not today. */
 static char *local_time(const Cfg *cfg, gint64 now, gint64 at)
 {
-	g_autoptr(GDateTime) u = g_date_time_new_from_unix_utc(at);
-	g_autoptr(GDateTime) n = g_date_time_new_from_unix_utc(now);
-	g_autoptr(GDateTime) l = g_date_time_to_timezone(u, cfg->limits_tz);
-	g_autoptr(GDateTime) ln = g_date_time_to_timezone(n, cfg->limits_tz);
+	g_autoptr(GDateTime) l = limits_local(cfg->limits_tz, at);
+	g_autoptr(GDateTime) ln = limits_local(cfg->limits_tz, now);
 
 	if (g_date_time_get_day_of_year(l) == g_date_time_get_day_of_year(ln) &&
 	    g_date_time_get_year(l) == g_date_time_get_year(ln))
@@ -127,8 +125,7 @@ static char *local_time(const Cfg *cfg, gint64 now, gint64 at)
 /* The next local midnight after NOW, when the daily cap frees. */
 static gint64 next_midnight(const Cfg *cfg, gint64 now)
 {
-	g_autoptr(GDateTime) u = g_date_time_new_from_unix_utc(now);
-	g_autoptr(GDateTime) l = g_date_time_to_timezone(u, cfg->limits_tz);
+	g_autoptr(GDateTime) l = limits_local(cfg->limits_tz, now);
 	g_autoptr(GDateTime) day = g_date_time_new(cfg->limits_tz, g_date_time_get_year(l),
 	                                           g_date_time_get_month(l),
 	                                           g_date_time_get_day_of_month(l), 0, 0, 0);

@@ -85,10 +85,16 @@ GTimeZone *limits_timezone(const char *name, GError **err)
 	return tz;
 }
 
+GDateTime *limits_local(GTimeZone *tz, gint64 at)
+{
+	g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(at);
+
+	return utc != NULL ? g_date_time_to_timezone(utc, tz) : NULL;
+}
+
 char *limits_day(GTimeZone *tz, gint64 now)
 {
-	g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(now);
-	g_autoptr(GDateTime) local = utc != NULL ? g_date_time_to_timezone(utc, tz) : NULL;
+	g_autoptr(GDateTime) local = limits_local(tz, now);
 
 	/* Outside GDateTime's years 1..9999: no real clock gets there; a fixed key keeps the
 	 * caller's code simple. */

@@ -37,5 +37,7 @@ GTimeZone *limits_timezone(const char *name, GError **err);
 /* The local day in TZ at NOW (seconds since the epoch), "2026-12-02": the key the daily
  * credit cap counts under. It changes at local midnight, whatever the offset that day. */
 char *limits_day(GTimeZone *tz, gint64 now);
+/* AT (seconds since the epoch) as a local time in TZ; NULL outside GDateTime's years. */
+GDateTime *limits_local(GTimeZone *tz, gint64 at);
 
 #endif
