@@ -11,6 +11,7 @@ records afterwards.
           --copy ADDR --copy-every K   mail I with I % K == 0 also goes to ADDR (a mail
                            recipient: its copy shows the X-Mail2SMS header)
           --retry          a 4xx reply is sent again after a second (a client's queue)
+          --deadline S     ... for at most S seconds a mail (default 240)
           --from ADDR      the envelope sender (default nagios@example.org)
         "{i}" in --to is replaced by I (format spec allowed: {i:05d}).
         Prints one JSON object: {"replies": {"250": N, "451 4.7.1": N, ...} (each mail's
@@ -123,7 +124,7 @@ def cmd_send(a):
                 rep = send_one(port, a.sender, to + ([copy] if copy else []), text)
             except (OSError, smtplib.SMTPException) as e:
                 rep = "000 %s" % e
-            if a.retry and rep[:1] in "40" and time.time() - t0 < DEADLINE:
+            if a.retry and rep[:1] in "40" and time.time() - t0 < a.deadline:
                 with lock:
                     tempfails[0] += 1
                 time.sleep(1)
@@ -232,6 +233,7 @@ def main():
     s.add_argument("--copy")
     s.add_argument("--copy-every", type=int, default=0)
     s.add_argument("--retry", action="store_true")
+    s.add_argument("--deadline", type=int, default=DEADLINE)
     s.add_argument("--from", dest="sender", default="nagios@example.org")
     s = sub.add_parser("account")
     s.add_argument("run")
