@@ -48,7 +48,7 @@ static void count_clear(gpointer p)
 
 char *flood_receiver_key(const char *number)
 {
-	return g_strconcat("receiver:", number, NULL);
+	return g_strconcat(FLOOD_RECEIVER_PREFIX, number, NULL);
 }
 
 /* A sender's key: logins and addresses compared without case, and without the angle
@@ -60,9 +60,9 @@ static char *sender_key(const char *sender)
 
 	if (n >= 2 && low[0] == '<' && low[n - 1] == '>') {
 		low[n - 1] = '\0';
-		return g_strconcat("sender:", low + 1, NULL);
+		return g_strconcat(FLOOD_SENDER_PREFIX, low + 1, NULL);
 	}
-	return g_strconcat("sender:", low, NULL);
+	return g_strconcat(FLOOD_SENDER_PREFIX, low, NULL);
 }
 
 static char *dup_key(const char *number, const char *text)

@@ -59,6 +59,10 @@ gboolean flood_rcpt(const Cfg *cfg, Store *st, const char *sender, gint64 now, G
 /* The day's credits (daily_credits) are spent: FALSE too when there is no cap, or with
  * *err when the store cannot say. */
 gboolean flood_spent(const Cfg *cfg, Store *st, gint64 now, GError **err);
+/* What the per_receiver and per_sender windows' keys start with (then the number, or the
+ * sender lowercased without its angle brackets), for listing them (mail2sms limits). */
+#define FLOOD_RECEIVER_PREFIX "receiver:"
+#define FLOOD_SENDER_PREFIX "sender:"
 /* The key of a receiver's per_receiver window, which a digest to it counts in as well. */
 char *flood_receiver_key(const char *number);
 /* The quiet hours hold back RECEIVER's SMS at NOW (none, or it is exempt): TRUE with *ENDS_AT. */

@@ -5,6 +5,7 @@
  * It keeps no record itself and decides nothing about jobs: the backends keep the records,
  * dispatch decides. It must not log: the caller rate-limits and words store trouble. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "store.h"
 #include "store_backend.h"
@@ -389,6 +390,13 @@ static char *window_key(const char *key)
 	return g_compute_checksum_for_string(G_CHECKSUM_SHA256, key != NULL ? key : "", -1);
 }
 
+/* A window's KEY as the backends keep it to list it by, and a prefix to match it: one line,
+ * bounded, the same transformation for both, so that a prefix of the key matches. */
+static char *window_text(const char *key)
+{
+	return safeline(key, STORE_WINDOW_KEY_MAX, FALSE);
+}
+
 /* The take and the count share their checks: OUT is set even on failure. */
 static gboolean window(Store *store, const char *key, gint64 now_ms, gint64 window_ms,
                        guint limit, gboolean take, StoreWindow *out, GError **err)
@@ -398,8 +406,10 @@ static gboolean window(Store *store, const char *key, gint64 now_ms, gint64 wind
 	if (window_ms < 1 || limit < 1)
 		return bad_argument(store, err, "a window's duration and limit must be at least 1");
 	g_autofree char *k = window_key(key);
+	g_autofree char *text = take ? window_text(key) : NULL;
 	GError *e = NULL;
-	gboolean ok = store->be->window(store->b, k, now_ms, window_ms, limit, take, out, &e);
+	gboolean ok = store->be->window(store->b, k, text, now_ms, window_ms, limit, take, out,
+	                                &e);
 	if (!ok) {
 		memset(out, 0, sizeof *out);
 		out->frees_at_ms = now_ms;
@@ -427,6 +437,46 @@ gboolean store_window_give_back(Store *store, const char *key, gint64 at_ms, GEr
 	gboolean ok = store->be->window_give_back(store->b, k, at_ms, &e);
 	name_error(store, e, err);
 	return ok;
+}
+
+/* Orders two StoreWindowEntry pointers by key. */
+static int entry_cmp(const void *a, const void *b)
+{
+	const StoreWindowEntry *x = *(StoreWindowEntry *const *)a;
+	const StoreWindowEntry *y = *(StoreWindowEntry *const *)b;
+
+	return strcmp(x->key, y->key);
+}
+
+/* The backend's list, sorted by key here (Redis finds keys in no order); what it appended
+ * is taken back on failure, so that OUT holds either the whole answer or what it held
+ * before. */
+gboolean store_window_list(Store *store, const char *prefix, gint64 now_ms, gint64 window_ms,
+                           guint limit, GPtrArray *out, GError **err)
+{
+	guint before = out->len;
+
+	g_ptr_array_set_free_func(out, store_window_entry_free);
+	if (window_ms < 1 || limit < 1)
+		return bad_argument(store, err, "a window's duration and limit must be at least 1");
+	g_autofree char *p = window_text(prefix);
+	GError *e = NULL;
+	gboolean ok = store->be->window_list(store->b, p, now_ms, window_ms, limit,
+	                                     STORE_WINDOWS_MAX, out, &e);
+	if (!ok)
+		g_ptr_array_set_size(out, before);
+	else if (out->len > before)
+		qsort(out->pdata + before, out->len - before, sizeof(gpointer), entry_cmp);
+	name_error(store, e, err);
+	return ok;
+}
+
+void store_window_entry_free(gpointer e)
+{
+	if (e == NULL)
+		return;
+	g_free(((StoreWindowEntry *)e)->key);
+	g_free(e);
 }
 
 /* QUEUE as the backends keep it (one line, bounded), or NULL with *ERR when nothing is left

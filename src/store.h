@@ -159,8 +159,8 @@ gboolean store_add_value(Store *store, const char *name, gint64 delta, gint64 no
 /* Flood control's sliding windows: per KEY a log of events, so that a limit holds in ANY
  * window of the duration, not only in fixed slices of it. Times are milliseconds (an API
  * budget of 60 a minute counted per second would let 61 through), the caller's clock like
- * every other time here. KEY is any text (it is hashed); a key is always used with the same
- * window. An event at T counts until T + window (excluded). Two events in one millisecond
+ * every other time here. KEY is any text (it is hashed; its first bytes are kept as text
+ * too, for store_window_list); a key is always used with the same window. An event at T counts until T + window (excluded). Two events in one millisecond
  * (two processes) both count. Records go by themselves a window after their last event. */
 typedef struct {
 	gboolean admitted;  /* take: the event was recorded; count: a take now would be */
@@ -181,6 +181,34 @@ gboolean store_window_count(Store *store, const char *key, gint64 now_ms, gint64
 /* Removes one event of KEY recorded at AT_MS (a take whose SMS did not go: OVH refused it
  * before executing it), so that it no longer counts; none there: nothing changes. */
 gboolean store_window_give_back(Store *store, const char *key, gint64 at_ms, GError **err);
+
+/* A window over its limit (store_window_list). */
+typedef struct {
+	char *key;          /* the key as a take gave it, one line, at most STORE_WINDOW_KEY_MAX
+	                     * bytes (cut on a UTF-8 boundary) */
+	guint count;        /* its events in the window */
+	gint64 frees_at_ms; /* as StoreWindow's: when a take would next be admitted */
+} StoreWindowEntry;
+
+/* Of a window's key, what the store keeps as text beside its events, to list it by: a
+ * sender's address (at most 254 bytes) with "sender:" before it fits. */
+#define STORE_WINDOW_KEY_MAX 300
+/* Windows listed at most per call: a list for a person to read, and a bound on what one
+ * call costs (with Redis it walks the keys that match). More senders or numbers than this
+ * over a limit at once is one storm, which the first thousand show well enough. */
+#define STORE_WINDOWS_MAX 1000
+
+/* Appends to OUT (its free function becomes store_window_entry_free) one StoreWindowEntry
+ * per key starting with PREFIX that holds LIMIT events or more in (NOW_MS - WINDOW_MS,
+ * NOW_MS]: the keys a take for LIMIT would not be admitted to now. PREFIX is plain text,
+ * compared byte for byte with the key's first STORE_WINDOW_KEY_MAX bytes made one line (no
+ * character is a wildcard). In the order of their keys, at most STORE_WINDOWS_MAX (which
+ * ones when more are over is not said). Events recorded by a mail2sms that kept no text
+ * (before this call existed) are counted, but a window that only they fill is not listed:
+ * after an upgrade, for one window at most. Changes nothing. */
+gboolean store_window_list(Store *store, const char *prefix, gint64 now_ms, gint64 window_ms,
+                           guint limit, GPtrArray *out, GError **err);
+void store_window_entry_free(gpointer e);
 
 /* Alerts held over a limit, summed up later in one digest SMS per queue (a receiver's
  * number), exactly once whichever of several processes or hosts sends it, and nothing lost

@@ -53,12 +53,19 @@ typedef struct {
 	/* Adds DELTA to NAME's value (0 when missing), its time set to NOW; *TOTAL the sum. */
 	gboolean (*add_value)(void *b, const char *name, gint64 delta, gint64 now, gint64 *total,
 	                      GError **err);
-	/* KEY is the window's key hashed (hex, bounded). TAKE: forget what left the window and
-	 * record one event if there is room (store_window_take); else only count. OUT is
-	 * zeroed by store.c. */
-	gboolean (*window)(void *b, const char *key, gint64 now_ms, gint64 window_ms,
-	                   guint limit, gboolean take, StoreWindow *out, GError **err);
+	/* KEY is the window's key hashed (hex, bounded), TEXT the key as window_list gives it
+	 * back (one line, bounded; NULL when only counting). TAKE: forget what left the window
+	 * and record one event if there is room (store_window_take), keeping TEXT beside it;
+	 * else only count. OUT is zeroed by store.c. */
+	gboolean (*window)(void *b, const char *key, const char *text, gint64 now_ms,
+	                   gint64 window_ms, guint limit, gboolean take, StoreWindow *out,
+	                   GError **err);
 	gboolean (*window_give_back)(void *b, const char *key, gint64 at_ms, GError **err);
+	/* Appends to OUT, in any order, at most MAX newly allocated StoreWindowEntry: the
+	 * windows whose TEXT starts with PREFIX (one line, bounded; matched byte for byte) and
+	 * which hold LIMIT events or more after NOW_MS - WINDOW_MS. */
+	gboolean (*window_list)(void *b, const char *prefix, gint64 now_ms, gint64 window_ms,
+	                        guint limit, guint max, GPtrArray *out, GError **err);
 	/* QUEUE and SUMMARY are one line and bounded. */
 	gboolean (*hold)(void *b, const char *queue, gint64 now, const char *summary,
 	                 GError **err);

@@ -6,11 +6,11 @@
  * across threads, processes and hosts. The connection is made again whenever it is missing
  * or broke, so a restarted Redis needs no restart of ours; connect and command times are
  * bounded. Records expire keep seconds after their last write (Redis's clock): no pruning
- * here; a window's events go a window after its last one, and held alerts past keep are
- * trimmed as their queue is written or listed. One counter (KEY_SEQ) never expires: it
- * names events, which a sorted set needs unique. The AUTH password never goes in an error.
- * Writing to a closed socket must not kill the process: SIGPIPE is held back around each
- * command. */
+ * here; a window's events (and its key as text) go a window after its last one, and held
+ * alerts past keep are trimmed as their queue is written or listed. One counter (KEY_SEQ)
+ * never expires: it names events, which a sorted set needs unique. The AUTH password never
+ * goes in an error. Writing to a closed socket must not kill the process: SIGPIPE is held
+ * back around each command. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -22,12 +22,19 @@
 
 #define REDIS_CONNECT_TIMEOUT_MS 2000
 #define REDIS_COMMAND_TIMEOUT_MS 2000
+/* Keys SCAN looks at per call while listing windows: a round trip per thousand keys of the
+ * database, each call short enough not to hold Redis up. */
+#define REDIS_SCAN_COUNT 1000
 /* Every key starts so, leaving the rest of the database alone. */
 #define KEY_TAG "mail2sms:tag:"
 #define KEY_JOB "mail2sms:job:"
 #define KEY_VALUE "mail2sms:value:"
 #define KEY_NUMBERS "mail2sms:numbers:"
 #define KEY_WINDOW "mail2sms:window:"
+/* A window's key as text, then '|' and its hashed key (which names its sorted set): an
+ * empty string that lives as long as the window's newest event, so that SCAN with MATCH
+ * finds windows by the start of their key (rd_window_list). */
+#define KEY_WINDOW_TEXT "mail2sms:window-text:"
 #define KEY_SEQ "mail2sms:seq"
 /* Held alerts: a sorted set per queue (score: when held; member: a sequence number, then
  * the summary), one per digest, the digest's queue, a queue's digests not done (score:
@@ -163,10 +170,11 @@ static Script add_value_script = { .lua =
 	"redis.call('EXPIRE', KEYS[1], ARGV[3])\n"
 	"return redis.call('HGET', KEYS[1], 'value')\n" };
 
-/* KEYS[1] the window, KEYS[2] the sequence; ARGV now_ms, the cut (now_ms - window_ms: what
- * is at or before it has left), window_ms, limit, take (1) or count (0). An event is named
- * "now_ms-sequence": two in one millisecond are two. Returns {admitted, count, the time
- * of the event that must leave for one to enter, "" while there is room}. */
+/* KEYS[1] the window, KEYS[2] the sequence, KEYS[3] the window's key as text
+ * (KEY_WINDOW_TEXT); ARGV now_ms, the cut (now_ms - window_ms: what is at or before it has
+ * left), window_ms, limit, take (1) or count (0). An event is named "now_ms-sequence": two
+ * in one millisecond are two. Returns {admitted, count, the time of the event that must
+ * leave for one to enter, "" while there is room}. */
 static Script window_script = { .lua =
 	"local k, limit, admitted = KEYS[1], tonumber(ARGV[4]), 0\n"
 	"if ARGV[5] == '1' then\n"
@@ -174,6 +182,7 @@ static Script window_script = { .lua =
 	"  if redis.call('ZCARD', k) < limit then\n"
 	"    redis.call('ZADD', k, ARGV[1], ARGV[1] .. '-' .. redis.call('INCR', KEYS[2]))\n"
 	"    redis.call('PEXPIRE', k, ARGV[3])\n"
+	"    redis.call('SET', KEYS[3], '', 'PX', ARGV[3])\n"
 	"    admitted = 1\n"
 	"  end\n"
 	"end\n"
@@ -184,6 +193,22 @@ static Script window_script = { .lua =
 	" n - limit, 1)[2]\n"
 	"end\n"
 	"return {admitted, n, frees}\n" };
+
+/* KEYS the windows of one SCAN's batch; ARGV the cut, limit. Read only. Returns per window
+ * {count, the time of the event that must leave for one to enter, "" while there is room},
+ * as window_script counts. */
+static Script window_list_script = { .lua =
+	"local out, limit = {}, tonumber(ARGV[2])\n"
+	"for i, k in ipairs(KEYS) do\n"
+	"  local n = redis.call('ZCOUNT', k, '(' .. ARGV[1], '+inf')\n"
+	"  local frees = ''\n"
+	"  if n >= limit then\n"
+	"    frees = redis.call('ZRANGEBYSCORE', k, '(' .. ARGV[1], '+inf', 'WITHSCORES', 'LIMIT',"
+	" n - limit, 1)[2]\n"
+	"  end\n"
+	"  out[i] = {n, frees}\n"
+	"end\n"
+	"return out\n" };
 
 /* KEYS[1] the window; ARGV the time of the event to remove (one of those at it). */
 static Script give_back_script = { .lua =
@@ -882,21 +907,24 @@ static gboolean rd_add_value(void *b, const char *name, gint64 delta, gint64 now
 }
 
 /* A window's take or count, decided by window_script inside Redis. */
-static gboolean rd_window(void *b, const char *key, gint64 now_ms, gint64 window_ms,
-                          guint limit, gboolean take, StoreWindow *out, GError **err)
+static gboolean rd_window(void *b, const char *key, const char *text, gint64 now_ms,
+                          gint64 window_ms, guint limit, gboolean take, StoreWindow *out,
+                          GError **err)
 {
 	Rd *r = b;
 	g_autofree char *wkey = g_strconcat(KEY_WINDOW, key, NULL);
+	g_autofree char *tkey = g_strconcat(KEY_WINDOW_TEXT, text != NULL ? text : "", "|", key,
+	                                    NULL);
 	char snow[24], scut[24], swindow[24], slimit[16];
 
 	g_snprintf(snow, sizeof snow, "%" G_GINT64_FORMAT, now_ms);
 	g_snprintf(scut, sizeof scut, "%" G_GINT64_FORMAT, now_ms - window_ms);
 	g_snprintf(swindow, sizeof swindow, "%" G_GINT64_FORMAT, window_ms);
 	g_snprintf(slimit, sizeof slimit, "%u", limit);
-	const char *keys[] = { wkey, KEY_SEQ };
+	const char *keys[] = { wkey, KEY_SEQ, tkey };
 	const char *args[] = { snow, scut, swindow, slimit, take ? "1" : "0" };
 	g_mutex_lock(&r->lock);
-	redisReply *rep = rd_eval(r, &window_script, 2, keys, 5, args, err);
+	redisReply *rep = rd_eval(r, &window_script, 3, keys, 5, args, err);
 	g_mutex_unlock(&r->lock);
 	if (rep == NULL)
 		return FALSE;
@@ -922,6 +950,117 @@ static gboolean rd_window_give_back(void *b, const char *key, gint64 at_ms, GErr
 	g_snprintf(sat, sizeof sat, "%" G_GINT64_FORMAT, at_ms);
 	const char *args[] = { sat };
 	return rd_run(b, &give_back_script, KEY_WINDOW, key, 1, args, err);
+}
+
+/* PREFIX as a SCAN MATCH pattern for keys starting with it: the glob's characters
+ * escaped, so that each matches itself only. */
+static char *glob_prefix(const char *prefix)
+{
+	GString *g = g_string_new(KEY_WINDOW_TEXT);
+
+	for (const char *p = prefix; *p; p++) {
+		if (strchr("*?[]\\", *p) != NULL)
+			g_string_append_c(g, '\\');
+		g_string_append_c(g, *p);
+	}
+	g_string_append_c(g, '*');
+	return g_string_free(g, FALSE);
+}
+
+/* Counts the windows of one SCAN's batch (KEYS: their text keys, "text|hashed key") and
+ * appends those over LIMIT to OUT, at most MAX in all; keys seen in an earlier batch (SCAN
+ * may give a key twice) are skipped. */
+static gboolean rd_window_batch(Rd *r, const redisReply *keys, GHashTable *seen,
+                                const char *const *args, gint64 window_ms, guint limit,
+                                guint max, GPtrArray *out, GError **err)
+{
+	g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) wkeys = g_ptr_array_new_with_free_func(g_free);
+	const gsize skip = strlen(KEY_WINDOW_TEXT);
+
+	for (size_t i = 0; i < keys->elements; i++) {
+		const redisReply *k = keys->element[i];
+		if (k->type != REDIS_REPLY_STRING || k->len <= skip)
+			continue;
+		char *name = g_strndup(k->str, k->len);
+		char *bar = strrchr(name, '|');
+		if (bar == NULL || bar < name + skip || bar[1] == '\0') {
+			g_free(name);
+			continue;
+		}
+		/* NAME is the table's now, whether it was there (FALSE) or not. */
+		if (!g_hash_table_add(seen, name))
+			continue;
+		g_ptr_array_add(texts, g_strndup(name + skip, bar - (name + skip)));
+		g_ptr_array_add(wkeys, g_strconcat(KEY_WINDOW, bar + 1, NULL));
+	}
+	if (wkeys->len == 0)
+		return TRUE;
+	g_mutex_lock(&r->lock);
+	redisReply *rep = rd_eval(r, &window_list_script, wkeys->len,
+	                          (const char *const *)wkeys->pdata, 2, args, err);
+	g_mutex_unlock(&r->lock);
+	if (rep == NULL)
+		return FALSE;
+	gboolean ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == wkeys->len;
+	for (size_t i = 0; ok && i < rep->elements && out->len < max; i++) {
+		const redisReply *e = rep->element[i];
+		ok = e->type == REDIS_REPLY_ARRAY && e->elements == 2;
+		if (!ok || elem_num(e, 0) < (gint64)limit || *elem(e, 1) == '\0')
+			continue;
+		StoreWindowEntry *w = g_new0(StoreWindowEntry, 1);
+		w->key = g_strdup(texts->pdata[i]);
+		w->count = (guint)elem_num(e, 0);
+		w->frees_at_ms = (gint64)g_ascii_strtod(elem(e, 1), NULL) + window_ms;
+		g_ptr_array_add(out, w);
+	}
+	if (!ok)
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "unexpected reply to a window list");
+	freeReplyObject(rep);
+	return ok;
+}
+
+/* The windows over LIMIT whose key starts with PREFIX: SCAN for their text keys, then one
+ * read-only script per batch counts them. The lock is taken per command, not for the whole
+ * walk: the milter's threads share this connection. A walk is bounded by the database's
+ * keys (SCAN may give one more than once: SEEN), and stops once MAX windows are found. */
+static gboolean rd_window_list(void *b, const char *prefix, gint64 now_ms, gint64 window_ms,
+                               guint limit, guint max, GPtrArray *out, GError **err)
+{
+	Rd *r = b;
+	g_autofree char *pattern = glob_prefix(prefix);
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	char cursor[32] = "0", scut[24], slimit[16];
+	guint first = out->len;
+
+	g_snprintf(scut, sizeof scut, "%" G_GINT64_FORMAT, now_ms - window_ms);
+	g_snprintf(slimit, sizeof slimit, "%u", limit);
+	const char *args[] = { scut, slimit };
+	do {
+		const char *scan[] = { "SCAN", cursor, "MATCH", pattern, "COUNT",
+		                       G_STRINGIFY(REDIS_SCAN_COUNT) };
+		g_mutex_lock(&r->lock);
+		redisReply *rep = rd_plain(r, G_N_ELEMENTS(scan), scan, err);
+		g_mutex_unlock(&r->lock);
+		if (rep == NULL)
+			return FALSE;
+		gboolean ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+		              rep->element[0]->type == REDIS_REPLY_STRING &&
+		              rep->element[0]->len < sizeof cursor &&
+		              rep->element[1]->type == REDIS_REPLY_ARRAY;
+		if (!ok) {
+			g_set_error(err, M2S_ERROR, M2S_ERR_IO, "unexpected reply to SCAN");
+			freeReplyObject(rep);
+			return FALSE;
+		}
+		g_strlcpy(cursor, rep->element[0]->str, sizeof cursor);
+		ok = rd_window_batch(r, rep->element[1], seen, args, window_ms, limit,
+		                     first + max, out, err);
+		freeReplyObject(rep);
+		if (!ok)
+			return FALSE;
+	} while (strcmp(cursor, "0") != 0 && out->len < first + max);
+	return TRUE;
 }
 
 /* Runs one of the held-alert scripts (they take no KEYS), the lock taken. */
@@ -1067,6 +1206,7 @@ const StoreBackend store_backend_redis = {
 	.add_value = rd_add_value,
 	.window = rd_window,
 	.window_give_back = rd_window_give_back,
+	.window_list = rd_window_list,
 	.hold = rd_hold,
 	.held_take = rd_held_take,
 	.held_done = rd_held_done,

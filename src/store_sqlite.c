@@ -19,7 +19,7 @@
 /* How long a call waits for another process's transaction before it fails. */
 #define SQLITE_BUSY_MS 5000
 /* The schema this file writes; a file with a higher one is from a newer mail2sms. */
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 /* WAL pages past which a commit is followed by a checkpoint (SQLite's own default). */
 #define SQ_CHECKPOINT_PAGES 1000
 
@@ -58,9 +58,12 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS numbers_at ON numbers(at);"
 	/* Schema 3: flood control. A window's events, one row each (a rowid apart when two
 	 * share a millisecond), with the time it leaves its window; held alerts, in a digest
-	 * once one takes them; values pruned as the rest is, so by their time. */
+	 * once one takes them; values pruned as the rest is, so by their time. Schema 4: each
+	 * window event also keeps its key as text (name; the key column holds it hashed), so
+	 * that windows can be listed by the start of their key. A file of schema 3 gets the
+	 * column from sq_window_names, and its events have none (NULL). */
 	"CREATE TABLE IF NOT EXISTS windows (key TEXT NOT NULL, at INTEGER NOT NULL,"
-	" expires INTEGER NOT NULL);"
+	" expires INTEGER NOT NULL, name TEXT);"
 	"CREATE INDEX IF NOT EXISTS windows_key ON windows(key, at);"
 	"CREATE INDEX IF NOT EXISTS windows_expires ON windows(expires);"
 	"CREATE TABLE IF NOT EXISTS held (id INTEGER PRIMARY KEY, queue TEXT NOT NULL,"
@@ -225,6 +228,30 @@ static gboolean sq_create(Sq *q, GError **err)
 	return TRUE;
 }
 
+/* Adds schema 4's column to a windows table of schema 3, inside the upgrade's transaction:
+ * checked there, since another process may have upgraded the file after we read its
+ * version (ALTER TABLE is no IF NOT EXISTS). */
+static gboolean sq_window_names(Sq *q, GError **err)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(q->db, "SELECT 1 FROM pragma_table_info('windows')"
+	                              " WHERE name = 'name'", -1, &st, NULL) != SQLITE_OK) {
+		sq_error(q, err, "read the windows table's columns");
+		sqlite3_finalize(st);
+		return FALSE;
+	}
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return TRUE;
+	if (rc != SQLITE_DONE) {
+		sq_error(q, err, "read the windows table's columns");
+		return FALSE;
+	}
+	return sq_exec(q, "ALTER TABLE windows ADD COLUMN name TEXT", err);
+}
+
 /* Opens (creating when missing) the file and its schema. */
 static gboolean sq_connect(Sq *q, GError **err)
 {
@@ -264,9 +291,9 @@ static gboolean sq_connect(Sq *q, GError **err)
 		goto fail;
 	}
 	if (version < SCHEMA_VERSION) {
-		g_autofree char *sql = g_strdup_printf("BEGIN IMMEDIATE; %s PRAGMA user_version=%d; "
-		                                       "COMMIT;", schema, SCHEMA_VERSION);
-		if (!sq_exec(q, sql, err)) {
+		g_autofree char *sql = g_strdup_printf("BEGIN IMMEDIATE; %s PRAGMA user_version=%d;",
+		                                       schema, SCHEMA_VERSION);
+		if (!sq_exec(q, sql, err) || !sq_window_names(q, err) || !sq_exec(q, "COMMIT", err)) {
 			sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
 			goto fail;
 		}
@@ -881,8 +908,9 @@ static gboolean sq_window_read(Sq *q, const char *key, gint64 now_ms, gint64 win
 
 /* The take inside its transaction: the key's events out of the window are deleted (so a
  * key holds at most its limit of rows), one is recorded if there is room. */
-static gboolean sq_window_take_tx(Sq *q, const char *key, gint64 now_ms, gint64 window_ms,
-                                  guint limit, StoreWindow *out, GError **err)
+static gboolean sq_window_take_tx(Sq *q, const char *key, const char *text, gint64 now_ms,
+                                  gint64 window_ms, guint limit, StoreWindow *out,
+                                  GError **err)
 {
 	sqlite3_stmt *st = sq_prepare(q, "DELETE FROM windows WHERE key = ?1 AND at <= ?2", err);
 	if (st == NULL)
@@ -893,13 +921,14 @@ static gboolean sq_window_take_tx(Sq *q, const char *key, gint64 now_ms, gint64 
 	    !sq_window_read(q, key, now_ms, window_ms, limit, out, err))
 		return FALSE;
 	if (out->count < limit) {
-		st = sq_prepare(q, "INSERT INTO windows (key, at, expires) VALUES (?1, ?2, ?3)",
-		                err);
+		st = sq_prepare(q, "INSERT INTO windows (key, at, expires, name)"
+		                   " VALUES (?1, ?2, ?3, ?4)", err);
 		if (st == NULL)
 			return FALSE;
 		sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 2, now_ms);
 		sqlite3_bind_int64(st, 3, now_ms + window_ms);
+		sqlite3_bind_text(st, 4, text, -1, SQLITE_TRANSIENT);
 		if (!sq_run(q, st, "record a window's event", err) ||
 		    !sq_window_read(q, key, now_ms, window_ms, limit, out, err))
 			return FALSE;
@@ -910,8 +939,9 @@ static gboolean sq_window_take_tx(Sq *q, const char *key, gint64 now_ms, gint64 
 
 /* A take in one BEGIN IMMEDIATE transaction (no other process counts between our count
  * and our insert); a count is one read. */
-static gboolean sq_window(void *b, const char *key, gint64 now_ms, gint64 window_ms,
-                          guint limit, gboolean take, StoreWindow *out, GError **err)
+static gboolean sq_window(void *b, const char *key, const char *text, gint64 now_ms,
+                          gint64 window_ms, guint limit, gboolean take, StoreWindow *out,
+                          GError **err)
 {
 	Sq *q = b;
 
@@ -925,7 +955,8 @@ static gboolean sq_window(void *b, const char *key, gint64 now_ms, gint64 window
 	}
 	if (!sq_begin(q, err))
 		return FALSE;
-	return sq_finish(q, sq_window_take_tx(q, key, now_ms, window_ms, limit, out, err), err);
+	return sq_finish(q, sq_window_take_tx(q, key, text, now_ms, window_ms, limit, out, err),
+	                 err);
 }
 
 /* One event at AT_MS no longer counts (any one of those sharing the millisecond). */
@@ -934,6 +965,53 @@ static gboolean sq_window_give_back(void *b, const char *key, gint64 at_ms, GErr
 	return sq_write1(b, "DELETE FROM windows WHERE rowid = (SELECT rowid FROM windows"
 	                    " WHERE key = ?1 AND at = ?2 LIMIT 1)", "give a window's event back",
 	                 key, at_ms, 0, err);
+}
+
+/* The windows over LIMIT whose name starts with PREFIX, one read. A key's events are
+ * counted whether or not they carry its name (those of schema 3 do not); the frees time
+ * is read as in sq_window_read, the LIMIT-th newest event's (the one at count - LIMIT from
+ * the oldest). The prefix is compared with substr(), not LIKE, which has wildcards and
+ * ignores ASCII case. Every live event is read: this serves a command, not a mail. */
+static gboolean sq_window_list_locked(Sq *q, const char *prefix, gint64 now_ms,
+                                      gint64 window_ms, guint limit, guint max,
+                                      GPtrArray *out, GError **err)
+{
+	sqlite3_stmt *st = sq_prepare(q,
+		"SELECT max(w.name), count(*), (SELECT e.at FROM windows e WHERE e.key = w.key"
+		" AND e.at > ?2 ORDER BY e.at DESC LIMIT 1 OFFSET ?3 - 1)"
+		" FROM windows w WHERE w.at > ?2 GROUP BY w.key"
+		" HAVING count(*) >= ?3 AND substr(max(w.name), 1, length(?1)) = ?1"
+		" ORDER BY max(w.name), w.key LIMIT ?4", err);
+	if (st == NULL)
+		return FALSE;
+	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, now_ms - window_ms);
+	sqlite3_bind_int64(st, 3, limit);
+	sqlite3_bind_int64(st, 4, max);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		StoreWindowEntry *w = g_new0(StoreWindowEntry, 1);
+		w->key = col_text(st, 0);
+		w->count = (guint)sqlite3_column_int64(st, 1);
+		w->frees_at_ms = sqlite3_column_int64(st, 2) + window_ms;
+		g_ptr_array_add(out, w);
+	}
+	if (rc != SQLITE_DONE)
+		sq_error(q, err, "list windows");
+	sq_done(st);
+	return rc == SQLITE_DONE;
+}
+
+static gboolean sq_window_list(void *b, const char *prefix, gint64 now_ms, gint64 window_ms,
+                               guint limit, guint max, GPtrArray *out, GError **err)
+{
+	Sq *q = b;
+
+	g_mutex_lock(&q->lock);
+	gboolean ok = sq_ready(q, err) &&
+	              sq_window_list_locked(q, prefix, now_ms, window_ms, limit, max, out, err);
+	g_mutex_unlock(&q->lock);
+	return ok;
 }
 
 /* One held alert, in its own transaction. */
@@ -1124,6 +1202,7 @@ const StoreBackend store_backend_sqlite = {
 	.add_value = sq_add_value,
 	.window = sq_window,
 	.window_give_back = sq_window_give_back,
+	.window_list = sq_window_list,
 	.hold = sq_hold,
 	.held_take = sq_held_take,
 	.held_done = sq_held_done,

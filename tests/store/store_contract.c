@@ -878,6 +878,165 @@ static void processes_4_window_limit(void **s)
 		fail_msg("%d admitted by %d processes, limit %d", admitted, PROCS, WINDOW_LIMIT);
 }
 
+/* The windows over LIMIT at NOW (ms) whose key starts with PFX, in a new array. */
+static GPtrArray *window_list(const char *pfx, gint64 now, guint limit)
+{
+	g_autoptr(GError) e = NULL;
+	GPtrArray *out = g_ptr_array_new();
+
+	if (!store_window_list(st, pfx, now, WINDOW_MS, limit, out, &e))
+		fail_msg("list %s: %s", pfx, e->message);
+	return out;
+}
+
+/* Entry I of a list is KEY with COUNT events, freeing at FREES. */
+static void assert_entry(GPtrArray *l, guint i, const char *key, guint count, gint64 frees)
+{
+	assert_true(i < l->len);
+	const StoreWindowEntry *w = l->pdata[i];
+	assert_string_equal(w->key, key);
+	assert_int_equal(w->count, count);
+	assert_int_equal(w->frees_at_ms, frees);
+}
+
+/* The windows over a limit, by the start of their key: those under it are not listed, nor
+ * those of another prefix; an event leaving the window, or given back, drops a key;
+ * listing changes nothing. */
+static void window_list_over_limit(void **s)
+{
+	(void)s;
+	g_autofree char *base = tag("list", 0);
+	g_autofree char *rpfx = g_strconcat(base, ":receiver:", NULL);
+	g_autofree char *spfx = g_strconcat(base, ":sender:", NULL);
+	g_autofree char *r1 = g_strconcat(rpfx, "+33600000001", NULL);
+	g_autofree char *r2 = g_strconcat(rpfx, "+33600000002", NULL);
+	g_autofree char *s1 = g_strconcat(spfx, "alice@example.org", NULL);
+	g_autofree char *s2 = g_strconcat(spfx, "bob@example.org", NULL);
+	StoreWindow w;
+
+	for (int i = 0; i < 3; i++) {
+		take(r1, MS0 + i, 3, &w);
+		take(s1, MS0 + 10 + i, 3, &w);
+	}
+	for (int i = 0; i < 2; i++)
+		take(r2, MS0 + i, 3, &w);
+	for (int i = 0; i < 4; i++) /* the fourth refused */
+		take(s2, MS0 + 20 + i, 3, &w);
+	g_autoptr(GPtrArray) senders = window_list(spfx, MS0 + 100, 3);
+	assert_int_equal(senders->len, 2);
+	assert_entry(senders, 0, s1, 3, MS0 + 10 + WINDOW_MS);
+	assert_entry(senders, 1, s2, 3, MS0 + 20 + WINDOW_MS);
+	g_autoptr(GPtrArray) receivers = window_list(rpfx, MS0 + 100, 3);
+	assert_int_equal(receivers->len, 1);
+	assert_entry(receivers, 0, r1, 3, MS0 + WINDOW_MS);
+	/* For a lower limit the key under 3 is over too, and frees when enough have left. */
+	g_autoptr(GPtrArray) low = window_list(rpfx, MS0 + 100, 2);
+	assert_int_equal(low->len, 2);
+	assert_entry(low, 0, r1, 3, MS0 + 1 + WINDOW_MS);
+	assert_entry(low, 1, r2, 2, MS0 + WINDOW_MS);
+	/* Listing changed nothing: the counts are the same, and a take is refused still. */
+	w = window_count(r1, MS0 + 100, WINDOW_MS, 3);
+	ASSERT_WINDOW(w, FALSE, 3, MS0 + WINDOW_MS);
+	/* The oldest event leaves at its time + window: then the key is under its limit. */
+	g_autoptr(GPtrArray) before = window_list(rpfx, MS0 + WINDOW_MS - 1, 3);
+	assert_int_equal(before->len, 1);
+	g_autoptr(GPtrArray) after = window_list(rpfx, MS0 + WINDOW_MS, 3);
+	assert_int_equal(after->len, 0);
+	g_autoptr(GPtrArray) sleft = window_list(spfx, MS0 + 10 + WINDOW_MS, 3);
+	assert_int_equal(sleft->len, 1);
+	assert_entry(sleft, 0, s2, 3, MS0 + 20 + WINDOW_MS);
+	/* A given-back event no longer counts. */
+	give_back(s2, MS0 + 21);
+	g_autoptr(GPtrArray) back = window_list(spfx, MS0 + 100, 3);
+	assert_int_equal(back->len, 1);
+	assert_entry(back, 0, s1, 3, MS0 + 10 + WINDOW_MS);
+	/* A list is appended to: what it held stays first. */
+	g_autoptr(GPtrArray) both = window_list(spfx, MS0 + 100, 3);
+	g_autoptr(GError) e = NULL;
+	assert_true(store_window_list(st, rpfx, MS0 + 100, WINDOW_MS, 3, both, &e));
+	assert_int_equal(both->len, 2);
+	assert_entry(both, 0, s1, 3, MS0 + 10 + WINDOW_MS);
+	assert_entry(both, 1, r1, 3, MS0 + WINDOW_MS);
+	/* Nonsense is refused, naming the store. */
+	g_autoptr(GPtrArray) none = g_ptr_array_new();
+	assert_false(store_window_list(st, rpfx, MS0, WINDOW_MS, 0, none, &e));
+	check_store_error(e, "list with a limit of 0");
+	assert_int_equal(none->len, 0);
+}
+
+/* A prefix is plain text: SQL's % and _, a glob's * ? [ ] and \ match only themselves, and
+ * case counts. Each near key below would match were one of them a wildcard. A long key is
+ * listed cut, one line. */
+static void window_list_literal_prefix(void **s)
+{
+	(void)s;
+	g_autofree char *base = tag("list-literal", 0);
+	g_autofree char *pfx = g_strconcat(base, ":p%_*?[ab]\\x\\", NULL);
+	g_autofree char *key = g_strconcat(pfx, "1", NULL);
+	const char *near[] = {
+		":pZZ_*?[ab]\\x\\1",  /* % */
+		":p%Z*?[ab]\\x\\1",   /* _ */
+		":p%_ZZ?[ab]\\x\\1",  /* * */
+		":p%_*Z[ab]\\x\\1",   /* ? */
+		":p%_*?a\\x\\1",      /* [ab] */
+		":p%_*?[ab]x\\1",     /* \x */
+		":p%_*?[ab]\\x1",     /* the last \ */
+		":P%_*?[ab]\\x\\1",   /* case */
+	};
+	StoreWindow w;
+
+	assert_true(take(key, MS0, 1, &w));
+	for (guint i = 0; i < G_N_ELEMENTS(near); i++) {
+		g_autofree char *k = g_strconcat(base, near[i], NULL);
+		assert_true(take(k, MS0, 1, &w));
+	}
+	g_autoptr(GPtrArray) l = window_list(pfx, MS0 + 1, 1);
+	if (l->len != 1)
+		fail_msg("%u keys listed for the prefix %s, not 1 (the first: %s)", l->len, pfx,
+		         l->len ? ((StoreWindowEntry *)l->pdata[0])->key : "none");
+	assert_entry(l, 0, key, 1, MS0 + WINDOW_MS);
+	/* The whole key is a prefix of itself; one byte more matches nothing. */
+	g_autoptr(GPtrArray) whole = window_list(key, MS0 + 1, 1);
+	assert_int_equal(whole->len, 1);
+	g_autofree char *longer = g_strconcat(key, "1", NULL);
+	g_autoptr(GPtrArray) none = window_list(longer, MS0 + 1, 1);
+	assert_int_equal(none->len, 0);
+	/* A long key with line breaks: listed as its first STORE_WINDOW_KEY_MAX bytes, the
+	 * breaks made spaces, and found by a prefix holding the same. */
+	g_autoptr(GString) longkey = g_string_new(base);
+	g_string_append(longkey, ":long\n");
+	for (int i = 0; i < 300; i++)
+		g_string_append(longkey, "\xc3\xa9");
+	assert_true(take(longkey->str, MS0, 1, &w));
+	g_autofree char *lpfx = g_strconcat(base, ":long\n", NULL);
+	g_autoptr(GPtrArray) ll = window_list(lpfx, MS0 + 1, 1);
+	assert_int_equal(ll->len, 1);
+	const char *got = ((StoreWindowEntry *)ll->pdata[0])->key;
+	g_autofree char *want = g_strconcat(base, ":long ", NULL);
+	assert_true(g_str_has_prefix(got, want));
+	assert_true(strlen(got) <= STORE_WINDOW_KEY_MAX && strlen(got) >= STORE_WINDOW_KEY_MAX - 1);
+	assert_true(g_utf8_validate(got, -1, NULL));
+	assert_null(strchr(got, '\n'));
+}
+
+/* At most STORE_WINDOWS_MAX windows are listed, however many are over. */
+static void window_list_bounded(void **s)
+{
+	(void)s;
+	g_autofree char *base = tag("list-many", 0);
+	StoreWindow w;
+
+	for (int i = 0; i < STORE_WINDOWS_MAX + 5; i++) {
+		g_autofree char *k = g_strdup_printf("%s:%04d", base, i);
+		assert_true(take(k, MS0, 1, &w));
+	}
+	g_autoptr(GPtrArray) l = window_list(base, MS0 + 1, 1);
+	assert_int_equal(l->len, STORE_WINDOWS_MAX);
+	for (guint i = 1; i < l->len; i++) /* in the order of their keys */
+		assert_true(strcmp(((StoreWindowEntry *)l->pdata[i - 1])->key,
+		                   ((StoreWindowEntry *)l->pdata[i])->key) < 0);
+}
+
 static void hold(Store *s, const char *queue, gint64 now, const char *summary)
 {
 	g_autoptr(GError) e = NULL;
@@ -1709,7 +1868,7 @@ static void sqlite_schema_2_upgraded(void **s)
 	assert_int_equal(schema_version(path), 2);
 	if (!store_open(sp, NULL, &s2, &e))
 		fail_msg("open %s: %s", sp, e->message);
-	assert_int_equal(schema_version(path), 3);
+	assert_int_equal(schema_version(path), 4);
 	assert_int_equal(claim(s2, t, T0 + 1, &r), CLAIM_SENT);
 	assert_string_equal(r.ids, "77");
 	store_record_clear(&r);
@@ -1721,6 +1880,70 @@ static void sqlite_schema_2_upgraded(void **s)
 	held_take(s2, queue, d, T0, &h);
 	assert_int_equal(h.count, 1);
 	store_held_clear(&h);
+	store_close(s2);
+}
+
+/* What schema 3 (flood control) added to schema 2: windows whose events keep no text. */
+static const char schema_3_more[] =
+	"CREATE TABLE windows (key TEXT NOT NULL, at INTEGER NOT NULL, expires INTEGER NOT NULL);"
+	"CREATE INDEX windows_key ON windows(key, at);"
+	"CREATE INDEX windows_expires ON windows(expires);"
+	"CREATE TABLE held (id INTEGER PRIMARY KEY, queue TEXT NOT NULL, at INTEGER NOT NULL,"
+	" summary TEXT NOT NULL, digest TEXT, taken INTEGER);"
+	"CREATE INDEX held_queue ON held(queue, digest, at);"
+	"CREATE INDEX held_digest ON held(digest) WHERE digest IS NOT NULL;"
+	"CREATE INDEX held_at ON held(at);"
+	"CREATE INDEX vals_at ON vals(at);"
+	"PRAGMA user_version=3;";
+
+/* A file of schema 3 is upgraded where it is: its window events still count, and a key
+ * is listed once a take of this version kept its text. */
+static void sqlite_schema_3_upgraded(void **s)
+{
+	(void)s;
+	g_autofree char *dir = g_path_get_dirname(sqlite_path());
+	g_autofree char *path = g_strconcat(dir, "/schema3.db", NULL);
+	g_autofree char *sp = g_strconcat("sqlite:", path, NULL);
+	g_autofree char *pfx = tag("schema3", 0);
+	g_autofree char *key = g_strconcat(pfx, ":sender:old@example.org", NULL);
+	/* The store keys a window by its key's SHA-256 (src/store.c, window_key). */
+	g_autofree char *hashed = g_compute_checksum_for_string(G_CHECKSUM_SHA256, key, -1);
+	g_autofree char *ins = g_strdup_printf("INSERT INTO windows VALUES ('%s', %" G_GINT64_FORMAT
+	                                       ", %" G_GINT64_FORMAT ");", hashed, MS0,
+	                                       MS0 + WINDOW_MS);
+	g_autoptr(GError) e = NULL;
+	sqlite3 *db = NULL;
+	Store *s2 = NULL;
+	StoreWindow w;
+
+	unlink(path);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, schema_2, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, schema_3_more, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, ins, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(schema_version(path), 3);
+	if (!store_open(sp, NULL, &s2, &e))
+		fail_msg("open %s: %s", sp, e->message);
+	assert_int_equal(schema_version(path), 4);
+	assert_true(store_window_count(s2, key, MS0 + 1, WINDOW_MS, 3, &w, &e));
+	assert_int_equal(w.count, 1);
+	g_autoptr(GPtrArray) l = g_ptr_array_new();
+	assert_true(store_window_list(s2, pfx, MS0 + 1, WINDOW_MS, 1, l, &e));
+	assert_int_equal(l->len, 0);
+	assert_true(store_window_take(s2, key, MS0 + 1, WINDOW_MS, 3, &w, &e));
+	assert_true(store_window_take(s2, key, MS0 + 2, WINDOW_MS, 3, &w, &e));
+	assert_int_equal(w.count, 3);
+	assert_true(store_window_list(s2, pfx, MS0 + 3, WINDOW_MS, 3, l, &e));
+	assert_int_equal(l->len, 1);
+	const StoreWindowEntry *x = l->pdata[0];
+	assert_string_equal(x->key, key);
+	assert_int_equal(x->count, 3);
+	assert_int_equal(x->frees_at_ms, MS0 + WINDOW_MS);
+	store_close(s2);
+	/* Opened again: already upgraded, nothing to do. */
+	if (!store_open(sp, NULL, &s2, &e))
+		fail_msg("open %s again: %s", sp, e->message);
 	store_close(s2);
 }
 
@@ -1846,6 +2069,9 @@ int main(int argc, char **argv)
 	ADD(window_same_millisecond);
 	ADD(threads_16_window_limit);
 	ADD(processes_4_window_limit);
+	ADD(window_list_over_limit);
+	ADD(window_list_literal_prefix);
+	ADD(window_list_bounded);
 	ADD(held_digest_cycle);
 	ADD(held_bounded);
 	ADD(held_forgotten_after_keep);
@@ -1856,6 +2082,7 @@ int main(int argc, char **argv)
 		ADD(sqlite_deleted_file);
 		ADD(sqlite_wal_bounded);
 		ADD(sqlite_schema_2_upgraded);
+		ADD(sqlite_schema_3_upgraded);
 		ADD(sqlite_file_mode_0600);
 		ADD(sqlite_root_creates_for_the_owner);
 		ADD(sqlite_missing_directory);
