@@ -154,7 +154,9 @@ static sfsistat refuse(SMFICTX *ctx, Msg *m, const GError *err)
 }
 
 /* Asks for the actions the milter uses and the macros it reads, and skips HELO and unknown
- * commands; the MTA grants what it can. */
+ * commands; the MTA grants what it can. Connect, each header and the end of headers never
+ * refuse anything: no reply to them (SMFIP_NR_*), so that the MTA does not wait a round
+ * trip for each; libmilter answers "continue" itself to an MTA that cannot do without. */
 static sfsistat on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
                              unsigned long f2, unsigned long f3, unsigned long *pf0,
                              unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
@@ -162,7 +164,8 @@ static sfsistat on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void)f2;
 	(void)f3;
 	*pf0 = (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT | SMFIF_SETSYMLIST) & f0;  /* the lists below */
-	*pf1 = (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_SKIP) & f1;
+	*pf1 = (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_SKIP | SMFIP_NR_CONN | SMFIP_NR_HDR |
+	        SMFIP_NR_EOH) & f1;
 	*pf2 = *pf3 = 0;
 	smfi_setsymlist(ctx, SMFIM_ENVFROM, "{auth_authen}");
 	smfi_setsymlist(ctx, SMFIM_EOM, "i");
@@ -197,7 +200,7 @@ static sfsistat on_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 		c->client_ip = g_strdup("unknown");  /* in no network (access.h) */
 	c->local = is_local_submission(host, sa);
 	smfi_setpriv(ctx, c);
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY;
 }
 
 /* A new message: its [access] verdict (the client, its SMTP AUTH login and the sender are
@@ -325,7 +328,7 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 		keep(m, value, strlen(value));
 		keep(m, "\r\n", 2);
 	}
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY;
 }
 
 /* The blank line between headers and body, in the copy. */
@@ -335,7 +338,7 @@ static sfsistat on_eoh(SMFICTX *ctx)
 
 	if (m)
 		keep(m, "\r\n", 2);
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY;
 }
 
 /* Copies a body chunk; past max_message_size the rest of the body is skipped. */

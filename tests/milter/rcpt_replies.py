@@ -20,6 +20,9 @@ import socket
 import struct
 import sys
 
+# The "no reply" protocol options (libmilter's mfdef.h): a step the milter asked to get
+# no reply for is answered by nothing, as an MTA honours it.
+NR_CONN, NR_HDR, NR_EOH = 0x1000, 0x80, 0x40000
 NAMES = {b"c": "CONTINUE", b"r": "REJECT", b"t": "TEMPFAIL", b"a": "ACCEPT", b"d": "DISCARD"}
 
 
@@ -57,14 +60,16 @@ def shown(data):
     return "".join(out)
 
 
-def reply(sock):
+def reply(sock, none=False):
+    if none:
+        return "CONTINUE"
     cmd, data = recv(sock)
     if cmd == b"y":
         return shown(data)
     return NAMES.get(cmd, "UNEXPECTED %r" % cmd)
 
 
-def message(sock, subject):
+def message(sock, subject, pflags):
     send(sock, b"T")
     r = reply(sock)
     print("EOM DATA " + r)
@@ -73,12 +78,12 @@ def message(sock, subject):
     for name, value in (("From", "alice@example.org"), ("Subject", subject),
                         ("Message-ID", "<%s@milter.test>" % hashlib.sha1(subject.encode()).hexdigest()[:16])):
         send(sock, b"L", name.encode() + b"\0" + value.encode() + b"\0")
-        r = reply(sock)
+        r = reply(sock, pflags & NR_HDR)
         if r != "CONTINUE":
             print("EOM header " + r)
             return
     send(sock, b"N")
-    reply(sock)
+    reply(sock, pflags & NR_EOH)
     send(sock, b"B", b"Body.\r\n")
     reply(sock)
     send(sock, b"E")
@@ -107,15 +112,16 @@ def main(argv):
     sock = socket.create_connection(("127.0.0.1", mport), timeout=20)
     # Protocol version 6, every action and every protocol option offered.
     send(sock, b"O", struct.pack(">III", 6, 0x1FF, 0x1FFFFF))
-    cmd, _ = recv(sock)
-    if cmd != b"O":
+    cmd, data = recv(sock)
+    if cmd != b"O" or len(data) < 12:
         print("UNEXPECTED negotiation %r" % cmd)
         return 1
+    (pflags,) = struct.unpack(">I", data[8:12])
     family = b"6" if ":" in ip else b"4"
     host = os.environ.get("M2S_CLIENT_HOST", "client.test").encode()
     port = int(os.environ.get("M2S_CLIENT_PORT", "12345"))
     send(sock, b"C", host + b"\0" + family + struct.pack(">H", port) + ip.encode() + b"\0")
-    r = reply(sock)
+    r = reply(sock, pflags & NR_CONN)
     if r != "CONTINUE":
         print("connect: " + r)
         return 1
@@ -131,7 +137,7 @@ def main(argv):
         print(reply(sock))
     subject = os.environ.get("M2S_MESSAGE")
     if subject is not None:
-        message(sock, subject)
+        message(sock, subject, pflags)
     send(sock, b"Q")
     sock.close()
     return 0
