@@ -53,8 +53,9 @@ $(LIB): $(LIBOBJ)
 $(BIN)/mail2sms: $(BUILD)/mail2sms.o $(LIB) | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
+# libsystemd for sd_notify(3), which milter_notify.c calls.
 $(BIN)/mail2sms-milter: $(BUILD)/milter_main.o $(LIB) | $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS) -lmilter
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS) -lmilter -lsystemd
 
 $(BIN)/test_%: tests/unit/test_%.c $(LIB) | $(BIN)
 	@$(if $(Q),echo "  CCLD    $@")

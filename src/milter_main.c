@@ -7,7 +7,9 @@
  * one kept. SIGTERM and SIGINT stop, through libmilter, which closes the sessions first.
  * SIGHUP must never stop the milter: libmilter's own signal thread would, and a stopped
  * milter makes Postfix defer every mail (milter_default_action = tempfail); see sigwait()
- * below. A thread sends the digests of alerts [limits] held, as they fall due. */
+ * below. A thread sends the digests of alerts [limits] held, as they fall due. Under
+ * systemd (Type=notify), milter_notify.c tells it when the milter serves mail, reloads and
+ * stops, and answers its watchdog. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -25,6 +27,7 @@
 #include "error.h"
 #include "flush.h"
 #include "message.h"
+#include "milter_notify.h"
 
 /* Seconds between two passes over the held alerts: a digest goes at most this long after
  * its number's window frees. */
@@ -169,7 +172,8 @@ static void reload_signals(sigset_t *set)
  * definition takes the place of the C library's sigwait() for the whole program, libmilter
  * included (ELF symbol interposition, as with any function a program defines itself): it
  * never takes SIGHUP, which is left to reload_loop (sigwaitinfo(), not this function).
- * SIGTERM and SIGINT stay libmilter's. */
+ * SIGTERM and SIGINT stay libmilter's; systemd hears of them here (STOPPING=1), when the
+ * stop begins, not seconds later once libmilter has closed its sessions. */
 int sigwait(const sigset_t *set, int *sig)
 {
 	sigset_t mine = *set;
@@ -179,6 +183,8 @@ int sigwait(const sigset_t *set, int *sig)
 	while ((s = sigwaitinfo(&mine, NULL)) < 0)
 		if (errno != EINTR)
 			return errno;
+	if (s == SIGTERM || s == SIGINT)
+		milter_notify_stopping();
 	*sig = s;
 	return 0;
 }
@@ -198,14 +204,17 @@ static gpointer reload_loop(gpointer arg)
 
 		if ((sig = sigwaitinfo(&set, NULL)) < 0)
 			continue;
+		milter_notify_reloading(sig == SIGHUP ? "SIGHUP" : "SIGUSR1");
 		if ((cfg = load_config(o, &e)) == NULL || (rt = runtime_new(cfg, &e)) == NULL) {
 			syslog(LOG_ERR, "reload refused, keeping the running configuration: %s",
 			       e->message);
+			milter_notify_reload_refused(e->message);
 			continue;
 		}
 		runtime_install(rt);
 		syslog(LOG_INFO, "configuration reloaded from %s (%s)", o->config,
 		       sig == SIGHUP ? "SIGHUP" : "SIGUSR1");
+		milter_notify_reloaded();
 	}
 	return NULL;
 }
@@ -320,8 +329,11 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	g_thread_unref(g_thread_new("reload", reload_loop, &o));
 	g_thread_unref(g_thread_new("digests", digest_loop, NULL));
+	/* READY=1 waits for libmilter's first answer on the socket, which smfi_main gives. */
+	milter_notify_start(cfg->milter_socket);
 	syslog(LOG_INFO, "started on %s", cfg->milter_socket);
 	rc = smfi_main();
+	milter_notify_stopping();
 	syslog(LOG_INFO, "stopped");
 	runtime_install(NULL);
 	if (cfg->milter_pidfile && *cfg->milter_pidfile)
