@@ -123,7 +123,7 @@ static const Family families[] = {
 	{ "mail2sms_mails_total", "Mails seen, by what became of them.", T_COUNTER, S_MAILS,
 	  "result", mail_results, METRICS_MAIL_N, NULL, NULL, 1, 1 },
 	{ "mail2sms_failures_total", "Refusals and deferrals answered (an SMTP reply, a delivery "
-	  "agent's exit), by reason.", T_COUNTER, S_FAILURES, "reason", reasons, REASON_N, NULL,
+	  "agent's exit) and mails let through without their SMS, by reason.", T_COUNTER, S_FAILURES, "reason", reasons, REASON_N, NULL,
 	  NULL, 1, 1 },
 	{ "mail2sms_jobs_total", "SMS jobs (one text to its receivers), each attempt, by outcome.",
 	  T_COUNTER, S_JOBS, "outcome", job_outcomes, METRICS_JOB_N, NULL, NULL, 1, 1 },

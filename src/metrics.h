@@ -71,7 +71,8 @@ typedef enum {
 
 void metrics_mail(MetricsMail result);
 /* mail2sms_failures_total{reason}: a refusal or a deferral answered (an SMTP reply at RCPT or
- * at end of message, a delivery agent's exit), by ERR's code in M2S_ERROR. */
+ * at end of message, a delivery agent's exit), or a mail let through without its SMS
+ * (on_api_error = accept), by ERR's code in M2S_ERROR. */
 void metrics_failure(const GError *err);
 void metrics_job(MetricsJob outcome);
 void metrics_parts(MetricsParts outcome, guint64 n);
