@@ -35,6 +35,7 @@ static gpointer make_keys(gpointer unused)
 	return keys;
 }
 
+/* The names "metric:..." of the slots, in slot order. */
 static const char *const *keys(void)
 {
 	static GOnce once = G_ONCE_INIT;
