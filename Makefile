@@ -12,11 +12,15 @@ CC       ?= cc
 PKGS     := gmime-3.0 json-c libcurl openssl libxml-2.0 sqlite3 hiredis
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libmicrohttpd serves the milter's [metrics] listener (metrics_http.c); only the milter
+# links it, the other programs never reach that file.
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 
 HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
-override CFLAGS += -std=gnu11 $(WARN) $(HARDEN) -Isrc $(PKG_CFLAGS) -DM2S_VERSION='"$(VERSION)"'
+override CFLAGS += -std=gnu11 $(WARN) $(HARDEN) -Isrc $(PKG_CFLAGS) $(MHD_CFLAGS) -DM2S_VERSION='"$(VERSION)"'
 override LDFLAGS += -pie -Wl,-z,relro,-z,now
 LIBS     := $(PKG_LIBS) -lpthread
 
@@ -55,7 +59,7 @@ $(BIN)/mail2sms: $(BUILD)/mail2sms.o $(LIB) | $(BIN)
 
 # libsystemd for sd_notify(3), which milter_notify.c calls.
 $(BIN)/mail2sms-milter: $(BUILD)/milter_main.o $(LIB) | $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS) -lmilter -lsystemd
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS) -lmilter -lsystemd $(MHD_LIBS)
 
 $(BIN)/test_%: tests/unit/test_%.c $(LIB) | $(BIN)
 	@$(if $(Q),echo "  CCLD    $@")

@@ -20,14 +20,14 @@ MAN1 := doc/mail2sms.1
 MAN5 := doc/mail2sms.conf.5
 MAN8 := doc/mail2sms-milter.8
 EXAMPLES := conf/postfix/main.cf.milter conf/postfix/master.cf.deliver conf/postfix/transport \
-            conf/sendmail/mail2sms.mc
+            conf/sendmail/mail2sms.mc contrib/grafana/mail2sms.json
 
 DISTNAME := mail2sms-$(VERSION)
 
 install: all
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/examples/postfix \
-	  $(DESTDIR)$(DOCDIR)/examples/sendmail
+	  $(DESTDIR)$(DOCDIR)/examples/sendmail $(DESTDIR)$(DOCDIR)/examples/grafana
 	$(INSTALL) -m 755 $(BIN)/mail2sms $(DESTDIR)$(BINDIR)/mail2sms
 	if [ -e $(BIN)/mail2sms-milter ]; then \
 	  $(INSTALL) -d $(DESTDIR)$(SBINDIR) && \
@@ -38,6 +38,7 @@ install: all
 	$(INSTALL) -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -m 644 conf/postfix/* $(DESTDIR)$(DOCDIR)/examples/postfix/
 	$(INSTALL) -m 644 conf/sendmail/* $(DESTDIR)$(DOCDIR)/examples/sendmail/
+	$(INSTALL) -m 644 contrib/grafana/mail2sms.json $(DESTDIR)$(DOCDIR)/examples/grafana/
 	$(INSTALL) -m 644 conf/mail2sms.conf $(DESTDIR)$(DOCDIR)/examples/
 	$(INSTALL) -d -m 755 $(DESTDIR)$(SYSCONFDIR)/mail2sms
 	@conf=$(DESTDIR)$(SYSCONFDIR)/mail2sms/mail2sms.conf; \

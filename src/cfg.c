@@ -80,11 +80,13 @@ static const KeyDef keys[] = {
 	{ "limits", "quiet_hours", K_STR, 0, 0, 0 },
 	{ "limits", "timezone", K_STR, 0, 0, 0 },
 	{ "limits", "quiet_hours_exempt", K_LIST, F(limits_quiet_hours_exempt), 0, 0 },
+	{ "metrics", "listen", K_STR, F(metrics_listen), 0, 0 },
 };
 #undef F
 
 static const char *const known_sections[] = { "milter", "ovh", "sms", "addresses", "aliases",
-                                              "access", "state", "limits", NULL };
+                                              "access", "state", "limits", "metrics",
+                                              NULL };
 
 const char *const *cfg_known_keys(void)
 {
@@ -182,6 +184,8 @@ void cfg_unref(Cfg *c)
 	g_strfreev(c->access_senders);
 	g_free(c->state_store);
 	g_free(c->state_password_file);
+	g_free(c->metrics_listen);
+	g_free(c->metrics_host);
 	g_free(c->limits_timezone);
 	g_time_zone_unref(c->limits_tz);
 	g_strfreev(c->limits_quiet_hours_exempt);
@@ -257,6 +261,42 @@ static gboolean bad(GError **err, const char *path, const KeyDef *k, const char 
 	safeline_error(err, M2S_ERR_CONFIG, SAFELINE_CONFIG, "%s: [%s] %s: %s", path, k->section,
 	               k->key, msg);
 	return FALSE;
+}
+
+/* [metrics] listen: "ADDRESS:PORT", the address an IP literal ([...] for IPv6), into C.
+ * No name: a listener bound at start-up must not depend on the resolver. */
+static gboolean parse_listen(Cfg *c, const KeyDef *k, const char *v, GError **err)
+{
+	g_autofree char *host = NULL;
+	const char *port = NULL, *end = v[0] == '[' ? strchr(v, ']') : strrchr(v, ':');
+	guint64 n;
+
+	if (v[0] == '[' && end != NULL && end[1] == ':') {
+		host = g_strndup(v + 1, end - v - 1);
+		port = end + 2;
+	} else if (v[0] != '[' && end != NULL) {
+		host = g_strndup(v, end - v);
+		port = end + 1;
+	}
+	if (host == NULL)
+		return bad(err, c->path, k, "must be ADDRESS:PORT (127.0.0.1:9464, [::1]:9464), "
+		           "not '%s'", v);
+	if (v[0] != '[' && strchr(host, ':') != NULL)
+		return bad(err, c->path, k, "an IPv6 address goes in brackets ([::1]:9464), not "
+		           "'%s'", v);
+	g_autoptr(GInetAddress) a = g_inet_address_new_from_string(host);
+	if (a == NULL)
+		return bad(err, c->path, k, "'%s' is not an IP address (a name is not accepted: "
+		           "the listener must not wait for DNS)", host);
+	if ((v[0] == '[') != (g_inet_address_get_family(a) == G_SOCKET_FAMILY_IPV6))
+		return bad(err, c->path, k, "brackets are for an IPv6 address alone, not '%s'", v);
+	if (!g_ascii_string_to_unsigned(port, 10, 1, 65535, &n, NULL))
+		return bad(err, c->path, k, "the port must be a number from 1 to 65535, not '%s'",
+		           port);
+	set_str(&c->metrics_listen, v);
+	set_str(&c->metrics_host, host);
+	c->metrics_port = (guint)n;
+	return TRUE;
 }
 
 /* Stores one checked value; the keys without a plain slot (off 0) are decoded here. */
@@ -342,6 +382,8 @@ static gboolean apply(Cfg *c, const KeyDef *k, const char *v, GError **err)
 		g_time_zone_unref(c->limits_tz);
 		c->limits_tz = tz;
 		set_str(&c->limits_timezone, v);
+	} else if (k->off == G_STRUCT_OFFSET(Cfg, metrics_listen)) {
+		return parse_listen(c, k, v, err);
 	} else if (k->type == K_RATE) {
 		g_autoptr(GError) e = NULL;
 		if (!limit_parse(v, slot, &e))

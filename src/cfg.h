@@ -89,6 +89,11 @@ typedef struct Cfg {
 	/* [aliases]: lower-case name -> GPtrArray of number strings as written */
 	GHashTable *aliases;
 
+	/* [metrics] */
+	char *metrics_listen;         /* as written, NULL: no listener (the default) */
+	char *metrics_host;           /* its address, an IPv4 or IPv6 literal without brackets */
+	guint metrics_port;
+
 	/* [access] */
 	GPtrArray *access_networks;   /* GInetAddressMask* */
 	gboolean access_authenticated;

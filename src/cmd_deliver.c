@@ -5,7 +5,8 @@
  * the right thing: 0 sent, EX_TEMPFAIL defer and retry, EX_NOUSER/EX_NOPERM/EX_DATAERR
  * bounce. Its last stderr line is the reason, which Postfix puts in the DSN. It never sends
  * a job twice: before posting, OVH is asked whether the job's tag was already sent (an
- * earlier attempt of Postfix's retry may have gone through). */
+ * earlier attempt of Postfix's retry may have gone through). Its counts go to the state store
+ * at exit, where the milter's figures find them ([metrics] listen). */
 #include <stdio.h>
 #include <sysexits.h>
 #include <syslog.h>
@@ -15,6 +16,8 @@
 #include "dispatch.h"
 #include "error.h"
 #include "message.h"
+#include "metrics.h"
+#include "metrics_store.h"
 
 /* The read size while draining: any size works, this one keeps the reads few. */
 #define DRAIN_CHUNK 65536
@@ -41,11 +44,23 @@ int cmd_deliver_exit(const Cfg *cfg, const GError *err)
 	return rc;
 }
 
-/* The reason on stderr (Postfix puts it in the DSN) and the exit code for it. */
-static int fail(const Cfg *cfg, const GError *err)
+/* The mail's outcome counted, and this process's counts saved for the milter's figures
+ * ([metrics] listen); then RC, the exit code. */
+static int done(const Cfg *cfg, Runtime *rt, MetricsMail result, int rc)
 {
+	metrics_mail(result);
+	metrics_store_save_process(cfg, rt);
+	return rc;
+}
+
+/* The reason on stderr (Postfix puts it in the DSN) and the exit code for it, counted. */
+static int fail(const Cfg *cfg, Runtime *rt, const GError *err)
+{
+	int rc = cmd_deliver_exit(cfg, err);
+
 	cmd_fail(err);
-	return cmd_deliver_exit(cfg, err);
+	metrics_failure(err);
+	return done(cfg, rt, rc == EX_TEMPFAIL ? METRICS_MAIL_TEMPFAIL : METRICS_MAIL_REFUSED, rc);
 }
 
 int cmd_deliver(const char *config, int argc, char **argv)
@@ -76,14 +91,14 @@ int cmd_deliver(const char *config, int argc, char **argv)
 	if (rcpts == NULL)
 		return cmd_usage("--recipient is needed");
 	if ((cfg = cfg_load(config, &err)) == NULL)
-		return fail(NULL, err);
+		return fail(NULL, NULL, err);
 	openlog("mail2sms", LOG_PID, LOG_MAIL);
 	/* No SMTP client here: Postfix judged it before queueing the mail. */
 	access_may_send(cfg, NULL, NULL, sender, &denied);
 	mime = msg_parse_fd(cfg, STDIN_FILENO, &err);
 	drain_stdin();
 	if (mime == NULL)
-		return fail(cfg, err);
+		return fail(cfg, NULL, err);
 	plan = msg_plan_new(cfg, denied, MSG_PLAN_SMS_ONLY);
 	for (char **r = rcpts; *r != NULL; r++)
 		msg_plan_add(plan, mime, *r, NULL);
@@ -91,7 +106,7 @@ int cmd_deliver(const char *config, int argc, char **argv)
 	msg_plan_identify(plan, mime, queue_id, NULL);  /* Postfix keeps it across retries */
 	g_object_unref(mime);
 	if (!msg_plan_verdict(plan, &err) || (rt = runtime_new(cfg, &err)) == NULL)
-		return fail(cfg, err);
+		return fail(cfg, NULL, err);
 	ok = dispatch_plan(rt, plan, queue_id, sender, DISPATCH_ASK | DISPATCH_ONCE_PER_MAIL, NULL,
 	                   NULL, &report, &err);
 	/* pipe(8) logs this line: the only trace of receivers OVH refused in a job sent. */
@@ -104,6 +119,7 @@ int cmd_deliver(const char *config, int argc, char **argv)
 		printf("duplicate of ids=%s\n", report.earlier_ids->str);
 	if (ok && report.held != NULL)
 		printf("held for a digest (%s)\n", report.held_reason);
+	MetricsMail result = dispatch_mail_result(&report);
 	dispatch_report_clear(&report);
-	return ok ? EX_OK : fail(cfg, err);
+	return ok ? done(cfg, rt, result, EX_OK) : fail(cfg, rt, err);
 }

@@ -14,6 +14,7 @@
 #include "error.h"
 #include "flood.h"
 #include "flush.h"
+#include "metrics_store.h"
 #include "runtime.h"
 
 int cmd_flush(const char *config, int argc, char **argv)
@@ -35,6 +36,8 @@ int cmd_flush(const char *config, int argc, char **argv)
 	if ((rt = runtime_new(cfg, &err)) == NULL || runtime_store(rt, &err) == NULL)
 		return cmd_fail(err);
 	int sent = flush_digests(rt, g_get_real_time() / G_USEC_PER_SEC, &err);
+	/* Its digests in the milter's figures, like the delivery agent's jobs. */
+	metrics_store_save_process(cfg, rt);
 	if (sent < 0)
 		return cmd_fail(err);
 	printf("%d digest%s sent\n", sent, sent == 1 ? "" : "s");

@@ -14,6 +14,7 @@
 #include "gsm.h"
 #include "message.h"
 #include "dispatch.h"
+#include "metrics_store.h"
 #include "ovh.h"
 
 /* One "label: a,b,c" line of the result. */
@@ -75,8 +76,12 @@ int cmd_send(const char *config, int argc, char **argv)
 	                                         (long)getpid());
 	tag = msg_tag(nonce, receivers, sms->text);
 	MsgJob job = { .receivers = receivers, .sms = sms, .tag = tag };
-	if ((rt = runtime_new(cfg, &err)) == NULL ||
-	    (r = dispatch_job(rt, &job, NULL, sender, FALSE, &how, &err)) == NULL)
+	if ((rt = runtime_new(cfg, &err)) == NULL)
+		return cmd_fail(err);
+	r = dispatch_job(rt, &job, NULL, sender, FALSE, &how, &err);
+	/* Its job in the milter's figures, like the delivery agent's. */
+	metrics_store_save_process(cfg, rt);
+	if (r == NULL)
 		return cmd_fail(err);
 	g_autofree char *ids = ovh_ids_text(r->ids);
 	printf("ids: %s\n", ids);

@@ -2,15 +2,17 @@
  *
  * The one owner of "was this job sent?": it reads and writes the tag memory (tags.h), asks
  * OVH by tag when an earlier attempt's fate is unknown, has flood.c say what the limits let
- * go, and has send.c post only that. Shared by the milter, the delivery agent and `mail2sms send`, which only map the
- * outcome. The log line (syslog, facility chosen by the front end) masks numbers unless
- * log_numbers = full, and never holds the text of the SMS. */
+ * go, and has send.c post only that. Shared by the milter, the delivery agent and `mail2sms
+ * send`, which only map the outcome. Each job's outcome is counted here, once per attempt
+ * (mail2sms_jobs_total). The log line (syslog, facility chosen by the front end) masks
+ * numbers unless log_numbers = full, and never holds the text of the SMS. */
 #include <string.h>
 #include <syslog.h>
 #include "dispatch.h"
 #include "address.h"
 #include "error.h"
 #include "flood.h"
+#include "metrics.h"
 #include "send.h"
 #include "tags.h"
 
@@ -388,12 +390,44 @@ static OvhJobResult *claimed_job(Runtime *rt, Store *st, const MsgJob *job,
 	return NULL;
 }
 
+/* A failure of this job alone (its numbers, its text): the mail's other jobs may still go.
+ * Any other failure (OVH, the set-up) would meet them too. */
+static gboolean job_specific(const GError *e)
+{
+	static const M2sErrorCode codes[] = { M2S_ERR_NOUSER, M2S_ERR_NOPERM, M2S_ERR_REQUEST,
+	                                      M2S_ERR_LIMIT, M2S_ERR_DATA };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(codes); i++)
+		if (g_error_matches(e, M2S_ERROR, codes[i]))
+			return TRUE;
+	return FALSE;
+}
+
+/* A job's fate in the figures, once, whichever path decided it. */
+static void count_job(const MsgJob *job, const OvhJobResult *r, DispatchHow how,
+                      const FloodJob *fj, const GError *e)
+{
+	if (r == NULL) {
+		metrics_job(job_specific(e) ? METRICS_JOB_REFUSED : METRICS_JOB_FAILED);
+		/* Every receiver refused by OVH: send.c counted those parts as refused. */
+		if (!g_error_matches(e, M2S_ERROR, M2S_ERR_NOUSER))
+			metrics_parts(METRICS_PARTS_FAILED,
+			              (guint64)job->sms->segments * job->receivers->len);
+	} else if (how & DISPATCH_EARLIER) {
+		metrics_job(METRICS_JOB_ALREADY_SENT);
+	} else if (fj != NULL && fj->now != NULL && fj->now->len == 0) {
+		metrics_job(METRICS_JOB_LIMITED);
+	} else {
+		metrics_job(METRICS_JOB_SENT);
+	}
+}
+
 /* dispatch_job, with the key of the mail whose numbers are paged once (NULL: none), and
  * what the limits see of the mail (NULL: no limit applies); FJ receives their sorting. */
-static OvhJobResult *dispatch_one(Runtime *rt, const MsgJob *job, const StoreMail *mail,
-                                  const char *mail_key, const char *sender, gboolean ask,
-                                  const FloodMail *fmail, FloodJob *fj, DispatchHow *how,
-                                  GError **err)
+static OvhJobResult *decide_one(Runtime *rt, const MsgJob *job, const StoreMail *mail,
+                                const char *mail_key, const char *sender, gboolean ask,
+                                const FloodMail *fmail, FloodJob *fj, DispatchHow *how,
+                                GError **err)
 {
 	g_autoptr(GError) e = NULL;
 	Store *st = runtime_store(rt, &e);
@@ -411,6 +445,21 @@ static OvhJobResult *dispatch_one(Runtime *rt, const MsgJob *job, const StoreMai
 		*how |= DISPATCH_NO_STORE;
 	}
 	return unclaimed_job(rt, job, sender, ask, how, err);
+}
+
+/* decide_one, its outcome counted. */
+static OvhJobResult *dispatch_one(Runtime *rt, const MsgJob *job, const StoreMail *mail,
+                                  const char *mail_key, const char *sender, gboolean ask,
+                                  const FloodMail *fmail, FloodJob *fj, DispatchHow *how,
+                                  GError **err)
+{
+	GError *e = NULL;
+	OvhJobResult *r = decide_one(rt, job, mail, mail_key, sender, ask, fmail, fj, how, &e);
+
+	count_job(job, r, *how, fj, e);
+	if (e != NULL)
+		g_propagate_error(err, e);
+	return r;
 }
 
 OvhJobResult *dispatch_job(Runtime *rt, const MsgJob *job, const StoreMail *mail,
@@ -470,19 +519,6 @@ static void report_limited(const Cfg *cfg, const char *qid, const MsgJob *job,
 		g_string_append_printf(r->earlier_ids, "%s%s", r->earlier_ids->len ? "," : "",
 		                       fj->earlier_ids->str);
 	}
-}
-
-/* A failure of this job alone (its numbers, its text): the mail's other jobs may still go.
- * Any other failure (OVH, the set-up) would meet them too. */
-static gboolean job_specific(const GError *e)
-{
-	static const M2sErrorCode codes[] = { M2S_ERR_NOUSER, M2S_ERR_NOPERM, M2S_ERR_REQUEST,
-	                                      M2S_ERR_LIMIT, M2S_ERR_DATA };
-
-	for (gsize i = 0; i < G_N_ELEMENTS(codes); i++)
-		if (g_error_matches(e, M2S_ERROR, codes[i]))
-			return TRUE;
-	return FALSE;
 }
 
 /* One log line about a job that did not go out; the reason's numbers are masked too. */
@@ -578,6 +614,15 @@ gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
 		return FALSE;
 	}
 	return TRUE;
+}
+
+MetricsMail dispatch_mail_result(const DispatchReport *r)
+{
+	if (r->ids != NULL && r->ids->len > 0)
+		return METRICS_MAIL_SENT;
+	if (r->held != NULL)
+		return METRICS_MAIL_HELD;
+	return r->duplicate != NULL ? METRICS_MAIL_DUPLICATE : METRICS_MAIL_SENT;
 }
 
 void dispatch_report_clear(DispatchReport *r)

@@ -3,6 +3,7 @@
 #define M2S_DISPATCH_H
 
 #include "message.h"
+#include "metrics.h"
 #include "runtime.h"
 
 typedef struct {
@@ -55,6 +56,9 @@ OvhJobResult *dispatch_job(Runtime *rt, const MsgJob *job, const StoreMail *mail
 gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
                        const char *sender, DispatchFlags flags, DispatchProgress progress,
                        void *arg, DispatchReport *report, GError **err);
+/* What became of a mail dispatch_plan sent, for mail2sms_mails_total: sent when an SMS
+ * went (now or at an earlier attempt), else held, else a duplicate. */
+MetricsMail dispatch_mail_result(const DispatchReport *report);
 void dispatch_report_clear(DispatchReport *report);
 
 #endif

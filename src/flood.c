@@ -12,6 +12,7 @@
 #include "flood.h"
 #include "address.h"
 #include "error.h"
+#include "metrics.h"
 #include "quiet.h"
 #include "safeline.h"
 
@@ -144,6 +145,13 @@ static void over_error(const Cfg *cfg, const char *reason, gint64 now, gint64 fr
 	            "over the limit %s, until %s", reason, when);
 }
 
+/* An SMS over a limit, deferred or refused (over_limit), in the figures. */
+static void count_over(const Cfg *cfg)
+{
+	metrics_flood(cfg->limits_over_limit == CFG_OVER_REJECT ? METRICS_FLOOD_OVER_REJECT
+	                                                        : METRICS_FLOOD_OVER_TEMPFAIL);
+}
+
 void flood_give_back(Store *st, const FloodJob *fj)
 {
 	for (guint i = 0; fj->counted && i < fj->counted->len; i++) {
@@ -234,6 +242,8 @@ static gboolean duplicate(const Cfg *cfg, Store *st, FloodJob *fj, const MsgJob 
 	g_string_append_printf(fj->earlier_ids, "%s%" G_GINT64_FORMAT,
 	                       fj->earlier_ids->len ? "," : "", id);
 	g_ptr_array_add(fj->duplicate, (gpointer)receiver);
+	if (!fj->dry)
+		metrics_flood(METRICS_FLOOD_DUPLICATE);
 	return TRUE;
 }
 
@@ -300,6 +310,8 @@ static gboolean hold(Store *st, FloodJob *fj, const char *receiver, const FloodM
 	give_back_receiver(st, fj, receiver);
 	if (!fj->dry && !store_hold(st, receiver, now, mail->summary, err))
 		return FALSE;
+	if (!fj->dry)
+		metrics_flood(METRICS_FLOOD_HELD);
 	g_ptr_array_add(fj->held, (gpointer)receiver);
 	if (fj->reason == NULL)
 		fj->reason = g_strdup(reason);
@@ -330,6 +342,8 @@ static gboolean decide_one(const Cfg *cfg, Store *st, const MsgJob *job, const F
 	if (reason != NULL) {
 		if (cfg->limits_over_limit == CFG_OVER_DIGEST)
 			return hold(st, out, r, mail, reason, now, err);
+		if (!out->dry)
+			count_over(cfg);
 		over_error(cfg, reason, now, frees_at, err);
 		return FALSE;
 	}
@@ -477,6 +491,7 @@ gboolean flood_rcpt(const Cfg *cfg, Store *st, const char *sender, gint64 now, G
 		return TRUE;
 	if (flood_spent(cfg, st, now, NULL)) {
 		g_autofree char *why = g_strdup_printf("daily_credits = %u", cfg->limits_daily_credits);
+		count_over(cfg);
 		over_error(cfg, why, now, next_midnight(cfg, now), err);
 		return FALSE;
 	}
@@ -489,6 +504,7 @@ gboolean flood_rcpt(const Cfg *cfg, Store *st, const char *sender, gint64 now, G
 			g_autofree char *l = limit_text(&cfg->limits_per_sender);
 			g_autofree char *s = safeline(sender, FLOOD_SENDER_SHOWN, FALSE);
 			g_autofree char *why = g_strdup_printf("%s from %s", l, s);
+			count_over(cfg);
 			over_error(cfg, why, now, (w.frees_at_ms + 999) / 1000, err);
 			return FALSE;
 		}

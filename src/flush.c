@@ -17,6 +17,7 @@
 #include "dispatch.h"
 #include "error.h"
 #include "flood.h"
+#include "metrics.h"
 
 /* A digest tag: OVH allows 20 characters; a job's are "m2s" and 17 hex digits, so "m2sz",
  * which no job tag starts with, tells a digest apart in OVH's lists and in the logs. */
@@ -121,8 +122,10 @@ static int flush_one(Runtime *rt, Store *st, const StoreHeldQueue *q, gint64 now
 		g_autofree char *ids = ovh_ids_text(r->ids);
 		/* dispatch_job applies no limit, so counts no credit: the digest spent some. One
 		 * found sent by an earlier pass has none here (OVH's listing gives no credits). */
-		if (!(how & DISPATCH_EARLIER))
+		if (!(how & DISPATCH_EARLIER)) {
 			flood_spend(cfg, st, r->credits, now);
+			metrics_flood(METRICS_FLOOD_DIGEST);
+		}
 		store_held_done(st, tag, NULL);
 		syslog(LOG_INFO, "digest %s ids=%s receivers=%s alerts=%u tag=%s",
 		       how & DISPATCH_EARLIER ? "already sent" : "sent", ids, who, h.count, tag);

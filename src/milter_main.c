@@ -9,7 +9,10 @@
  * milter makes Postfix defer every mail (milter_default_action = tempfail); see sigwait()
  * below. A thread sends the digests of alerts [limits] held, as they fall due. Under
  * systemd (Type=notify), milter_notify.c tells it when the milter serves mail, reloads and
- * stops, and answers its watchdog. */
+ * stops, and answers its watchdog. The [metrics] listener is bound with the milter's socket
+ * and served once the milter runs; a listener that cannot be bound is logged, not fatal:
+ * mail goes first. At a clean stop the milter's counts go to the state store, so that its
+ * figures survive a restart. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -27,6 +30,9 @@
 #include "error.h"
 #include "flush.h"
 #include "message.h"
+#include "metrics.h"
+#include "metrics_http.h"
+#include "metrics_store.h"
 #include "milter_notify.h"
 
 /* Seconds between two passes over the held alerts: a digest goes at most this long after
@@ -159,6 +165,20 @@ static gboolean write_pidfile(const char *path, GError **err)
 	return TRUE;
 }
 
+/* This process's counts added to the current store at a clean stop ([metrics] listen set):
+ * the next milter reads them back, and its figures go on from there. */
+static void save_metrics(void)
+{
+	g_autoptr(Runtime) rt = runtime_current();
+	g_autoptr(GError) e = NULL;
+	Store *st;
+
+	if (rt == NULL || runtime_cfg(rt)->metrics_listen == NULL ||
+	    (st = runtime_store(rt, &e)) == NULL || metrics_store_save(st, &e))
+		return;
+	syslog(LOG_WARNING, "metrics: the counts of this run are not saved: %s", e->message);
+}
+
 /* The signals that reload the configuration. */
 static void reload_signals(sigset_t *set)
 {
@@ -209,9 +229,13 @@ static gpointer reload_loop(gpointer arg)
 			syslog(LOG_ERR, "reload refused, keeping the running configuration: %s",
 			       e->message);
 			milter_notify_reload_refused(e->message);
+			metrics_reload(FALSE);
 			continue;
 		}
+		g_autoptr(Runtime) before = runtime_current();
+		metrics_http_reloaded(before ? runtime_cfg(before) : NULL, cfg);
 		runtime_install(rt);
+		metrics_reload(TRUE);
 		syslog(LOG_INFO, "configuration reloaded from %s (%s)", o->config,
 		       sig == SIGHUP ? "SIGHUP" : "SIGUSR1");
 		milter_notify_reloaded();
@@ -288,7 +312,8 @@ int main(int argc, char **argv)
 	const char *sock_path;
 	sigset_t set;
 	unsigned int major, minor, patch;
-	int rc;
+	int rc, metrics_fd;
+	MetricsHttp *metrics = NULL;
 
 	msg_init();  /* before libmilter's threads parse anything */
 	if (!parse_options(argc, argv, &o))
@@ -313,6 +338,10 @@ int main(int argc, char **argv)
 	umask(cfg->milter_umask);
 	if (smfi_opensocket(FALSE) != MI_SUCCESS)
 		return die(EX_UNAVAILABLE, "cannot open the socket %s", cfg->milter_socket);
+	if ((metrics_fd = metrics_http_bind(cfg, &e)) < 0 && e != NULL) {
+		syslog(LOG_ERR, "%s: serving mail without metrics", e->message);
+		g_clear_error(&e);
+	}
 	if (!drop_privileges(cfg->milter_user, sock_path, &e))
 		return die(EX_NOPERM, "%s", e->message);
 	if (!o.foreground && daemon(0, 0) != 0)
@@ -329,11 +358,18 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	g_thread_unref(g_thread_new("reload", reload_loop, &o));
 	g_thread_unref(g_thread_new("digests", digest_loop, NULL));
+	if (metrics_fd >= 0 && (metrics = metrics_http_start(metrics_fd, &e)) == NULL) {
+		syslog(LOG_ERR, "%s: serving mail without metrics", e->message);
+		g_clear_error(&e);
+	}
 	/* READY=1 waits for libmilter's first answer on the socket, which smfi_main gives. */
 	milter_notify_start(cfg->milter_socket);
-	syslog(LOG_INFO, "started on %s", cfg->milter_socket);
+	syslog(LOG_INFO, "started on %s%s%s", cfg->milter_socket,
+	       metrics ? ", metrics on " : "", metrics ? cfg->metrics_listen : "");
 	rc = smfi_main();
 	milter_notify_stopping();
+	metrics_http_stop(metrics);
+	save_metrics();
 	syslog(LOG_INFO, "stopped");
 	runtime_install(NULL);
 	if (cfg->milter_pidfile && *cfg->milter_pidfile)

@@ -19,6 +19,7 @@
 #include "dispatch.h"
 #include "error.h"
 #include "flood.h"
+#include "metrics.h"
 #include "milter_reply.h"
 #include "safeline.h"
 
@@ -31,6 +32,8 @@ typedef struct {
 	MsgPlan *plan;          /* fed at each RCPT, finished at end of message */
 	GString *raw;           /* headers and body, at most max_message_size bytes */
 	guint forged;           /* X-Mail2SMS headers the client wrote */
+	int outcome;            /* MetricsMail of the latest answer, -1 before any; counted
+	                         * once, when the message is dropped */
 } Msg;
 
 typedef struct {
@@ -58,10 +61,13 @@ static Conn *conn_of(SMFICTX *ctx)
 	return smfi_getpriv(ctx);
 }
 
-/* Forgets the message in progress: a new MAIL FROM, an abort or the end of message. */
+/* Forgets the message in progress: a new MAIL FROM, an abort or the end of message. Its
+ * outcome is counted here, once, whichever way its transaction ended. */
 static void conn_end_message(Conn *c)
 {
 	if (c) {
+		if (c->msg != NULL && c->msg->outcome >= 0)
+			metrics_mail((MetricsMail)c->msg->outcome);
 		msg_free(c->msg);
 		c->msg = NULL;
 	}
@@ -133,6 +139,10 @@ static sfsistat refuse(SMFICTX *ctx, Msg *m, const GError *err)
 	sfsistat st;
 
 	milter_reply_for(cfg, err, &r);
+	metrics_failure(err);
+	m->outcome = r.accept      ? METRICS_MAIL_FAILED
+	             : r.temporary ? METRICS_MAIL_TEMPFAIL
+	                           : METRICS_MAIL_REFUSED;
 	if (r.accept) {
 		const char *qid = smfi_getsymval(ctx, "i");
 		g_autofree char *why = addr_mask_text(err->message, cfg->log_numbers_full);
@@ -200,6 +210,7 @@ static sfsistat on_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 		c->client_ip = g_strdup("unknown");  /* in no network (access.h) */
 	c->local = is_local_submission(host, sa);
 	smfi_setpriv(ctx, c);
+	metrics_session(1);
 	return SMFIS_NOREPLY;
 }
 
@@ -216,6 +227,7 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
 		return SMFIS_ACCEPT;
 	conn_end_message(c);
 	m = g_new0(Msg, 1);
+	m->outcome = -1;
 	m->rt = runtime_current();
 	if (m->rt == NULL) {
 		g_free(m);
@@ -252,6 +264,8 @@ static gboolean over_limit_at_rcpt(SMFICTX *ctx, Msg *m, const char *rcpt, sfsis
 	               g_get_real_time() / G_USEC_PER_SEC, &e))
 		return FALSE;
 	milter_reply_for(cfg, e, &r);
+	metrics_failure(e);
+	m->outcome = r.temporary ? METRICS_MAIL_TEMPFAIL : METRICS_MAIL_REFUSED;
 	smfi_setreply(ctx, r.temporary ? "452" : r.rcode, r.xcode, r.text);
 	*st = r.temporary ? SMFIS_TEMPFAIL : SMFIS_REJECT;
 	milter_reply_clear(&r);
@@ -283,6 +297,11 @@ static sfsistat on_data(SMFICTX *ctx)
 	Msg *m = c ? c->msg : NULL;
 
 	if (m == NULL || !msg_plan_has_sms(m->plan)) {
+		/* Unless its SMS recipients were all refused at RCPT: then that is its outcome. */
+		if (m == NULL)
+			metrics_mail(METRICS_MAIL_NOT_SMS);
+		else if (m->outcome < 0)
+			m->outcome = METRICS_MAIL_NOT_SMS;
 		conn_end_message(c);
 		return SMFIS_ACCEPT;  /* not for us: Postfix sends no header nor body */
 	}
@@ -384,6 +403,7 @@ static sfsistat sent(SMFICTX *ctx, Msg *m, const DispatchReport *r)
 	}
 	if (r->no_store)
 		g_string_append(h, "; store=down");
+	m->outcome = dispatch_mail_result(r);
 	/* A held alert's recipient did not get its SMS (yet): out of the mail, like a refused one. */
 	g_autoptr(GPtrArray) out = unsent_recipients(runtime_cfg(m->rt), m->plan, unsent->str,
 	                                             (!r->receivers || r->receivers->len == 0) &&
@@ -434,6 +454,8 @@ static sfsistat on_eom(SMFICTX *ctx)
 
 	if (sms_message(ctx))
 		st = decide(ctx, c);
+	else if (c != NULL && c->msg != NULL && c->msg->outcome < 0)
+		c->msg->outcome = METRICS_MAIL_NOT_SMS;  /* an MTA that skipped the DATA step */
 	conn_end_message(c);
 	return st;
 }
@@ -455,6 +477,7 @@ static sfsistat on_close(SMFICTX *ctx)
 		g_free(c->client_ip);
 		g_free(c);
 		smfi_setpriv(ctx, NULL);
+		metrics_session(-1);
 	}
 	return SMFIS_CONTINUE;
 }

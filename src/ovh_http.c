@@ -19,6 +19,7 @@
 #include "ovh_http.h"
 #include "ovh_reply.h"
 #include "error.h"
+#include "metrics.h"
 #include "safeline.h"
 
 /* A reply larger than this is not OVH's: the calls answer a few kilobytes at most. */
@@ -322,9 +323,11 @@ static gboolean perform(OvhClient *c, const char *method, const char *url, const
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)(body ? strlen(body) : 0));
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, strcmp(method, "POST") ? method : NULL);
 	}
+	gint64 t0 = g_get_monotonic_time();
 	rc = curl_easy_perform(h);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+	metrics_ovh_request(what, rc == CURLE_OK ? r->status : 0, g_get_monotonic_time() - t0);
 	if (rc == CURLE_OK && c->gate.answered != NULL)
 		c->gate.answered(c->gate.arg, r->status);
 	/* The handle keeps no pointer to our headers or reply between calls. */

@@ -1,10 +1,12 @@
 /* send.c: one SMS job from the configuration to OVH, and OVH's answer classified.
  *
- * The one place where the [sms] settings become an OVH job and where a reply with no valid
- * receiver becomes a refusal. It must not decide whether a job should be posted, nor look a
- * tag up: that is dispatch.c's, which owns "was this job sent?". */
+ * The one place where the [sms] settings become an OVH job, where a reply with no valid
+ * receiver becomes a refusal, and where what OVH took (parts, credits) and refused is
+ * counted. It must not decide whether a job should be posted, nor look a tag up: that is
+ * dispatch.c's, which owns "was this job sent?". */
 #include "send.h"
 #include "error.h"
+#include "metrics.h"
 
 OvhJobResult *send_job(OvhClient *c, const Cfg *cfg, const MsgJob *job, const char *sender,
                        GError **err)
@@ -26,7 +28,14 @@ OvhJobResult *send_job(OvhClient *c, const Cfg *cfg, const MsgJob *job, const ch
 	};
 	OvhJobResult *r = ovh_post_job(c, &post, err);
 
-	if (r == NULL || r->valid->len > 0)
+	if (r == NULL)
+		return NULL;
+	/* What OVH took and refused, counted where its answer is read. */
+	metrics_parts(METRICS_PARTS_SENT, (guint64)job->sms->segments * r->valid->len);
+	metrics_parts(METRICS_PARTS_REFUSED, (guint64)job->sms->segments * r->invalid->len);
+	metrics_receivers_refused(r->invalid->len);
+	metrics_credits_spent(r->credits);
+	if (r->valid->len > 0)
 		return r;
 	g_ptr_array_add(r->invalid, NULL);
 	g_autofree char *names = g_strjoinv(", ", (char **)r->invalid->pdata);

@@ -11,6 +11,7 @@
 #include "store_backend.h"
 #include "safeline.h"
 #include "error.h"
+#include "metrics.h"
 
 #define REDIS_DEFAULT_PORT 6379
 
@@ -19,6 +20,7 @@ struct Store {
 	void *b;
 	char *name;
 	gint64 window;  /* StoreOptions.retry_window */
+	MetricsBackend metrics; /* the label its calls are counted under */
 };
 
 /* A decimal in [MIN, MAX] from the whole of S. */
@@ -151,6 +153,7 @@ gboolean store_open(const char *spec, const StoreOptions *opt, Store **store, GE
 	s->be = be;
 	s->b = b;
 	s->name = g_strdup(spec);
+	s->metrics = be == &store_backend_redis ? METRICS_BACKEND_REDIS : METRICS_BACKEND_SQLITE;
 	*store = s;
 	return TRUE;
 }
@@ -167,6 +170,12 @@ void store_close(Store *store)
 const char *store_name(const Store *store)
 {
 	return store->name;
+}
+
+/* One call into the backend, counted where it happens: store health in the figures. */
+static void counted(const Store *store, gboolean ok)
+{
+	metrics_store_op(store->metrics, ok);
 }
 
 /* Names the store in E (a backend's error) and passes it to ERR. */
@@ -201,6 +210,7 @@ StoreClaim store_claim(Store *store, const char *tag, gint64 now, gint64 claim_t
 	}
 	if (rec == &dummy)
 		store_record_clear(rec);
+	counted(store, c != CLAIM_ERROR);
 	if (c == CLAIM_ERROR)
 		name_error(store, e, err);
 	return c;
@@ -263,6 +273,7 @@ gboolean store_sent(Store *store, const char *tag, gint64 now, const char *ids, 
 	};
 	GError *e = NULL;
 	gboolean ok = store->be->sent(store->b, tag, now, &s, &e);
+	counted(store, ok);
 	name_error(store, e, err);
 	return ok;
 }
@@ -271,6 +282,7 @@ gboolean store_doubt(Store *store, const char *tag, gint64 now, GError **err)
 {
 	GError *e = NULL;
 	gboolean ok = store->be->doubt(store->b, tag, now, &e);
+	counted(store, ok);
 	name_error(store, e, err);
 	return ok;
 }
@@ -279,6 +291,7 @@ gboolean store_release(Store *store, const char *tag, gint64 claimed_at, GError 
 {
 	GError *e = NULL;
 	gboolean ok = store->be->release(store->b, tag, claimed_at, &e);
+	counted(store, ok);
 	name_error(store, e, err);
 	return ok;
 }
@@ -301,6 +314,7 @@ gboolean store_numbers_claim(Store *store, const char *mail_key, const char *tag
 	gboolean ok = store->be->numbers_claim(store->b, key, tag,
 	                                       (const char *const *)numbers->pdata, numbers->len,
 	                                       now, store->window, out->taken, &out->pending, &e);
+	counted(store, ok);
 	name_error(store, e, err);
 	return ok;
 }
@@ -311,6 +325,7 @@ gboolean store_numbers_release(Store *store, const char *mail_key, const char *t
 	g_autofree char *key = numbers_key(mail_key);
 	GError *e = NULL;
 	gboolean ok = store->be->numbers_release(store->b, key, tag, &e);
+	counted(store, ok);
 	name_error(store, e, err);
 	return ok;
 }
@@ -328,6 +343,7 @@ int store_lookup_job(Store *store, gint64 job_id, StoreJobMeta *meta, GError **e
 
 	memset(meta, 0, sizeof *meta);
 	int r = store->be->lookup_job(store->b, job_id, meta, &e);
+	counted(store, r >= 0);
 	if (r < 0)
 		name_error(store, e, err);
 	return r;
@@ -337,6 +353,7 @@ gboolean store_forget(Store *store, const char *tag, gint64 claimed_at, GError *
 {
 	GError *e = NULL;
 	gboolean ok = store->be->forget(store->b, tag, claimed_at, &e);
+	counted(store, ok);
 	name_error(store, e, err);
 	return ok;
 }
@@ -346,6 +363,27 @@ gboolean store_get_value(Store *store, const char *name, gint64 *value, gint64 *
 {
 	GError *e = NULL;
 	gboolean ok = store->be->get_value(store->b, name, value, at, &e);
+	counted(store, ok);
+	name_error(store, e, err);
+	return ok;
+}
+
+/* One backend call per value (a backend may learn to read them at once): a store that fails
+ * fails at the first, without N timeouts. */
+gboolean store_get_values(Store *store, const char *const *names, guint n, gint64 *values,
+                          GError **err)
+{
+	GError *e = NULL;
+	gboolean ok = TRUE;
+
+	for (guint i = 0; i < n && ok; i++) {
+		gint64 at = 0;
+		values[i] = 0;
+		ok = store->be->get_value(store->b, names[i], &values[i], &at, &e);
+		if (ok && at == 0)
+			values[i] = 0;
+	}
+	counted(store, ok);
 	name_error(store, e, err);
 	return ok;
 }
@@ -355,6 +393,7 @@ gboolean store_set_value(Store *store, const char *name, gint64 value, gint64 no
 {
 	GError *e = NULL;
 	gboolean ok = store->be->set_value(store->b, name, value, now, &e);
+	counted(store, ok);
 	name_error(store, e, err);
 	return ok;
 }
@@ -379,6 +418,7 @@ gboolean store_add_value(Store *store, const char *name, gint64 delta, gint64 no
 		                    G_STRINGIFY(STORE_NAME_MAX) " bytes");
 	gboolean ok = store->be->add_value(store->b, name, delta, now,
 	                                   total != NULL ? total : &dummy, &e);
+	counted(store, ok);
 	name_error(store, e, err);
 	return ok;
 }
@@ -410,6 +450,7 @@ static gboolean window(Store *store, const char *key, gint64 now_ms, gint64 wind
 	GError *e = NULL;
 	gboolean ok = store->be->window(store->b, k, text, now_ms, window_ms, limit, take, out,
 	                                &e);
+	counted(store, ok);
 	if (!ok) {
 		memset(out, 0, sizeof *out);
 		out->frees_at_ms = now_ms;
@@ -435,6 +476,7 @@ gboolean store_window_give_back(Store *store, const char *key, gint64 at_ms, GEr
 	g_autofree char *k = window_key(key);
 	GError *e = NULL;
 	gboolean ok = store->be->window_give_back(store->b, k, at_ms, &e);
+	counted(store, ok);
 	name_error(store, e, err);
 	return ok;
 }
@@ -463,6 +505,7 @@ gboolean store_window_list(Store *store, const char *prefix, gint64 now_ms, gint
 	GError *e = NULL;
 	gboolean ok = store->be->window_list(store->b, p, now_ms, window_ms, limit,
 	                                     STORE_WINDOWS_MAX, out, &e);
+	counted(store, ok);
 	if (!ok)
 		g_ptr_array_set_size(out, before);
 	else if (out->len > before)
@@ -510,6 +553,7 @@ gboolean store_hold(Store *store, const char *queue, gint64 now, const char *sum
 	g_autofree char *sum = one_line(summary, STORE_SUBJECT_MAX);
 	GError *e = NULL;
 	gboolean ok = store->be->hold(store->b, q, now, sum, &e);
+	counted(store, ok);
 	name_error(store, e, err);
 	return ok;
 }
@@ -525,6 +569,7 @@ gboolean store_held_take(Store *store, const char *queue, const char *tag, gint6
 		return FALSE;
 	GError *e = NULL;
 	gboolean ok = store->be->held_take(store->b, q, tag, now, STORE_HELD_SUMMARIES, out, &e);
+	counted(store, ok);
 	if (!ok) {
 		g_ptr_array_set_size(out->summaries, 0);
 		out->count = 0;
@@ -540,6 +585,7 @@ gboolean store_held_done(Store *store, const char *tag, GError **err)
 		return FALSE;
 	GError *e = NULL;
 	gboolean ok = store->be->held_done(store->b, tag, &e);
+	counted(store, ok);
 	name_error(store, e, err);
 	return ok;
 }
@@ -550,6 +596,7 @@ gboolean store_held_return(Store *store, const char *tag, GError **err)
 		return FALSE;
 	GError *e = NULL;
 	gboolean ok = store->be->held_return(store->b, tag, &e);
+	counted(store, ok);
 	name_error(store, e, err);
 	return ok;
 }
@@ -563,6 +610,7 @@ gboolean store_held_list(Store *store, gint64 now, GPtrArray *out, GError **err)
 
 	g_ptr_array_set_free_func(out, store_held_queue_free);
 	gboolean ok = store->be->held_list(store->b, now, STORE_HELD_QUEUES_MAX, out, &e);
+	counted(store, ok);
 	if (!ok)
 		g_ptr_array_set_size(out, before);
 	name_error(store, e, err);
@@ -594,6 +642,7 @@ gboolean store_ping(Store *store, GError **err)
 {
 	GError *e = NULL;
 	gboolean ok = store->be->ping(store->b, &e);
+	counted(store, ok);
 	name_error(store, e, err);
 	return ok;
 }

@@ -148,6 +148,11 @@ gboolean store_get_value(Store *store, const char *name, gint64 *value, gint64 *
                          GError **err);
 gboolean store_set_value(Store *store, const char *name, gint64 value, gint64 now,
                          GError **err);
+/* The values of N NAMES into VALUES (0 for one not kept), in one call: what a scrape of the
+ * metrics reads (metrics_store.c), counted as one operation of the store, not N. FALSE with
+ * *ERR at the first value that cannot be read. */
+gboolean store_get_values(Store *store, const char *const *names, guint n, gint64 *values,
+                          GError **err);
 /* Adds DELTA to the value NAME (the one store_get_value reads, created at 0 when missing)
  * in one atomic step, and sets its time to NOW: TRUE with *TOTAL (may be NULL) the value
  * after the add. NAME is at most STORE_NAME_MAX bytes (the caller names the period, e.g.

@@ -125,6 +125,7 @@ static void defaults_of_an_empty_file(void **state)
 	assert_false(cfg_limits_on(c));
 	assert_int_equal(c->ovh_max_requests.n, 0);
 	assert_int_equal(c->ovh_max_wait, 5);
+	assert_null(c->metrics_listen);  /* no listener */
 }
 
 static void values_and_inline_comments(void **state)
@@ -198,6 +199,44 @@ static void bad_values_name_the_key(void **state)
 	refused(*state, "[addresses]\nsubject_addresses = sms\n", "[addresses] subject_addresses");
 	refused(*state, "[access]\nnetworks = 10.0.0.0/33\n", "[access] networks");
 	refused(*state, "[aliases]\noncall =\n", "[aliases] oncall");
+}
+
+/* [metrics] listen: an IPv4 address, or an IPv6 one in brackets, and a port; an empty value
+ * is no listener. A name, a missing port or stray brackets name the key. */
+static void metrics_listen(void **state)
+{
+	static const struct {
+		const char *value, *host;
+		guint port;
+	} good[] = {
+		{ "127.0.0.1:9464   ; loopback", "127.0.0.1", 9464 },
+		{ "[::1]:9464", "::1", 9464 },
+		{ "0.0.0.0:1", "0.0.0.0", 1 },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(good); i++) {
+		g_autofree char *text = g_strdup_printf("[metrics]\nlisten = %s\n", good[i].value);
+		g_autofree char *p = put(*state, "m.conf", text, 0644);
+		g_autoptr(GError) e = NULL;
+		g_autoptr(Cfg) c = cfg_load(p, &e);
+		if (c == NULL)
+			fail_msg("%s: %s", good[i].value, e->message);
+		assert_string_equal(c->metrics_host, good[i].host);
+		assert_int_equal(c->metrics_port, good[i].port);
+		assert_non_null(c->metrics_listen);
+	}
+	g_autofree char *p = put(*state, "m.conf", "[metrics]\nlisten =\n", 0644);
+	g_autoptr(Cfg) c = cfg_load(p, NULL);
+	assert_non_null(c);
+	assert_null(c->metrics_listen);
+	refused(*state, "[metrics]\nlisten = localhost:9464\n", "[metrics] listen: 'localhost'");
+	refused(*state, "[metrics]\nlisten = 127.0.0.1\n", "[metrics] listen: must be");
+	refused(*state, "[metrics]\nlisten = 127.0.0.1:65536\n", "[metrics] listen: the port");
+	refused(*state, "[metrics]\nlisten = 127.0.0.1:\n", "[metrics] listen: the port");
+	refused(*state, "[metrics]\nlisten = ::1:9464\n", "[metrics] listen: an IPv6");
+	refused(*state, "[metrics]\nlisten = [::1]9464\n", "[metrics] listen: must be");
+	refused(*state, "[metrics]\nlisten = [127.0.0.1]:9464\n", "[metrics] listen: brackets");
+	refused(*state, "[metrics]\nport = 9464\n", "unknown key 'port' in [metrics]");
 }
 
 /* The [limits] section of the issue, written with its comments, and the OVH budget. */
@@ -466,6 +505,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(unknown_section_and_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(quoted_values_made_printable, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_values_name_the_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(metrics_listen, setup, teardown),
 		cmocka_unit_test_setup_teardown(limits_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(limits_exempt_numbers, setup, teardown),
 		cmocka_unit_test_setup_teardown(limits_refused, setup, teardown),
