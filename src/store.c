@@ -1,6 +1,6 @@
 /* store.c: the state store's interface: the backend a spec names, and the parts every
- * backend shares (spec parsing, the password file, bounded one-line mail fields, errors that
- * name the store).
+ * backend shares (spec parsing, the password file, bounded one-line mail fields and texts,
+ * errors that name the store).
  *
  * It keeps no record itself and decides nothing about jobs: the backends keep the records,
  * dispatch decides. It must not log: the caller rate-limits and words store trouble. */
@@ -405,6 +405,15 @@ static gboolean bad_argument(Store *store, GError **err, const char *what)
 	return FALSE;
 }
 
+/* A name a value or a text is kept under, checked: 1 to STORE_NAME_MAX bytes. */
+static gboolean check_name(Store *store, const char *name, GError **err)
+{
+	if (name != NULL && name[0] != '\0' && strlen(name) <= STORE_NAME_MAX)
+		return TRUE;
+	return bad_argument(store, err, "a value's or a text's name must be 1 to "
+	                    G_STRINGIFY(STORE_NAME_MAX) " bytes");
+}
+
 /* NAME must be short enough to be a key in every backend: a value's name is kept as given,
  * since store_get_value must find it under the same name. */
 gboolean store_add_value(Store *store, const char *name, gint64 delta, gint64 now,
@@ -413,12 +422,42 @@ gboolean store_add_value(Store *store, const char *name, gint64 delta, gint64 no
 	GError *e = NULL;
 	gint64 dummy;
 
-	if (name == NULL || name[0] == '\0' || strlen(name) > STORE_NAME_MAX)
-		return bad_argument(store, err, "a value's name must be 1 to "
-		                    G_STRINGIFY(STORE_NAME_MAX) " bytes");
+	if (!check_name(store, name, err))
+		return FALSE;
 	gboolean ok = store->be->add_value(store->b, name, delta, now,
 	                                   total != NULL ? total : &dummy, &e);
 	counted(store, ok);
+	name_error(store, e, err);
+	return ok;
+}
+
+/* The text is bounded here, as the mail's fields are: a backend keeps what it is given. */
+gboolean store_set_text(Store *store, const char *name, const char *text, gint64 now,
+                        GError **err)
+{
+	if (!check_name(store, name, err))
+		return FALSE;
+	g_autofree char *line = safeline(text, STORE_TEXT_MAX, FALSE);
+	GError *e = NULL;
+	gboolean ok = store->be->set_text(store->b, name, line, now, &e);
+	name_error(store, e, err);
+	return ok;
+}
+
+/* *TEXT and *AT are cleared first, so that a failure leaves none. */
+gboolean store_get_text(Store *store, const char *name, char **text, gint64 *at,
+                        GError **err)
+{
+	*text = NULL;
+	*at = 0;
+	if (!check_name(store, name, err))
+		return FALSE;
+	GError *e = NULL;
+	gboolean ok = store->be->get_text(store->b, name, text, at, &e);
+	if (!ok || *text == NULL) {
+		g_clear_pointer(text, g_free);
+		*at = 0;
+	}
 	name_error(store, e, err);
 	return ok;
 }

@@ -161,6 +161,20 @@ gboolean store_add_value(Store *store, const char *name, gint64 delta, gint64 no
                          gint64 *total, GError **err);
 #define STORE_NAME_MAX 200
 
+/* A short text kept under NAME for every process (the last job sent, the last error, as
+ * status.c words them), with the time it was set; texts and values are two namespaces (one
+ * name may be both). The newest wins: a set whose NOW is older than the time kept changes
+ * nothing, so that a process writing late does not hide what another wrote since (the same
+ * NOW: the last set wins). TEXT is kept as one line of at most STORE_TEXT_MAX bytes, cut on
+ * a UTF-8 boundary; NAME is 1 to STORE_NAME_MAX bytes. A text lives keep seconds after its
+ * last set. */
+gboolean store_set_text(Store *store, const char *name, const char *text, gint64 now,
+                        GError **err);
+/* TRUE with *TEXT newly allocated and *AT, or *TEXT NULL and *AT 0 when none is kept. */
+gboolean store_get_text(Store *store, const char *name, char **text, gint64 *at,
+                        GError **err);
+#define STORE_TEXT_MAX 2000
+
 /* Flood control's sliding windows: per KEY a log of events, so that a limit holds in ANY
  * window of the duration, not only in fixed slices of it. Times are milliseconds (an API
  * budget of 60 a minute counted per second would let 61 through), the caller's clock like

@@ -53,6 +53,11 @@ typedef struct {
 	/* Adds DELTA to NAME's value (0 when missing), its time set to NOW; *TOTAL the sum. */
 	gboolean (*add_value)(void *b, const char *name, gint64 delta, gint64 now, gint64 *total,
 	                      GError **err);
+	/* A text (store_set_text): TEXT one line and bounded; kept unless the one there is
+	 * newer than NOW. *TEXT NULL and *AT 0: none. */
+	gboolean (*set_text)(void *b, const char *name, const char *text, gint64 now,
+	                     GError **err);
+	gboolean (*get_text)(void *b, const char *name, char **text, gint64 *at, GError **err);
 	/* KEY is the window's key hashed (hex, bounded), TEXT the key as window_list gives it
 	 * back (one line, bounded; NULL when only counting). TAKE: forget what left the window
 	 * and record one event if there is room (store_window_take), keeping TEXT beside it;

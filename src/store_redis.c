@@ -29,6 +29,7 @@
 #define KEY_TAG "mail2sms:tag:"
 #define KEY_JOB "mail2sms:job:"
 #define KEY_VALUE "mail2sms:value:"
+#define KEY_TEXT "mail2sms:text:"
 #define KEY_NUMBERS "mail2sms:numbers:"
 #define KEY_WINDOW "mail2sms:window:"
 /* A window's key as text, then '|' and its hashed key (which names its sorted set): an
@@ -169,6 +170,15 @@ static Script add_value_script = { .lua =
 	"redis.call('HSET', KEYS[1], 'at', ARGV[2])\n"
 	"redis.call('EXPIRE', KEYS[1], ARGV[3])\n"
 	"return redis.call('HGET', KEYS[1], 'value')\n" };
+
+/* KEYS[1] the text; ARGV text, now, keep. The newer of the two is kept (see
+ * store_set_text); a text not replaced keeps its own time to live. */
+static Script set_text_script = { .lua =
+	"local at = redis.call('HGET', KEYS[1], 'at')\n"
+	"if at and tonumber(at) > tonumber(ARGV[2]) then return 0 end\n"
+	"redis.call('HSET', KEYS[1], 'text', ARGV[1], 'at', ARGV[2])\n"
+	"redis.call('EXPIRE', KEYS[1], ARGV[3])\n"
+	"return 1\n" };
 
 /* KEYS[1] the window, KEYS[2] the sequence, KEYS[3] the window's key as text
  * (KEY_WINDOW_TEXT); ARGV now_ms, the cut (now_ms - window_ms: what is at or before it has
@@ -906,6 +916,39 @@ static gboolean rd_add_value(void *b, const char *name, gint64 delta, gint64 now
 	return ok;
 }
 
+/* Sets a text unless a newer one is kept (set_text_script: one round trip). */
+static gboolean rd_set_text(void *b, const char *name, const char *text, gint64 now,
+                            GError **err)
+{
+	Rd *r = b;
+	char snow[24];
+
+	g_snprintf(snow, sizeof snow, "%" G_GINT64_FORMAT, now);
+	const char *args[] = { text, snow, r->keep };
+	return rd_run(r, &set_text_script, KEY_TEXT, name, G_N_ELEMENTS(args), args, err);
+}
+
+/* A text: a hash of text and at, gone after keep. */
+static gboolean rd_get_text(void *b, const char *name, char **text, gint64 *at, GError **err)
+{
+	Rd *r = b;
+	g_autofree char *key = g_strconcat(KEY_TEXT, name, NULL);
+	const char *argv[] = { "HMGET", key, "text", "at" };
+
+	g_mutex_lock(&r->lock);
+	redisReply *rep = rd_plain(r, G_N_ELEMENTS(argv), argv, err);
+	g_mutex_unlock(&r->lock);
+	if (rep == NULL)
+		return FALSE;
+	if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+	    rep->element[0]->type == REDIS_REPLY_STRING && *elem(rep, 1) != '\0') {
+		*text = g_strdup(elem(rep, 0));
+		*at = elem_int(rep, 1);
+	}
+	freeReplyObject(rep);
+	return TRUE;
+}
+
 /* A window's take or count, decided by window_script inside Redis. */
 static gboolean rd_window(void *b, const char *key, const char *text, gint64 now_ms,
                           gint64 window_ms, guint limit, gboolean take, StoreWindow *out,
@@ -1204,6 +1247,8 @@ const StoreBackend store_backend_redis = {
 	.get_value = rd_get_value,
 	.set_value = rd_set_value,
 	.add_value = rd_add_value,
+	.set_text = rd_set_text,
+	.get_text = rd_get_text,
 	.window = rd_window,
 	.window_give_back = rd_window_give_back,
 	.window_list = rd_window_list,

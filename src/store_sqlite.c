@@ -19,7 +19,7 @@
 /* How long a call waits for another process's transaction before it fails. */
 #define SQLITE_BUSY_MS 5000
 /* The schema this file writes; a file with a higher one is from a newer mail2sms. */
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 /* WAL pages past which a commit is followed by a checkpoint (SQLite's own default). */
 #define SQ_CHECKPOINT_PAGES 1000
 
@@ -71,7 +71,11 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS held_queue ON held(queue, digest, at);"
 	"CREATE INDEX IF NOT EXISTS held_digest ON held(digest) WHERE digest IS NOT NULL;"
 	"CREATE INDEX IF NOT EXISTS held_at ON held(at);"
-	"CREATE INDEX IF NOT EXISTS vals_at ON vals(at);";
+	"CREATE INDEX IF NOT EXISTS vals_at ON vals(at);"
+	/* Schema 5: short texts (store_set_text), pruned by their time as values are. */
+	"CREATE TABLE IF NOT EXISTS texts (name TEXT PRIMARY KEY, text TEXT NOT NULL,"
+	" at INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS texts_at ON texts(at);";
 
 /* An M2S_ERR_IO saying WHAT failed and SQLite's reason. */
 static void sq_error(Sq *q, GError **err, const char *what)
@@ -409,6 +413,8 @@ static gboolean sq_prune(Sq *q, gint64 now, GError **err)
 		"DELETE FROM numbers WHERE rowid IN (SELECT rowid FROM numbers WHERE at < ?1"
 		" ORDER BY at LIMIT ?2)",
 		"DELETE FROM vals WHERE name IN (SELECT name FROM vals WHERE at < ?1"
+		" ORDER BY at LIMIT ?2)",
+		"DELETE FROM texts WHERE name IN (SELECT name FROM texts WHERE at < ?1"
 		" ORDER BY at LIMIT ?2)",
 		"DELETE FROM held WHERE id IN (SELECT id FROM held WHERE at < ?1"
 		" ORDER BY at LIMIT ?2)",
@@ -881,6 +887,54 @@ static gboolean sq_add_value(void *b, const char *name, gint64 delta, gint64 now
 	return sq_finish(q, ok, err);
 }
 
+/* Sets a text in one transaction, unless the one kept is newer: the upsert's condition
+ * decides inside SQLite, so no other writer comes between the read and the write. */
+static gboolean sq_set_text(void *b, const char *name, const char *text, gint64 now,
+                            GError **err)
+{
+	Sq *q = b;
+
+	if (!sq_begin(q, err))
+		return FALSE;
+	sqlite3_stmt *st = sq_prepare(q, "INSERT INTO texts (name, text, at) VALUES (?1, ?2, ?3)"
+	                                 " ON CONFLICT(name) DO UPDATE SET text = ?2, at = ?3"
+	                                 " WHERE ?3 >= texts.at", err);
+	gboolean ok = st != NULL;
+	if (ok) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 3, now);
+		ok = sq_run(q, st, "set a text", err) && sq_prune(q, now, err);
+	}
+	return sq_finish(q, ok, err);
+}
+
+/* A text and its time, one read. */
+static gboolean sq_get_text(void *b, const char *name, char **text, gint64 *at, GError **err)
+{
+	Sq *q = b;
+	gboolean ok = FALSE;
+
+	g_mutex_lock(&q->lock);
+	sqlite3_stmt *st = sq_ready(q, err)
+	                           ? sq_prepare(q, "SELECT text, at FROM texts WHERE name = ?1", err)
+	                           : NULL;
+	if (st != NULL) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*text = col_text(st, 0);
+			*at = sqlite3_column_int64(st, 1);
+		} else if (rc != SQLITE_DONE) {
+			sq_error(q, err, "read a text");
+		}
+		ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+		sq_done(st);
+	}
+	g_mutex_unlock(&q->lock);
+	return ok;
+}
+
 /* KEY's window at NOW_MS for LIMIT (see StoreWindow), from one statement, so from one
  * snapshot even outside a transaction. */
 static gboolean sq_window_read(Sq *q, const char *key, gint64 now_ms, gint64 window_ms,
@@ -1200,6 +1254,8 @@ const StoreBackend store_backend_sqlite = {
 	.get_value = sq_get_value,
 	.set_value = sq_set_value,
 	.add_value = sq_add_value,
+	.set_text = sq_set_text,
+	.get_text = sq_get_text,
 	.window = sq_window,
 	.window_give_back = sq_window_give_back,
 	.window_list = sq_window_list,

@@ -11,7 +11,8 @@
  * Internal: "store_contract --child KIND SPEC ARG N NOW" is one of the 4 processes of a
  * case (the program runs 4 times): KIND claim claims N tags ARG:procs:I and prints W, B or E
  * per tag; window takes the window ARG N times at NOW (ms), limit WINDOW_LIMIT, and prints
- * A, R or E per take; add adds 1 to the value ARG N times and prints + or E per add; held
+ * A, R or E per take; add adds 1 to the value ARG N times and prints + or E per add; text
+ * sets the text ARG N times, each at NOW + its number, and prints T or E per set; held
  * holds N alerts in the queue ARG, taking a digest after every 5th, and prints a line per
  * digest (see held_worker). Every time is a made-up one: the store uses the caller's
  * clock, so the cases move time freely (windows never sleep). */
@@ -104,6 +105,25 @@ static int lookup(Store *s, gint64 id, StoreJobMeta *m)
 	if (m == NULL)
 		store_job_meta_clear(&dummy);
 	return r;
+}
+
+/* The text NAME holds in S, and its time (NULL and 0: none). */
+static char *text_of(Store *s, const char *name, gint64 *at)
+{
+	g_autoptr(GError) e = NULL;
+	char *text = NULL;
+
+	if (!store_get_text(s, name, &text, at, &e))
+		fail_msg("get the text %s: %s", name, e->message);
+	return text;
+}
+
+static void set_text(Store *s, const char *name, const char *text, gint64 now)
+{
+	g_autoptr(GError) e = NULL;
+
+	if (!store_set_text(s, name, text, now, &e))
+		fail_msg("set the text %s: %s", name, e->message);
 }
 
 static int setup(void **s)
@@ -488,6 +508,9 @@ static int child_main(const char *kind, const char *child_spec, const char *arg,
 			gboolean ok = store_window_take(s, arg, now, WINDOW_MS, WINDOW_LIMIT, &w,
 			                                &e);
 			child_letter(out, ok, w.admitted ? 'A' : 'R', &e);
+		} else if (strcmp(kind, "text") == 0) {
+			g_autofree char *text = g_strdup_printf("p%d:%d", (int)getpid(), i);
+			child_letter(out, store_set_text(s, arg, text, now + i, &e), 'T', &e);
 		} else {
 			child_letter(out, store_add_value(s, arg, 1, now, NULL, &e), '+', &e);
 		}
@@ -1437,9 +1460,9 @@ static void processes_4_held_digests_once(void **s)
 #define PRUNE_WINDOW_MS 120000
 
 /* What is left of pruning_sqlite's old records of each kind: jobs, held alerts, window
- * events, values. */
+ * events, values, texts. */
 typedef struct {
-	int n[4];
+	int n[5];
 } PruneLeft;
 
 static PruneLeft prune_left(Store *s, gint64 base, const char *queue, const char *wkey,
@@ -1457,6 +1480,8 @@ static PruneLeft prune_left(Store *s, gint64 base, const char *queue, const char
 		if (!store_get_value(s, v, &value, &at, &e))
 			fail_msg("get %s: %s", v, e->message);
 		l.n[3] += at != 0;
+		g_autofree char *text = text_of(s, v, &at);
+		l.n[4] += text != NULL;
 	}
 	/* Seen from the time they were written, when nothing of them had expired. */
 	if (held_listed(s, queue, tp + 1, &q))
@@ -1469,11 +1494,12 @@ static PruneLeft prune_left(Store *s, gint64 base, const char *queue, const char
 }
 
 /* sqlite: old records go as new ones are written, at most STORE_PRUNE_PER_WRITE a write of
- * each kind (jobs, held alerts, window events, values). Its times are far older than every
+ * each kind (jobs, held alerts, window events, values, texts). Its times are far older than every
  * other case's, so that only its own records are old. */
 static void pruning_sqlite(void)
 {
-	static const char *const kinds[] = { "records", "held alerts", "window events", "values" };
+	static const char *const kinds[] = { "records", "held alerts", "window events", "values",
+		                             "texts" };
 	const gint64 tp = T0 - 10000000, keep = 100;
 	const int old = 30;
 	Store *s = open_store(keep);
@@ -1489,7 +1515,8 @@ static void pruning_sqlite(void)
 		sent(s, t, tp, ids, NULL);
 		hold(s, queue, tp, "old");
 		if (!store_window_take(s, wkey, tp * 1000 + i, PRUNE_WINDOW_MS, 1000, &win, &e) ||
-		    !store_add_value(s, v, 1, tp, NULL, &e))
+		    !store_add_value(s, v, 1, tp, NULL, &e) ||
+		    !store_set_text(s, v, "old", tp, &e))
 			fail_msg("old records: %s", e->message);
 	}
 	g_autofree char *young = tag("prune-young", 0);
@@ -1498,7 +1525,7 @@ static void pruning_sqlite(void)
 	PruneLeft left = prune_left(s, base, queue, wkey, tp, old);
 	for (guint k = 0; k < G_N_ELEMENTS(left.n); k++)
 		assert_int_equal(left.n[k], old);
-	for (int w = 0; left.n[0] + left.n[1] + left.n[2] + left.n[3] > 0; w++) {
+	for (int w = 0; left.n[0] + left.n[1] + left.n[2] + left.n[3] + left.n[4] > 0; w++) {
 		g_autofree char *t = tag("prune-writer", w);
 		assert_int_equal(claim(s, t, tp + keep + 50, NULL), CLAIM_WON);
 		PruneLeft now_left = prune_left(s, base, queue, wkey, tp, old);
@@ -1516,8 +1543,8 @@ static void pruning_sqlite(void)
 	store_close(s);
 }
 
-/* Redis: keys expire keep seconds after their last write, by Redis's own clock; values
- * and held alerts (in a digest or not) too, and a window's events a window after the last. */
+/* Redis: keys expire keep seconds after their last write, by Redis's own clock; values,
+ * texts and held alerts (in a digest or not) too, and a window's events a window after the last. */
 static void pruning_redis(void)
 {
 	Store *s = open_store(1);
@@ -1538,6 +1565,7 @@ static void pruning_redis(void)
 	store_held_clear(&h);
 	hold(s, queue, T0, "held");
 	assert_true(store_add_value(s, v, 1, T0, NULL, &e));
+	set_text(s, v, "kept one second", T0);
 	assert_true(store_window_take(s, wkey, MS0, 1000, 5, &w, &e));
 	assert_int_equal(lookup(s, id, NULL), 1);
 	assert_int_equal(claim(s, t, T0 + 1, NULL), CLAIM_SENT);
@@ -1553,6 +1581,8 @@ static void pruning_redis(void)
 	store_held_clear(&h);
 	assert_true(store_get_value(s, v, &value, &at, &e));
 	assert_int_equal(at, 0);
+	g_autofree char *text = text_of(s, v, &at);
+	assert_null(text);
 	assert_true(store_window_count(s, wkey, MS0, 1000, 5, &w, &e));
 	assert_int_equal(w.count, 0);
 	store_close(s);
@@ -1584,6 +1614,147 @@ static void named_values(void **s)
 	assert_int_equal(v, 43);
 	assert_int_equal(at, T0 + 5);
 	store_close(other);
+}
+
+/* JSON with non-ASCII text, as status.c keeps its facts. */
+#define A_JSON "{\"ids\":[27814656],\"reason\":\"d\xc3\xa9j\xc3\xa0 \xc3\xa9t\xc3\xa9\"}"
+
+/* A text: none at first; then the newest set, seen by another opening too; a set older
+ * than the text kept changes nothing; a value of the same name is another thing. */
+static void named_texts(void **s)
+{
+	(void)s;
+	g_autofree char *name = tag("text", 0);
+	g_autofree char *never = tag("text-never", 0);
+	g_autoptr(GError) e = NULL;
+	gint64 at = 1, v = 0, vat = 0;
+	Store *other = open_store(0);
+	g_autofree char *t0 = text_of(st, name, &at);
+
+	assert_null(t0);
+	assert_int_equal(at, 0);
+	set_text(st, name, "first", T0);
+	set_text(st, name, A_JSON, T0 + 5);
+	g_autofree char *t1 = text_of(other, name, &at);
+	assert_string_equal(t1, A_JSON);
+	assert_int_equal(at, T0 + 5);
+	/* Written late by a slower process: the newer text stays. */
+	set_text(other, name, "older", T0 + 4);
+	g_autofree char *t2 = text_of(st, name, &at);
+	assert_string_equal(t2, A_JSON);
+	assert_int_equal(at, T0 + 5);
+	/* The same second: the last set wins. */
+	set_text(other, name, "same second", T0 + 5);
+	g_autofree char *t3 = text_of(st, name, &at);
+	assert_string_equal(t3, "same second");
+	/* Values and texts are two namespaces. */
+	assert_true(store_set_value(st, name, 12, T0 + 6, &e));
+	g_autofree char *t4 = text_of(st, name, &at);
+	assert_string_equal(t4, "same second");
+	assert_int_equal(at, T0 + 5);
+	assert_true(store_get_value(st, name, &v, &vat, &e));
+	assert_int_equal(v, 12);
+	set_text(st, never, "a text only", T0);
+	assert_true(store_get_value(st, never, &v, &vat, &e));
+	assert_int_equal(vat, 0);
+	store_close(other);
+}
+
+/* A text is one line of at most STORE_TEXT_MAX bytes, cut on a character boundary; a name
+ * too long or empty is refused, naming the store. */
+static void text_bounded(void **s)
+{
+	(void)s;
+	g_autofree char *name = tag("text-long", 0);
+	g_autofree char *toolong = g_strnfill(STORE_NAME_MAX + 1, 'n');
+	g_autoptr(GString) big = g_string_new("two\nlines\r");
+	g_autoptr(GError) e = NULL;
+	char *none = NULL;
+	gint64 at;
+
+	/* "é" is two bytes after an odd start: one of them straddles the bound. */
+	while (big->len < STORE_TEXT_MAX + 100)
+		g_string_append(big, "\xc3\xa9");
+	set_text(st, name, big->str, T0);
+	g_autofree char *t = text_of(st, name, &at);
+	assert_non_null(t);
+	assert_true(strlen(t) <= STORE_TEXT_MAX);
+	assert_true(strlen(t) >= STORE_TEXT_MAX - 1);
+	assert_true(g_utf8_validate(t, -1, NULL));
+	assert_true(g_str_has_prefix(t, "two lines "));
+	assert_null(strpbrk(t, "\r\n"));
+
+	assert_false(store_set_text(st, toolong, "x", T0, &e));
+	check_store_error(e, "set a text with a name too long");
+	g_clear_error(&e);
+	assert_false(store_get_text(st, "", &none, &at, &e));
+	assert_null(none);
+	check_store_error(e, "get a text with no name");
+}
+
+typedef struct {
+	const char *name;
+	pthread_barrier_t *barrier;
+	gint next, errors;
+} TextCrowd;
+
+/* One of THREADS writers with a store of its own (a connection of its own): it sets the
+ * text at T0 + its number once every writer is ready. */
+static gpointer text_writer(gpointer p)
+{
+	TextCrowd *c = p;
+	int k = g_atomic_int_add(&c->next, 1);
+	Store *mine = open_store(0);
+	g_autofree char *text = g_strdup_printf("writer %d", k);
+	g_autoptr(GError) e = NULL;
+
+	pthread_barrier_wait(c->barrier);
+	if (!store_set_text(mine, c->name, text, T0 + k, &e))
+		g_atomic_int_inc(&c->errors);
+	store_close(mine);
+	return NULL;
+}
+
+/* 16 writers at once, each at its own time: the newest stays, whatever order they reached
+ * the store in. */
+static void threads_16_text_newest(void **s)
+{
+	(void)s;
+	g_autofree char *name = tag("text-threads", 0);
+	g_autofree char *want = g_strdup_printf("writer %d", THREADS - 1);
+	pthread_barrier_t barrier;
+	TextCrowd c = { .name = name, .barrier = &barrier };
+	GThread *th[THREADS];
+	gint64 at;
+
+	pthread_barrier_init(&barrier, NULL, THREADS);
+	for (int k = 0; k < THREADS; k++)
+		th[k] = g_thread_new("text", text_writer, &c);
+	for (int k = 0; k < THREADS; k++)
+		g_thread_join(th[k]);
+	pthread_barrier_destroy(&barrier);
+	assert_int_equal(c.errors, 0);
+	g_autofree char *t = text_of(st, name, &at);
+	assert_string_equal(t, want);
+	assert_int_equal(at, T0 + THREADS - 1);
+}
+
+/* 4 processes each set the text ADDS times, at T0, T0 + 1, ...: the one kept is at the
+ * latest time, written by one of them. */
+static void processes_4_text_newest(void **s)
+{
+	(void)s;
+	g_autofree char *name = tag("text-procs", 0);
+	g_autofree char *suffix = g_strdup_printf(":%d", ADDS - 1);
+	g_auto(GStrv) outputs = run_children("text", name, ADDS, T0);
+	gint64 at;
+
+	for (int k = 0; k < PROCS; k++)
+		if (count_char(outputs[k], 'T') != ADDS)
+			fail_msg("process %d: %s", k, outputs[k]);
+	g_autofree char *t = text_of(st, name, &at);
+	assert_int_equal(at, T0 + ADDS - 1);
+	assert_true(g_str_has_prefix(t, "p") && g_str_has_suffix(t, suffix));
 }
 
 static void ping_answers(void **s)
@@ -1840,7 +2011,7 @@ static int schema_version(const char *path)
 }
 
 /* A file of schema 2 (before flood control) is upgraded where it is: its records and
- * values stay, and flood control's tables come. */
+ * values stay, and flood control's tables and the texts' come. */
 static void sqlite_schema_2_upgraded(void **s)
 {
 	(void)s;
@@ -1868,7 +2039,7 @@ static void sqlite_schema_2_upgraded(void **s)
 	assert_int_equal(schema_version(path), 2);
 	if (!store_open(sp, NULL, &s2, &e))
 		fail_msg("open %s: %s", sp, e->message);
-	assert_int_equal(schema_version(path), 4);
+	assert_int_equal(schema_version(path), 5);
 	assert_int_equal(claim(s2, t, T0 + 1, &r), CLAIM_SENT);
 	assert_string_equal(r.ids, "77");
 	store_record_clear(&r);
@@ -1880,6 +2051,10 @@ static void sqlite_schema_2_upgraded(void **s)
 	held_take(s2, queue, d, T0, &h);
 	assert_int_equal(h.count, 1);
 	store_held_clear(&h);
+	gint64 at;
+	set_text(s2, t, "a text after the upgrade", T0);
+	g_autofree char *text = text_of(s2, t, &at);
+	assert_string_equal(text, "a text after the upgrade");
 	store_close(s2);
 }
 
@@ -1925,7 +2100,7 @@ static void sqlite_schema_3_upgraded(void **s)
 	assert_int_equal(schema_version(path), 3);
 	if (!store_open(sp, NULL, &s2, &e))
 		fail_msg("open %s: %s", sp, e->message);
-	assert_int_equal(schema_version(path), 4);
+	assert_int_equal(schema_version(path), 5);
 	assert_true(store_window_count(s2, key, MS0 + 1, WINDOW_MS, 3, &w, &e));
 	assert_int_equal(w.count, 1);
 	g_autoptr(GPtrArray) l = g_ptr_array_new();
@@ -1944,6 +2119,41 @@ static void sqlite_schema_3_upgraded(void **s)
 	/* Opened again: already upgraded, nothing to do. */
 	if (!store_open(sp, NULL, &s2, &e))
 		fail_msg("open %s again: %s", sp, e->message);
+	store_close(s2);
+}
+
+/* A file of schema 4 (before the texts) is upgraded where it is: its values stay, texts
+ * can be kept. It is made as this version makes one, its texts table taken away. */
+static void sqlite_schema_4_upgraded(void **s)
+{
+	(void)s;
+	g_autofree char *dir = g_path_get_dirname(sqlite_path());
+	g_autofree char *path = g_strconcat(dir, "/schema4.db", NULL);
+	g_autofree char *sp = g_strconcat("sqlite:", path, NULL);
+	g_autofree char *name = tag("schema4", 0);
+	g_autoptr(GError) e = NULL;
+	sqlite3 *db = NULL;
+	Store *s2 = NULL;
+	gint64 v = 0, at = 0;
+
+	unlink(path);
+	if (!store_open(sp, NULL, &s2, &e))
+		fail_msg("open %s: %s", sp, e->message);
+	assert_true(store_set_value(s2, name, 44, T0, &e));
+	store_close(s2);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE texts; PRAGMA user_version=4;", NULL, NULL,
+	                              NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(schema_version(path), 4);
+	if (!store_open(sp, NULL, &s2, &e))
+		fail_msg("open %s: %s", sp, e->message);
+	assert_int_equal(schema_version(path), 5);
+	assert_true(store_get_value(s2, name, &v, &at, &e));
+	assert_int_equal(v, 44);
+	set_text(s2, name, "kept after the upgrade", T0);
+	g_autofree char *text = text_of(s2, name, &at);
+	assert_string_equal(text, "kept after the upgrade");
 	store_close(s2);
 }
 
@@ -2044,7 +2254,7 @@ int main(int argc, char **argv)
 	is_sqlite = g_str_has_prefix(spec, "sqlite:");
 	prefix = g_strdup_printf("%d-%" G_GINT64_FORMAT, (int)getpid(), g_get_real_time());
 
-	struct CMUnitTest tests[48];
+	struct CMUnitTest tests[56];
 	size_t n = 0;
 #define ADD(f) (tests[n++] = (struct CMUnitTest)cmocka_unit_test(f))
 	ADD(specs_parsed);
@@ -2062,6 +2272,10 @@ int main(int argc, char **argv)
 	ADD(numbers_once_per_mail);
 	ADD(pruning);
 	ADD(named_values);
+	ADD(named_texts);
+	ADD(text_bounded);
+	ADD(threads_16_text_newest);
+	ADD(processes_4_text_newest);
 	ADD(add_value_sums);
 	ADD(threads_16_add_value);
 	ADD(processes_4_add_value);
@@ -2083,6 +2297,7 @@ int main(int argc, char **argv)
 		ADD(sqlite_wal_bounded);
 		ADD(sqlite_schema_2_upgraded);
 		ADD(sqlite_schema_3_upgraded);
+		ADD(sqlite_schema_4_upgraded);
 		ADD(sqlite_file_mode_0600);
 		ADD(sqlite_root_creates_for_the_owner);
 		ADD(sqlite_missing_directory);
