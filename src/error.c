@@ -39,3 +39,22 @@ int m2s_error_sysexit(const GError *err)
 	}
 	return EX_SOFTWARE;
 }
+
+const char *m2s_error_name(const GError *err)
+{
+	static const char *const names[] = {
+		[M2S_ERR_UNREACHABLE] = "unreachable", [M2S_ERR_NO_REPLY] = "no_reply",
+		[M2S_ERR_SERVER] = "server",           [M2S_ERR_THROTTLED] = "throttled",
+		[M2S_ERR_CONFIG] = "config",           [M2S_ERR_REQUEST] = "request",
+		[M2S_ERR_NOUSER] = "nouser",           [M2S_ERR_NOPERM] = "noperm",
+		[M2S_ERR_TOO_MANY] = "too_many",       [M2S_ERR_LIMIT] = "limit",
+		[M2S_ERR_DATA] = "data",               [M2S_ERR_USAGE] = "usage",
+		[M2S_ERR_IO] = "io",                   [M2S_ERR_BUSY] = "busy",
+		[M2S_ERR_FLOOD] = "flood",
+	};
+
+	if (err == NULL || err->domain != M2S_ERROR || err->code <= 0 ||
+	    err->code >= (int)G_N_ELEMENTS(names) || names[err->code] == NULL)
+		return "other";
+	return names[err->code];
+}

@@ -41,5 +41,8 @@ typedef enum {
 
 /* The sysexits code for an error (EX_SOFTWARE for one outside M2S_ERROR). */
 int m2s_error_sysexit(const GError *err);
+/* The kind of an error as one stable word for scripts ("unreachable", "config", ...; the
+ * code's name in lower case without M2S_ERR_; "other" outside M2S_ERROR). */
+const char *m2s_error_name(const GError *err);
 
 #endif
