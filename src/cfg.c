@@ -49,6 +49,8 @@ static const KeyDef keys[] = {
 	{ "ovh", "max_requests", K_RATE, F(ovh_max_requests), 0, 0 },
 	/* A request waiting for the budget holds an SMTP session: far below its timeouts. */
 	{ "ovh", "max_wait", K_DURATION, F(ovh_max_wait), 0, 20 },
+	{ "ovh", "credits_alarm", K_UINT, F(ovh_credits_alarm), 0, 10000000 },
+	{ "ovh", "alarm_to", K_LIST, F(ovh_alarm_to), 0, 0 },
 	{ "sms", "sender", K_STR, F(sms_sender), 0, 0 },
 	{ "sms", "sender_for_response", K_BOOL, F(sms_sender_for_response), 0, 0 },
 	{ "sms", "no_stop_clause", K_BOOL, F(sms_no_stop_clause), 0, 0 },
@@ -143,6 +145,7 @@ Cfg *cfg_new_default(void)
 	c->state_settle_time = 10 * 60;
 	c->state_keep = 7 * 24 * 3600;
 	c->ovh_max_wait = 5;
+	c->ovh_alarm_to = g_strsplit("postmaster", " ", -1);
 	c->limits_over_limit = CFG_OVER_DIGEST;
 	c->limits_tz = g_time_zone_new_local();
 	c->limits_quiet_hours_exempt = g_new0(char *, 1);
@@ -173,6 +176,7 @@ void cfg_unref(Cfg *c)
 	g_free(c->ovh_consumer_key);
 	g_free(c->ovh_service);
 	g_free(c->ovh_ca_file);
+	g_strfreev(c->ovh_alarm_to);
 	g_free(c->sms_sender);
 	g_free(c->sms_priority);
 	g_strfreev(c->addr_domains);
@@ -406,7 +410,10 @@ static gboolean apply(Cfg *c, const KeyDef *k, const char *v, GError **err)
 		*(guint *)slot = (guint)n;
 	} else if (k->type == K_LIST) {
 		g_strfreev(*(char ***)slot);
-		*(char ***)slot = split_list(v, k->off != G_STRUCT_OFFSET(Cfg, addr_allowed_prefixes));
+		/* Addresses and domains are compared without case; prefixes have none, and an
+		 * alarm recipient's local part is the MTA's to judge. */
+		*(char ***)slot = split_list(v, k->off != G_STRUCT_OFFSET(Cfg, addr_allowed_prefixes) &&
+		                                k->off != G_STRUCT_OFFSET(Cfg, ovh_alarm_to));
 	} else {
 		set_str(slot, v);
 	}
@@ -503,6 +510,26 @@ static gboolean keep_covers_limits(const Cfg *c, GError **err)
 	return FALSE;
 }
 
+/* An alarm recipient as sendmail -t reads it from the To: header: a local name (postmaster)
+ * or an address, with none of the characters that would make it a header of its own, a
+ * group or a comment. */
+static gboolean alarm_recipient(const char *r)
+{
+	static const char local_chars[] = "abcdefghijklmnopqrstuvwxyz0123456789._+=-";
+	static const char domain_chars[] = "abcdefghijklmnopqrstuvwxyz0123456789.-";
+	const char *at = strchr(r, '@');
+	gsize local = at != NULL ? (gsize)(at - r) : strlen(r);
+	g_autofree char *lower = g_ascii_strdown(r, -1);
+
+	if (local == 0 || strspn(lower, local_chars) != local)
+		return FALSE;
+	if (at == NULL)
+		return TRUE;
+	const char *dom = lower + local + 1;
+	return dom[0] != '\0' && dom[0] != '.' && dom[0] != '-' &&
+	       strspn(dom, domain_chars) == strlen(dom) && strstr(dom, "..") == NULL;
+}
+
 /* Checks what single keys cannot: values that depend on each other. */
 static gboolean check_whole(Cfg *c, GError **err)
 {
@@ -530,6 +557,11 @@ static gboolean check_whole(Cfg *c, GError **err)
 			return bad(err, c->path, k, "'%s' is not of the form +NNN", s);
 		}
 	}
+	for (char **p = c->ovh_alarm_to; *p; p++)
+		if (!alarm_recipient(*p)) {
+			k = find_key("ovh", "alarm_to");
+			return bad(err, c->path, k, "'%s' is neither a local name nor an address", *p);
+		}
 	for (char **p = c->addr_subject_addresses; *p; p++)
 		if (strchr(*p, '@') == NULL) {
 			k = find_key("addresses", "subject_addresses");
@@ -545,6 +577,22 @@ static gboolean check_whole(Cfg *c, GError **err)
 	}
 	if (!keep_covers_limits(c, err))
 		return FALSE;
+	/* The day's alarm is claimed for a local day (25 hours over a DST change): forgotten
+	 * sooner, it would be mailed again the same day. */
+	if (c->ovh_credits_alarm != 0 && c->state_keep < 25 * 3600) {
+		safeline_error(err, M2S_ERR_CONFIG, SAFELINE_CONFIG,
+		               "%s: [state] keep = %us is shorter than credits_alarm needs (%us): "
+		               "the store would forget the day's alarm", c->path,
+		               (guint)c->state_keep, 25 * 3600);
+		return FALSE;
+	}
+	/* Once a day across every process: the day's alarm is claimed in the store. */
+	if (c->ovh_credits_alarm != 0 && strcmp(c->state_store, "none") == 0) {
+		safeline_error(err, M2S_ERR_CONFIG, SAFELINE_CONFIG,
+		               "%s: [ovh] credits_alarm needs a state store ([state] store), not none",
+		               c->path);
+		return FALSE;
+	}
 	if (c->ovh_max_requests.n != 0 && strcmp(c->state_store, "none") == 0) {
 		safeline_error(err, M2S_ERR_CONFIG, SAFELINE_CONFIG,
 		               "%s: [ovh] max_requests needs a state store ([state] store), not none",

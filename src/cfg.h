@@ -46,6 +46,8 @@ typedef struct Cfg {
 	guint ovh_timeout;            /* seconds for one request */
 	LimitRate ovh_max_requests;   /* API requests budget; .n == 0: none */
 	guint ovh_max_wait;           /* seconds a request over budget may wait, 0..20 */
+	guint ovh_credits_alarm;      /* below this many credits left, the day's alarm; 0: off */
+	char **ovh_alarm_to;          /* the alarm's recipients: local names or addresses */
 
 	/* [sms] */
 	char *sms_sender;             /* NULL or "" for none */

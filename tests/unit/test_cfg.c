@@ -126,6 +126,10 @@ static void defaults_of_an_empty_file(void **state)
 	assert_int_equal(c->ovh_max_requests.n, 0);
 	assert_int_equal(c->ovh_max_wait, 5);
 	assert_null(c->metrics_listen);  /* no listener */
+	/* The credits alarm is off; its mail would go to postmaster. */
+	assert_int_equal(c->ovh_credits_alarm, 0);
+	assert_string_equal(c->ovh_alarm_to[0], "postmaster");
+	assert_null(c->ovh_alarm_to[1]);
 }
 
 static void values_and_inline_comments(void **state)
@@ -363,6 +367,50 @@ static void limits_need_a_store(void **state)
 	}
 }
 
+/* [ovh] credits_alarm and alarm_to: read as written (case kept), empty or 0 is off, a
+ * recipient that could be more than a recipient in a To: header is refused, and the alarm
+ * needs a store (it is claimed there once a day). */
+static void credits_alarm_values(void **state)
+{
+	static const char *const bad_to[] = {
+		"a<b@example.com>", "ops@", "@example.com", "ops@-example.com", "ops@exa..mple.com",
+		"\"ops\"@example.com", "ops@example.com(comment)", "ops:;", "ops@exa_mple.com",
+	};
+	g_autofree char *p = put(*state, "m.conf", "[ovh]\ncredits_alarm = 100 ; credits\n"
+	                         "alarm_to = Ops.Team@Example.com, postmaster root\n", 0644);
+	g_autoptr(GError) e = NULL;
+	g_autoptr(Cfg) c = cfg_load(p, &e);
+
+	assert_non_null(c);
+	assert_int_equal(c->ovh_credits_alarm, 100);
+	assert_string_equal(c->ovh_alarm_to[0], "Ops.Team@Example.com");
+	assert_string_equal(c->ovh_alarm_to[1], "postmaster");
+	assert_string_equal(c->ovh_alarm_to[2], "root");
+	assert_null(c->ovh_alarm_to[3]);
+	for (const char *const *off = (const char *const[]){ "credits_alarm =", "credits_alarm = 0",
+	                                                     NULL }; *off; off++) {
+		g_autofree char *text = g_strdup_printf("[state]\nstore = none\n[ovh]\n%s\n"
+		                                        "alarm_to =\n", *off);
+		g_autofree char *q = put(*state, "off.conf", text, 0644);
+		g_autoptr(GError) e2 = NULL;
+		g_autoptr(Cfg) c2 = cfg_load(q, &e2);
+		if (c2 == NULL)
+			fail_msg("'%s': %s", *off, e2->message);
+		assert_int_equal(c2->ovh_credits_alarm, 0);
+		assert_string_equal(c2->ovh_alarm_to[0], "postmaster");
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(bad_to); i++) {
+		g_autofree char *text = g_strdup_printf("[ovh]\nalarm_to = %s\n", bad_to[i]);
+		refused(*state, text, "[ovh] alarm_to: ");
+	}
+	refused(*state, "[ovh]\ncredits_alarm = -1\n", "[ovh] credits_alarm: must be a number");
+	refused(*state, "[ovh]\ncredits_alarm = many\n", "[ovh] credits_alarm: must be a number");
+	refused(*state, "[state]\nstore = none\n[ovh]\ncredits_alarm = 100\n",
+	        "[ovh] credits_alarm needs a state store ([state] store)");
+	refused(*state, "[state]\nkeep = 12h\n[ovh]\ncredits_alarm = 100\n",
+	        "[state] keep = 43200s is shorter than credits_alarm needs (90000s)");
+}
+
 /* An unknown endpoint: the error lists every name that would have been accepted. */
 static void unknown_endpoint_lists_the_names(void **state)
 {
@@ -510,6 +558,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(limits_exempt_numbers, setup, teardown),
 		cmocka_unit_test_setup_teardown(limits_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(limits_need_a_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(credits_alarm_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(unknown_endpoint_lists_the_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(syntax_error_quotes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(missing_file_named, setup, teardown),
