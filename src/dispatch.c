@@ -9,6 +9,7 @@
 #include <string.h>
 #include <syslog.h>
 #include "dispatch.h"
+#include "activity.h"
 #include "address.h"
 #include "error.h"
 #include "flood.h"
@@ -447,7 +448,21 @@ static OvhJobResult *decide_one(Runtime *rt, const MsgJob *job, const StoreMail 
 	return unclaimed_job(rt, job, sender, ask, how, err);
 }
 
-/* decide_one, its outcome counted. */
+/* A job's fate noted for `mail2sms status` (activity.c: memory only): a job posted now, or
+ * why one did not go; flood control holding a job back is no error. */
+static void note_job(const Cfg *cfg, const MsgJob *job, const StoreMail *mail,
+                     const OvhJobResult *r, DispatchHow how, const GError *e)
+{
+	const char *qid = mail != NULL ? mail->queue_id : NULL;
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+	if (r != NULL && !(how & DISPATCH_EARLIER) && r->ids->len > 0)
+		activity_sent(cfg, qid, job->tag, r, now);
+	else if (r == NULL && e != NULL && !g_error_matches(e, M2S_ERROR, M2S_ERR_FLOOD))
+		activity_failed(cfg, qid, job->tag, e, now);
+}
+
+/* decide_one, its outcome counted and noted. */
 static OvhJobResult *dispatch_one(Runtime *rt, const MsgJob *job, const StoreMail *mail,
                                   const char *mail_key, const char *sender, gboolean ask,
                                   const FloodMail *fmail, FloodJob *fj, DispatchHow *how,
@@ -457,6 +472,7 @@ static OvhJobResult *dispatch_one(Runtime *rt, const MsgJob *job, const StoreMai
 	OvhJobResult *r = decide_one(rt, job, mail, mail_key, sender, ask, fmail, fj, how, &e);
 
 	count_job(job, r, *how, fj, e);
+	note_job(runtime_cfg(rt), job, mail, r, *how, e);
 	if (e != NULL)
 		g_propagate_error(err, e);
 	return r;
