@@ -9,6 +9,7 @@
 #define M2S_CMD_H
 
 #include "cfg.h"
+#include "runtime.h"
 
 int cmd_send(const char *config, int argc, char **argv);
 int cmd_parse(const char *config, int argc, char **argv);
@@ -20,6 +21,15 @@ int cmd_token(const char *config, int argc, char **argv);
 int cmd_check_config(const char *config, int argc, char **argv);
 int cmd_flush(const char *config, int argc, char **argv);
 int cmd_limits(const char *config, int argc, char **argv);
+int cmd_status(const char *config, int argc, char **argv);
+
+/* What a short process that sent or tried leaves behind before it exits (cmd_status.c):
+ * its last job sent and last error written to the store for `mail2sms status`, and, with
+ * CHECK_CREDITS and [ovh] credits_alarm set, the credits checked if no process did for
+ * CREDITS_PERIOD (the delivery agent and flush; not a send by hand). RT may be NULL
+ * (nothing then). Trouble is logged, never returned: the command's outcome is decided
+ * already. */
+void cmd_finish(Runtime *rt, gboolean check_credits);
 
 /* The delivery agent's exit code for ERR: a configuration problem defers unless
  * on_config_error = reject (CFG may be NULL: the configuration could not be loaded). */

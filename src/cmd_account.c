@@ -1,12 +1,14 @@
 /* cmd_account.c: the account subcommands: services, credits, senders, token, check-config.
  *
  * Each is one OVH call (or a few) with its result on stdout, one line per item, so that
- * scripts can read it. Errors are one line on stderr and a sysexits code. Nothing here may
+ * scripts can read it; credits also records its figure for the low-credits alarm when one
+ * is set (credits.c). Errors are one line on stderr and a sysexits code. Nothing here may
  * print a secret: check-config names keys, never their values. */
 #include <stdio.h>
 #include <sysexits.h>
 #include <unistd.h>
 #include "cmd.h"
+#include "credits.h"
 #include "error.h"
 #include "ovh.h"
 #include "ovh_http.h"
@@ -42,20 +44,44 @@ int cmd_senders(const char *config, int argc, char **argv)
 	return list_command(config, argc, argv, "List the senders of the SMS service.", ovh_senders);
 }
 
+/* With [ovh] credits_alarm set, the figure is a check like the others (credits.c): it is
+ * recorded, and below the alarm the day's alarm goes if no process sent it yet. */
 int cmd_credits(const char *config, int argc, char **argv)
 {
 	g_autoptr(GError) err = NULL;
 	g_autoptr(Cfg) cfg = NULL;
 	g_autoptr(OvhClient) c = NULL;
+	g_autoptr(Runtime) rt = NULL;
 	double credits;
+	gboolean alarmed = FALSE;
 
-	if (!cmd_options(&argc, &argv, "", "Print the credits left on the SMS service.", NULL, 0))
+	if (!cmd_options(&argc, &argv, "",
+	                 "Print the credits left on the SMS service. With [ovh] credits_alarm "
+	                 "set, below it, the day's alarm mail goes if no process sent it yet.",
+	                 NULL, 0))
 		return EX_USAGE;
 	if ((cfg = cfg_load(config, &err)) == NULL)
 		return cmd_fail(err);
-	if ((c = ovh_client_new(cfg, &err)) == NULL || !ovh_credits(c, &credits, &err))
+	if (cfg->ovh_credits_alarm == 0) {
+		if ((c = ovh_client_new(cfg, &err)) == NULL || !ovh_credits(c, &credits, &err))
+			return cmd_fail(err);
+		printf("%s %g\n", ovh_service(c, NULL), credits);
+		return EX_OK;
+	}
+	if ((rt = runtime_new(cfg, &err)) == NULL || !ovh_credits(runtime_ovh(rt), &credits, &err))
 		return cmd_fail(err);
-	printf("%s %g\n", ovh_service(c, NULL), credits);
+	const char *svc = ovh_service(runtime_ovh(rt), NULL);
+	printf("%s %g\n", svc, credits);
+	credits_seen(rt, svc, credits, g_get_real_time() / G_USEC_PER_SEC, &alarmed);
+	if (credits < cfg->ovh_credits_alarm) {
+		g_autofree char *to = g_strjoinv(", ", cfg->ovh_alarm_to);
+		if (alarmed)
+			printf("below credits_alarm = %u: the day's alarm mailed to %s\n",
+			       cfg->ovh_credits_alarm, to);
+		else
+			printf("below credits_alarm = %u: the day's alarm went already, or could not "
+			       "go (see the log)\n", cfg->ovh_credits_alarm);
+	}
 	return EX_OK;
 }
 

@@ -109,6 +109,8 @@ int cmd_deliver(const char *config, int argc, char **argv)
 		return fail(cfg, NULL, err);
 	ok = dispatch_plan(rt, plan, queue_id, sender, DISPATCH_ASK | DISPATCH_ONCE_PER_MAIL, NULL,
 	                   NULL, &report, &err);
+	/* Before the lines pipe(8) reads: nothing of this reaches stdout or stderr. */
+	cmd_finish(rt, TRUE);
 	/* pipe(8) logs this line: the only trace of receivers OVH refused in a job sent. */
 	if (ok && report.ids != NULL)
 		printf("sent ids=%s%s%s%s\n", report.ids->str,

@@ -1,6 +1,6 @@
 /* cmd_limits.c: `mail2sms flush` (send the digests that are due: the systemd timer's job
- * on sites without the milter) and `mail2sms limits` (what flood control holds now, and
- * who is over a limit).
+ * on sites without the milter; with [ovh] credits_alarm, the credits check when due
+ * too) and `mail2sms limits` (what flood control holds now, and who is over a limit).
  *
  * Both read the state store of the configuration; flush sends through the same code as the
  * milter's digest thread (flush.c), so running both is harmless: each digest is claimed.
@@ -31,11 +31,18 @@ int cmd_flush(const char *config, int argc, char **argv)
 		return cmd_fail(err);
 	if (!cfg_limits_on(cfg)) {
 		printf("no [limits]: nothing is held\n");
+		/* The timer that runs flush is also where sites without the milter check the
+		 * credits. */
+		if (cfg->ovh_credits_alarm != 0 && (rt = runtime_new(cfg, &err)) != NULL) {
+			cmd_finish(rt, TRUE);
+			metrics_store_save_process(cfg, rt);
+		}
 		return EX_OK;
 	}
 	if ((rt = runtime_new(cfg, &err)) == NULL || runtime_store(rt, &err) == NULL)
 		return cmd_fail(err);
 	int sent = flush_digests(rt, g_get_real_time() / G_USEC_PER_SEC, &err);
+	cmd_finish(rt, TRUE);
 	/* Its digests in the milter's figures, like the delivery agent's jobs. */
 	metrics_store_save_process(cfg, rt);
 	if (sent < 0)

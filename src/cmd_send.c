@@ -79,6 +79,7 @@ int cmd_send(const char *config, int argc, char **argv)
 	if ((rt = runtime_new(cfg, &err)) == NULL)
 		return cmd_fail(err);
 	r = dispatch_job(rt, &job, NULL, sender, FALSE, &how, &err);
+	cmd_finish(rt, FALSE);
 	/* Its job in the milter's figures, like the delivery agent's. */
 	metrics_store_save_process(cfg, rt);
 	if (r == NULL)

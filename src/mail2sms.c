@@ -30,6 +30,8 @@ static const struct {
 	  "configuration and the credentials" },
 	{ "flush", cmd_flush, "flush                              send the digests that are due" },
 	{ "limits", cmd_limits, "limits                             what flood control holds" },
+	{ "status", cmd_status, "status [--json]                    how the gateway does "
+	  "(exit status not 0 on trouble)" },
 };
 
 /* The commands, one a line, for --help. */

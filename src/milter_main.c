@@ -7,7 +7,10 @@
  * one kept. SIGTERM and SIGINT stop, through libmilter, which closes the sessions first.
  * SIGHUP must never stop the milter: libmilter's own signal thread would, and a stopped
  * milter makes Postfix defer every mail (milter_default_action = tempfail); see sigwait()
- * below. A thread sends the digests of alerts [limits] held, as they fall due. Under
+ * below. A thread sends the digests of alerts [limits] held, as they fall due; another
+ * writes the last job sent and the last error to the store for `mail2sms status`, at most
+ * once a second, so that no session waits for it; a third checks the credits left when
+ * [ovh] credits_alarm is set (credits.c), never on the mail path. Under
  * systemd (Type=notify), milter_notify.c tells it when the milter serves mail, reloads and
  * stops, and answers its watchdog. The [metrics] listener is bound with the milter's socket
  * and served once the milter runs; a listener that cannot be bound is logged, not fatal:
@@ -27,6 +30,8 @@
 #include <syslog.h>
 #include <unistd.h>
 #include "milter.h"
+#include "activity.h"
+#include "credits.h"
 #include "error.h"
 #include "flush.h"
 #include "message.h"
@@ -40,6 +45,9 @@
 #define DIGEST_PERIOD 15
 /* A store that fails each pass is logged at most this often (seconds). */
 #define DIGEST_LOG_EVERY 60
+/* Seconds between two looks at whether a credits check is due (CREDITS_PERIOD since the
+ * last one of any process): a look costs no request, and at most a store read. */
+#define CREDITS_LOOK 30
 
 typedef struct {
 	char *config;
@@ -266,6 +274,47 @@ static gpointer digest_loop(gpointer unused)
 	return NULL;
 }
 
+/* Writes what the sessions noted (the last job sent, the last error) to the store of the
+ * current runtime, once a second when there is something new; a failing store is logged
+ * at most every DIGEST_LOG_EVERY seconds, and the notes wait for it. */
+static gpointer activity_loop(gpointer unused)
+{
+	gint64 logged = 0;
+
+	(void)unused;
+	for (;;) {
+		g_usleep(G_USEC_PER_SEC);
+		g_autoptr(Runtime) rt = runtime_current();
+		g_autoptr(GError) e = NULL;
+		gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+		if (rt != NULL && !activity_flush(runtime_store(rt, NULL), &e) &&
+		    now - logged >= DIGEST_LOG_EVERY) {
+			logged = now;
+			syslog(LOG_ERR, "status: %s", e->message);
+		}
+	}
+	return NULL;
+}
+
+/* Checks the credits left when due, with the current runtime, while credits_alarm is set:
+ * the first look at start-up, then every CREDITS_LOOK seconds. */
+static gpointer credits_loop(gpointer unused)
+{
+	(void)unused;
+	for (;;) {
+		g_autoptr(Runtime) rt = runtime_current();
+		g_autoptr(GError) e = NULL;
+
+		if (rt != NULL && runtime_cfg(rt)->ovh_credits_alarm != 0 &&
+		    credits_check(rt, g_get_real_time() / G_USEC_PER_SEC, TRUE, &e) < 0)
+			syslog(LOG_WARNING, "credits: not checked: %s", e->message);
+		g_clear_pointer(&rt, runtime_unref);
+		g_usleep(CREDITS_LOOK * G_USEC_PER_SEC);
+	}
+	return NULL;
+}
+
 /* The command line into O; FALSE with a usage error printed. */
 static gboolean parse_options(int argc, char **argv, Options *o)
 {
@@ -358,6 +407,8 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	g_thread_unref(g_thread_new("reload", reload_loop, &o));
 	g_thread_unref(g_thread_new("digests", digest_loop, NULL));
+	g_thread_unref(g_thread_new("activity", activity_loop, NULL));
+	g_thread_unref(g_thread_new("credits", credits_loop, NULL));
 	if (metrics_fd >= 0 && (metrics = metrics_http_start(metrics_fd, &e)) == NULL) {
 		syslog(LOG_ERR, "%s: serving mail without metrics", e->message);
 		g_clear_error(&e);
@@ -371,6 +422,10 @@ int main(int argc, char **argv)
 	metrics_http_stop(metrics);
 	save_metrics();
 	syslog(LOG_INFO, "stopped");
+	/* The last second's notes, which the activity thread has not written yet. */
+	g_autoptr(Runtime) last = runtime_current();
+	if (last != NULL)
+		activity_flush(runtime_store(last, NULL), NULL);
 	runtime_install(NULL);
 	if (cfg->milter_pidfile && *cfg->milter_pidfile)
 		unlink(cfg->milter_pidfile);
