@@ -5,7 +5,8 @@
  * due is claimed there (store_add_value on a name made of that time: of many processes due
  * at once, the first to add wins), so a crowd of delivery agents asks OVH once every
  * CREDITS_PERIOD, not once each. The figure is kept in the store too, in hundredths of a
- * credit (the store holds integers), and in this process's memory for credits_last.
+ * credit (the store holds integers), and in this process's memory for credits_last and
+ * the mail2sms_credits_left gauge.
  * The alarm is claimed the same way, once per local day, before its mail is written: two
  * processes never both send it. It must not ask OVH on the mail path (the milter checks
  * from a thread of its own, short processes once they are done), and its mail quotes only
@@ -14,6 +15,7 @@
 #include <syslog.h>
 #include "credits.h"
 #include "limits_rules.h"
+#include "metrics.h"
 #include "sendmail.h"
 
 #define CREDITS_CHECKED_NAME "credits:checked"   /* value: when the last check began */
@@ -41,7 +43,8 @@ gboolean credits_last(double *credits, gint64 *at)
 	return known;
 }
 
-/* Keeps CREDITS read at AT as the figure, unless a later one is known already. */
+/* Keeps CREDITS read at AT as the figure (and the mail2sms_credits_left gauge's), unless a
+ * later one is known already. */
 static void remember(double credits, gint64 at)
 {
 	g_mutex_lock(&mem.lock);
@@ -49,6 +52,7 @@ static void remember(double credits, gint64 at)
 		mem.known = TRUE;
 		mem.credits = credits;
 		mem.at = at;
+		metrics_set_credits_left(credits);
 	}
 	g_mutex_unlock(&mem.lock);
 }
