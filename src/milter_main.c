@@ -10,7 +10,7 @@
  * below. A thread sends the digests of alerts [limits] held, as they fall due; another
  * writes the last job sent and the last error to the store for `mail2sms status`, at most
  * once a second, so that no session waits for it; a third checks the credits left when
- * [ovh] credits_alarm is set (credits.c), never on the mail path. Under
+ * [ovh] credits_alarm or [metrics] listen is set (credits.c), never on the mail path. Under
  * systemd (Type=notify), milter_notify.c tells it when the milter serves mail, reloads and
  * stops, and answers its watchdog. The [metrics] listener is bound with the milter's socket
  * and served once the milter runs; a listener that cannot be bound is logged, not fatal:
@@ -297,8 +297,9 @@ static gpointer activity_loop(gpointer unused)
 	return NULL;
 }
 
-/* Checks the credits left when due, with the current runtime, while credits_alarm is set:
- * the first look at start-up, then every CREDITS_LOOK seconds. */
+/* Checks the credits left when due, with the current runtime, while credits_alarm is set
+ * or the metrics show mail2sms_credits_left: the first look at start-up, then every
+ * CREDITS_LOOK seconds. */
 static gpointer credits_loop(gpointer unused)
 {
 	(void)unused;
@@ -306,7 +307,8 @@ static gpointer credits_loop(gpointer unused)
 		g_autoptr(Runtime) rt = runtime_current();
 		g_autoptr(GError) e = NULL;
 
-		if (rt != NULL && runtime_cfg(rt)->ovh_credits_alarm != 0 &&
+		if (rt != NULL && (runtime_cfg(rt)->ovh_credits_alarm != 0 ||
+		                   runtime_cfg(rt)->metrics_listen != NULL) &&
 		    credits_check(rt, g_get_real_time() / G_USEC_PER_SEC, TRUE, &e) < 0)
 			syslog(LOG_WARNING, "credits: not checked: %s", e->message);
 		g_clear_pointer(&rt, runtime_unref);
