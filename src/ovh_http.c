@@ -2,10 +2,10 @@
  * errors.
  *
  * It promises: the bytes signed are the bytes sent; TLS peer and host verification always
- * on; connections kept alive and reused through a pool of libcurl handles that threads
- * borrow, so that concurrent calls neither share one connection nor open one each; every
- * request bounded in time (connect 5 s, whole request cfg->ovh_timeout) and in reply size
- * (1 MiB); a request with a body never sent twice. Errors are M2S_ERROR values carrying
+ * on; connections kept alive (15 s idle at most) and reused through a pool of libcurl
+ * handles that threads borrow, so that concurrent calls neither share one connection nor
+ * open one each; every request bounded in time (connect 5 s, whole request
+ * cfg->ovh_timeout) and in reply size (1 MiB); a request with a body never sent twice. Errors are M2S_ERROR values carrying
  * OVH's own message, errorCode and query id. The client's state (struct OvhClient) is
  * private to this file: ovh.c reads it through ovh_client_cfg and the service accessors.
  * It must not log, print, or put a secret into an error. It knows nothing of SMS (ovh.c
@@ -26,6 +26,12 @@
 #define OVH_MAX_REPLY (1024 * 1024)
 /* Idle connections kept for reuse: one per concurrent milter session is plenty. */
 #define OVH_MAX_IDLE 64
+/* Seconds a connection may stay idle and still be reused. A server closes idle ones after
+ * a delay of its own (the stand-in after 60 s, nginx by default after 75 s); a request
+ * written on a connection the server closes at that very moment is lost after it was sent,
+ * and its job is in doubt until OVH lists it. A process sending less than one SMS in this
+ * time pays a handshake per SMS, which costs it nothing noticeable. */
+#define OVH_MAX_IDLE_AGE 15L
 /* Seconds to connect (the whole request has [ovh] timeout): a TCP and TLS handshake to
  * OVH's front takes well under a second, a longer wait means it is unreachable. */
 #define OVH_CONNECT_TIMEOUT 5L
@@ -213,6 +219,7 @@ static CURL *borrow(OvhClient *c)
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, OVH_CONNECT_TIMEOUT);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)c->cfg->ovh_timeout);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, OVH_MAX_IDLE_AGE);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "mail2sms/" M2S_VERSION);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);

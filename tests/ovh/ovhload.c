@@ -1,6 +1,7 @@
 /* ovhload.c: posts many jobs through one OvhClient from several threads, as the milter does,
  * so that the client's connection reuse and thread safety are measured against the
- * stand-in OVH API.   Usage: ovhload CONFIG JOBS THREADS
+ * stand-in OVH API.   Usage: ovhload CONFIG JOBS THREADS [PAUSE_MS]
+ * PAUSE_MS: each thread waits that long before each job but the first (idle connections).
  * Prints "sent N failed M" and the first error; exits 0 only when every job was sent. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@ typedef struct {
 	OvhClient *client;
 	gint next;       /* jobs handed out */
 	gint total;
+	gint pause_ms;
 	gint sent;
 	gint failed;
 	GMutex lock;
@@ -25,6 +27,8 @@ static gpointer worker(gpointer arg)
 	int n;
 
 	while ((n = g_atomic_int_add(&l->next, 1)) < l->total) {
+		if (n > 0 && l->pause_ms > 0)
+			g_usleep((gulong)l->pause_ms * 1000);
 		g_autofree char *msg = g_strdup_printf("load test %d", n);
 		OvhJob job = { .message = msg, .receivers = receivers, .no_stop_clause = TRUE,
 		               .priority = "high", .validity = 2880 };
@@ -53,8 +57,8 @@ int main(int argc, char **argv)
 	GPtrArray *threads = g_ptr_array_new();
 	int nthreads;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: ovhload CONFIG JOBS THREADS\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: ovhload CONFIG JOBS THREADS [PAUSE_MS]\n");
 		return 2;
 	}
 	if ((cfg = cfg_load(argv[1], &e)) == NULL || (l.client = ovh_client_new(cfg, &e)) == NULL) {
@@ -63,6 +67,7 @@ int main(int argc, char **argv)
 	}
 	l.total = atoi(argv[2]);
 	nthreads = atoi(argv[3]);
+	l.pause_ms = argc == 5 ? atoi(argv[4]) : 0;
 	g_mutex_init(&l.lock);
 	for (int i = 0; i < nthreads; i++)
 		g_ptr_array_add(threads, g_thread_new("load", worker, &l));
