@@ -83,12 +83,23 @@ static const KeyDef keys[] = {
 	{ "limits", "timezone", K_STR, 0, 0, 0 },
 	{ "limits", "quiet_hours_exempt", K_LIST, F(limits_quiet_hours_exempt), 0, 0 },
 	{ "metrics", "listen", K_STR, F(metrics_listen), 0, 0 },
+	{ "replies", "enable", K_BOOL, F(replies_enable), 0, 0 },
+	/* OVH's fair use is about 60 requests a minute: a poll costs one and more per reply. */
+	{ "replies", "poll", K_DURATION, F(replies_poll), 10, 24 * 3600 },
+	/* A short code takes answers for 48 hours; a virtual number keeps them longer. */
+	{ "replies", "window", K_DURATION, F(replies_window), 60, 30 * 24 * 3600 },
+	{ "replies", "unmatched_to", K_STR, F(replies_unmatched_to), 0, 0 },
+	{ "reports", "notify", K_STR, 0, 0, 0 },
+	{ "reports", "listen", K_STR, F(reports_listen), 0, 0 },
+	{ "reports", "poll", K_DURATION, F(reports_poll), 30, 24 * 3600 },
+	{ "reports", "sendmail", K_STR, F(reports_sendmail), 0, 0 },
+	{ "reports", "token_file", K_STR, F(reports_token_file), 0, 0 },
 };
 #undef F
 
 static const char *const known_sections[] = { "milter", "ovh", "sms", "addresses", "aliases",
                                               "access", "state", "limits", "metrics",
-                                              NULL };
+                                              "replies", "reports", NULL };
 
 const char *const *cfg_known_keys(void)
 {
@@ -147,6 +158,12 @@ Cfg *cfg_new_default(void)
 	c->ovh_max_wait = 5;
 	c->ovh_alarm_to = g_strsplit("postmaster", " ", -1);
 	c->limits_over_limit = CFG_OVER_DIGEST;
+	c->replies_poll = 60;
+	c->replies_window = 48 * 3600;
+	c->replies_unmatched_to = g_strdup("postmaster");
+	c->reports_notify = CFG_NOTIFY_FAILURE;
+	c->reports_poll = 5 * 60;
+	c->reports_token_file = g_strdup("/var/lib/mail2sms/callback.token");
 	c->limits_tz = g_time_zone_new_local();
 	c->limits_quiet_hours_exempt = g_new0(char *, 1);
 	c->limits_exempt_numbers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -190,6 +207,11 @@ void cfg_unref(Cfg *c)
 	g_free(c->state_password_file);
 	g_free(c->metrics_listen);
 	g_free(c->metrics_host);
+	g_free(c->replies_unmatched_to);
+	g_free(c->reports_listen);
+	g_free(c->reports_host);
+	g_free(c->reports_sendmail);
+	g_free(c->reports_token_file);
 	g_free(c->limits_timezone);
 	g_time_zone_unref(c->limits_tz);
 	g_strfreev(c->limits_quiet_hours_exempt);
@@ -267,8 +289,8 @@ static gboolean bad(GError **err, const char *path, const KeyDef *k, const char 
 	return FALSE;
 }
 
-/* [metrics] listen: "ADDRESS:PORT", the address an IP literal ([...] for IPv6), into C.
- * No name: a listener bound at start-up must not depend on the resolver. */
+/* [metrics] or [reports] listen: "ADDRESS:PORT", the address an IP literal ([...] for
+ * IPv6), into C. No name: a listener bound at start-up must not depend on the resolver. */
 static gboolean parse_listen(Cfg *c, const KeyDef *k, const char *v, GError **err)
 {
 	g_autofree char *host = NULL;
@@ -297,9 +319,10 @@ static gboolean parse_listen(Cfg *c, const KeyDef *k, const char *v, GError **er
 	if (!g_ascii_string_to_unsigned(port, 10, 1, 65535, &n, NULL))
 		return bad(err, c->path, k, "the port must be a number from 1 to 65535, not '%s'",
 		           port);
-	set_str(&c->metrics_listen, v);
-	set_str(&c->metrics_host, host);
-	c->metrics_port = (guint)n;
+	gboolean metrics = k->off == G_STRUCT_OFFSET(Cfg, metrics_listen);
+	set_str(metrics ? &c->metrics_listen : &c->reports_listen, v);
+	set_str(metrics ? &c->metrics_host : &c->reports_host, host);
+	*(metrics ? &c->metrics_port : &c->reports_port) = (guint)n;
 	return TRUE;
 }
 
@@ -386,8 +409,18 @@ static gboolean apply(Cfg *c, const KeyDef *k, const char *v, GError **err)
 		g_time_zone_unref(c->limits_tz);
 		c->limits_tz = tz;
 		set_str(&c->limits_timezone, v);
-	} else if (k->off == G_STRUCT_OFFSET(Cfg, metrics_listen)) {
+	} else if (k->off == G_STRUCT_OFFSET(Cfg, metrics_listen) ||
+	           k->off == G_STRUCT_OFFSET(Cfg, reports_listen)) {
 		return parse_listen(c, k, v, err);
+	} else if (strcmp(k->key, "notify") == 0) {
+		if (strcmp(v, "failure") == 0)
+			c->reports_notify = CFG_NOTIFY_FAILURE;
+		else if (strcmp(v, "always") == 0)
+			c->reports_notify = CFG_NOTIFY_SUCCESS | CFG_NOTIFY_FAILURE | CFG_NOTIFY_DELAY;
+		else if (strcmp(v, "never") == 0)
+			c->reports_notify = 0;
+		else
+			return bad(err, path, k, "must be failure, always or never, not '%s'", v);
 	} else if (k->type == K_RATE) {
 		g_autoptr(GError) e = NULL;
 		if (!limit_parse(v, slot, &e))
@@ -481,6 +514,12 @@ static gboolean load_exempt(Cfg *c, GError **err)
 	return TRUE;
 }
 
+gboolean cfg_reports_polled(const Cfg *c)
+{
+	/* notify = never still mails what a NOTIFY=SUCCESS or FAILURE asked for. */
+	return c->reports_listen == NULL && strcmp(c->state_store, "none") != 0;
+}
+
 gboolean cfg_limits_on(const Cfg *c)
 {
 	return c->limits_per_receiver.n != 0 || c->limits_per_sender.n != 0 ||
@@ -562,6 +601,41 @@ static gboolean check_whole(Cfg *c, GError **err)
 			k = find_key("ovh", "alarm_to");
 			return bad(err, c->path, k, "'%s' is neither a local name nor an address", *p);
 		}
+	if (!alarm_recipient(c->replies_unmatched_to)) {
+		k = find_key("replies", "unmatched_to");
+		return bad(err, c->path, k, "'%s' is neither a local name nor an address",
+		           c->replies_unmatched_to);
+	}
+	if (c->reports_sendmail != NULL && !g_path_is_absolute(c->reports_sendmail)) {
+		k = find_key("reports", "sendmail");
+		return bad(err, c->path, k, "must be an absolute path, not '%s'", c->reports_sendmail);
+	}
+	if (!g_path_is_absolute(c->reports_token_file)) {
+		k = find_key("reports", "token_file");
+		return bad(err, c->path, k, "must be an absolute path, not '%s'",
+		           c->reports_token_file);
+	}
+	/* Replies are matched to the jobs the store keeps; a window longer than it keeps them
+	 * would match nothing in its last part. */
+	if (c->replies_enable && strcmp(c->state_store, "none") == 0) {
+		safeline_error(err, M2S_ERR_CONFIG, SAFELINE_CONFIG,
+		               "%s: [replies] enable needs a state store ([state] store), not none",
+		               c->path);
+		return FALSE;
+	}
+	if (c->replies_enable && c->state_keep < c->replies_window) {
+		safeline_error(err, M2S_ERR_CONFIG, SAFELINE_CONFIG,
+		               "%s: [state] keep = %us is shorter than [replies] window = %us: the "
+		               "store would forget the jobs replies answer", c->path,
+		               (guint)c->state_keep, c->replies_window);
+		return FALSE;
+	}
+	if (c->reports_listen != NULL && strcmp(c->state_store, "none") == 0) {
+		safeline_error(err, M2S_ERR_CONFIG, SAFELINE_CONFIG,
+		               "%s: [reports] listen needs a state store ([state] store), not none",
+		               c->path);
+		return FALSE;
+	}
 	for (char **p = c->addr_subject_addresses; *p; p++)
 		if (strchr(*p, '@') == NULL) {
 			k = find_key("addresses", "subject_addresses");

@@ -18,6 +18,13 @@ typedef enum { CFG_STORE_DEGRADE, CFG_STORE_TEMPFAIL } CfgStoreError;
 /* What happens to an SMS over a [limits] rate: held for a digest (the mail is accepted),
  * deferred (4xx, EX_TEMPFAIL) or refused (5xx, EX_NOPERM). */
 typedef enum { CFG_OVER_DIGEST, CFG_OVER_TEMPFAIL, CFG_OVER_REJECT } CfgOverLimit;
+/* Which delivery reports a recipient gets, as the flags of SMTP's NOTIFY= (RFC 3461):
+ * none is NEVER. [reports] notify: failure = FAILURE, always = SUCCESS|FAILURE|DELAY. */
+typedef enum {
+	CFG_NOTIFY_SUCCESS = 1 << 0,
+	CFG_NOTIFY_FAILURE = 1 << 1,
+	CFG_NOTIFY_DELAY = 1 << 2,
+} CfgNotify;
 
 #define CFG_DEFAULT_STORE "sqlite:/var/lib/mail2sms/state.db"
 
@@ -96,6 +103,22 @@ typedef struct Cfg {
 	char *metrics_host;           /* its address, an IPv4 or IPv6 literal without brackets */
 	guint metrics_port;
 
+	/* [replies] (incoming SMS mailed to whoever paged the number) */
+	gboolean replies_enable;
+	guint replies_poll;           /* seconds between two looks at OVH's incoming SMS */
+	guint replies_window;         /* seconds: a reply answers the last job to its number
+	                               * sent this long before it at most */
+	char *replies_unmatched_to;   /* a local name or an address */
+
+	/* [reports] (delivery reports mailed to the job's sender) */
+	guint reports_notify;         /* CfgNotify flags for a recipient that gave no NOTIFY= */
+	char *reports_listen;         /* as written, NULL: poll OVH instead of a callback */
+	char *reports_host;           /* as metrics_host */
+	guint reports_port;
+	guint reports_poll;           /* seconds between two polls (no listen) */
+	char *reports_sendmail;       /* the sendmail(1) command; NULL: looked for (sendmail.h) */
+	char *reports_token_file;     /* the callback's secret token (mail2sms reports setup) */
+
 	/* [access] */
 	GPtrArray *access_networks;   /* GInetAddressMask* */
 	gboolean access_authenticated;
@@ -114,6 +137,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Cfg, cfg_unref)
  * duplicate_window, quiet_hours): each needs the state store, where the counts and the held
  * alerts are (quiet hours hold all but the first SMS of the night for one digest). */
 gboolean cfg_limits_on(const Cfg *cfg);
+
+/* TRUE when the milter or `mail2sms poll` has delivery reports to poll for: [reports]
+ * notify is not never, or may be changed by NOTIFY=, and no callback is listened for. */
+gboolean cfg_reports_polled(const Cfg *cfg);
 
 /* TRUE when the OVH credentials needed for signed calls are all present. */
 gboolean cfg_has_credentials(const Cfg *cfg, GError **err);

@@ -132,7 +132,7 @@ static gboolean day_alarm(const Cfg *cfg, Store *st, const char *service, double
 	syslog(LOG_WARNING, "credits: %g left on %s, below credits_alarm = %u: mailing %s "
 	       "(once a day)", credits, service, cfg->ovh_credits_alarm, to);
 	g_autofree char *mail = alarm_mail(cfg, service, credits, now);
-	if (!sendmail_send(mail, &e)) {
+	if (!sendmail_send(cfg->reports_sendmail, mail, &e)) {
 		syslog(LOG_ERR, "credits: the alarm mail to %s was not sent: %s (tried again at "
 		       "the next check)", to, e->message);
 		g_clear_error(&e);

@@ -43,7 +43,7 @@ const char *ovh_service(OvhClient *c, GError **err)
 }
 
 /* "/sms/{svc}" + SUFFIX, with the service escaped for the path. */
-static char *svc_path(OvhClient *c, const char *suffix, GError **err)
+char *ovh_service_path(OvhClient *c, const char *suffix, GError **err)
 {
 	const char *svc = ovh_service(c, err);
 	g_autofree char *esc = NULL;
@@ -56,7 +56,7 @@ static char *svc_path(OvhClient *c, const char *suffix, GError **err)
 
 gboolean ovh_credits(OvhClient *c, double *credits, GError **err)
 {
-	g_autofree char *path = svc_path(c, "", err);
+	g_autofree char *path = ovh_service_path(c, "", err);
 	json_object *j;
 	gboolean ok;
 
@@ -72,7 +72,7 @@ gboolean ovh_credits(OvhClient *c, double *credits, GError **err)
 
 GPtrArray *ovh_senders(OvhClient *c, GError **err)
 {
-	g_autofree char *path = svc_path(c, "/senders", err);
+	g_autofree char *path = ovh_service_path(c, "/senders", err);
 	json_object *j = path ? ovh_call(c, "GET", path, NULL, TRUE, "senders", err) : NULL;
 	GPtrArray *out = j ? ovh_json_strings(j, "senders", err) : NULL;
 
@@ -112,7 +112,7 @@ static char *job_body(const OvhJob *job)
 
 OvhJobResult *ovh_post_job(OvhClient *c, const OvhJob *job, GError **err)
 {
-	g_autofree char *path = svc_path(c, "/jobs", err);
+	g_autofree char *path = ovh_service_path(c, "/jobs", err);
 	g_autofree char *body = NULL;
 	OvhJobResult *r;
 	json_object *j;
@@ -138,21 +138,23 @@ char *ovh_ids_text(GArray *ids)
 	return g_string_free(s, FALSE);
 }
 
+char *ovh_since_query(gint64 since)
+{
+	if (since <= 0)
+		return g_strdup("");
+	/* OVH reads a date-time with its offset; '+' and ':' escaped for the query. */
+	g_autoptr(GDateTime) d = g_date_time_new_from_unix_utc(since);
+	g_autofree char *iso = g_date_time_format(d, "%Y-%m-%dT%H:%M:%S+00:00");
+	g_autofree char *iso_esc = g_uri_escape_string(iso, NULL, FALSE);
+	return g_strconcat("creationDatetime.from=", iso_esc, NULL);
+}
+
 GArray *ovh_outgoing_by_tag(OvhClient *c, const char *tag, gint64 since, GError **err)
 {
 	g_autofree char *esc = g_uri_escape_string(tag, NULL, FALSE);
-	g_autofree char *suffix = g_strconcat("/outgoing?tag=", esc, NULL);
-
-	if (since > 0) {
-		/* OVH reads a date-time with its offset; '+' and ':' escaped for the query. */
-		g_autoptr(GDateTime) d = g_date_time_new_from_unix_utc(since);
-		g_autofree char *iso = g_date_time_format(d, "%Y-%m-%dT%H:%M:%S+00:00");
-		g_autofree char *iso_esc = g_uri_escape_string(iso, NULL, FALSE);
-		g_autofree char *with = g_strconcat(suffix, "&creationDatetime.from=", iso_esc, NULL);
-		g_free(suffix);
-		suffix = g_steal_pointer(&with);
-	}
-	g_autofree char *path = svc_path(c, suffix, err);
+	g_autofree char *from = ovh_since_query(since);
+	g_autofree char *suffix = g_strconcat("/outgoing?tag=", esc, *from ? "&" : "", from, NULL);
+	g_autofree char *path = ovh_service_path(c, suffix, err);
 	json_object *j = path ? ovh_call(c, "GET", path, NULL, TRUE, "outgoing", err) : NULL;
 	GArray *ids = j ? ovh_json_outgoing(j, err) : NULL;
 
@@ -165,7 +167,7 @@ gboolean ovh_request_credential(OvhClient *c, char **consumer_key, char **valida
 {
 	static const char *const rules[][2] = {
 		{ "GET", "/sms" }, { "GET", "/sms/*" }, { "POST", "/sms/*/jobs" },
-		{ "GET", "/sms/*/outgoing" },
+		{ "GET", "/sms/*/outgoing" }, { "DELETE", "/sms/*/incoming/*" }, { "PUT", "/sms/*" },
 	};
 	json_object *o = json_object_new_object(), *a = json_object_new_array(), *j;
 	g_autofree char *body = NULL;

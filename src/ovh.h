@@ -13,6 +13,11 @@
 /* The configured service, else the account's only one (looked up once); NULL with *err. */
 const char *ovh_service(OvhClient *c, GError **err);
 
+/* "/sms/{svc}" and SUFFIX (escaped by the caller); NULL with *err. */
+char *ovh_service_path(OvhClient *c, const char *suffix, GError **err);
+/* "creationDatetime.from=..." for SINCE (seconds since the epoch), "" for SINCE <= 0. */
+char *ovh_since_query(gint64 since);
+
 /* GET /sms: service names (char*). */
 GPtrArray *ovh_services(OvhClient *c, GError **err);
 /* GET /sms/{svc}: creditsLeft. */

@@ -92,6 +92,9 @@ json_object *ovh_reply_body(const OvhReply *r, const char *what, char **code, GE
 		return NULL;
 	}
 	j = body_json(r);
+	/* PUT and DELETE answer "null" (json-c's NULL): done, nothing to read. */
+	if (j == NULL && r->len == 4 && memcmp(r->body, "null", 4) == 0)
+		return json_object_new_object();
 	if (j == NULL)
 		g_set_error(err, M2S_ERROR, M2S_ERR_SERVER, "OVH %s: the reply is not JSON (HTTP %ld)",
 		            what, r->status);

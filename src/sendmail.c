@@ -1,9 +1,10 @@
-/* sendmail.c: one mail (a notice mail2sms writes itself, such as the low-credits alarm)
- * handed to the local MTA through `sendmail -oi -t`.
+/* sendmail.c: one mail mail2sms writes itself (the low-credits alarm, an SMS reply, a
+ * delivery report) handed to the local MTA through `sendmail -oi -t`, or `sendmail -i -f
+ * FROM -- RCPT` when the envelope comes from a job.
  *
- * The command runs without a shell, with fixed arguments: the recipients come from the
- * message's To: header, which the caller writes from checked configuration, never from a
- * mail. Its stdout is discarded and its stderr read back (bounded) for the error, so that
+ * The command runs without a shell, with fixed arguments: with -t the recipients come from
+ * the message's To: header, which the caller writes from checked configuration, never from
+ * a mail; otherwise the recipient follows "--", so that no address is read as an option. Its stdout is discarded and its stderr read back (bounded) for the error, so that
  * nothing it prints reaches a delivery agent's stderr (pipe(8) puts that in a DSN). It must
  * not wait forever (SENDMAIL_TIMEOUT), nor let a sendmail that exits early kill the
  * process with SIGPIPE, nor log: the caller says what the mail was for. */
@@ -125,21 +126,16 @@ static gboolean wait_child(GPid pid, gint64 deadline, int *status)
 	}
 }
 
-gboolean sendmail_send(const char *message, GError **err)
+/* Runs ARGV (ARGV[0] the command, SHOWN how errors name it) with MESSAGE on its stdin. */
+static gboolean sendmail_run(char **argv, const char *shown, const char *message, GError **err)
 {
-	g_autofree char *prog = sendmail_program();
+	const char *prog = argv[0];
 	g_autoptr(GError) e = NULL;
 	g_autoptr(GString) said = g_string_new(NULL);
 	gint64 deadline = g_get_monotonic_time() + (gint64)SENDMAIL_TIMEOUT * G_USEC_PER_SEC;
 	GPid pid;
 	int in, errfd, status = 0;
 
-	if (prog == NULL) {
-		g_set_error(err, M2S_ERROR, M2S_ERR_IO,
-		            "no sendmail command (in PATH, /usr/sbin or /usr/lib)");
-		return FALSE;
-	}
-	char *argv[] = { prog, "-oi", "-t", NULL };
 	if (!g_spawn_async_with_pipes(NULL, argv, NULL,
 	                              G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
 	                              NULL, NULL, &pid, &in, NULL, &errfd, &e)) {
@@ -161,22 +157,52 @@ gboolean sendmail_send(const char *message, GError **err)
 		*nl = '\0';
 	g_autofree char *line = safeline(said->str, SENDMAIL_STDERR_MAX, FALSE);
 	if (!waited) {
-		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "%s -oi -t: %s", prog,
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "%s: %s", shown,
 		            read_all ? "its exit status was lost"
 		                     : "no exit within " G_STRINGIFY(SENDMAIL_TIMEOUT) " s, killed");
 		return FALSE;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "%s -oi -t: %s %d%s%s", prog,
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "%s: %s %d%s%s", shown,
 		            WIFEXITED(status) ? "exit status" : "killed by signal",
 		            WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
 		            *line ? ": " : "", line);
 		return FALSE;
 	}
 	if (!written) {
-		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "%s -oi -t: writing the mail: %s", prog,
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "%s: writing the mail: %s", shown,
 		            g_strerror(werr));
 		return FALSE;
 	}
 	return TRUE;
+}
+
+gboolean sendmail_send(const char *program, const char *message, GError **err)
+{
+	g_autofree char *prog = program != NULL ? g_strdup(program) : sendmail_program();
+
+	if (prog == NULL) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO,
+		            "no sendmail command (in PATH, /usr/sbin or /usr/lib)");
+		return FALSE;
+	}
+	g_autofree char *shown = g_strconcat(prog, " -oi -t", NULL);
+	char *argv[] = { prog, "-oi", "-t", NULL };
+	return sendmail_run(argv, shown, message, err);
+}
+
+gboolean sendmail_deliver(const char *program, const char *message, const char *from,
+                          const char *rcpt, GError **err)
+{
+	g_autofree char *prog = program != NULL ? g_strdup(program) : sendmail_program();
+
+	if (prog == NULL) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO,
+		            "no sendmail command (in PATH, /usr/sbin or /usr/lib)");
+		return FALSE;
+	}
+	/* The recipient is a job's sender: named in an error, it is an address, not a secret. */
+	g_autofree char *shown = g_strconcat(prog, " -i -f ", from, NULL);
+	char *argv[] = { prog, "-i", "-f", (char *)from, "--", (char *)rcpt, NULL };
+	return sendmail_run(argv, shown, message, err);
 }

@@ -81,7 +81,7 @@ static void mail_passed_whole(void **s)
 	const char *mail = "To: postmaster\nSubject: test\n\n.\nA line with a dot above.\n";
 
 	path_first(bin);
-	if (!sendmail_send(mail, &e))
+	if (!sendmail_send(NULL, mail, &e))
 		fail_msg("sendmail_send: %s", e->message);
 	assert_true(g_file_get_contents(out, &got, NULL, NULL));
 	assert_string_equal(got, mail);
@@ -98,7 +98,7 @@ static void failure_named(void **s)
 	g_autoptr(GError) e = NULL;
 
 	path_first(bin);
-	assert_false(sendmail_send("To: postmaster\n\nx\n", &e));
+	assert_false(sendmail_send(NULL, "To: postmaster\n\nx\n", &e));
 	assert_non_null(e);
 	assert_int_equal(e->code, M2S_ERR_IO);
 	assert_non_null(strstr(e->message, "exit status 75: postdrop: fatal: no queue"));
@@ -117,7 +117,7 @@ static void early_exit_no_sigpipe(void **s)
 	while (big->len < 1024 * 1024)
 		g_string_append(big, "a line of the body that nobody reads\n");
 	path_first(bin);
-	assert_false(sendmail_send(big->str, &e));
+	assert_false(sendmail_send(NULL, big->str, &e));
 	assert_non_null(e);
 	assert_non_null(strstr(e->message, "writing the mail"));
 }
