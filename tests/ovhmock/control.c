@@ -2,8 +2,12 @@
  * control.c: the faults and the plain-HTTP control port that sets them. Tests POST /fault
  * (latency, error status for a number of requests, after a number of requests, clock
  * offset, time lie, drop after execute, a status after execute, jobs listed late, refused
- * connections, rate faults), POST /reset, POST /age (every job recorded so far made
- * older by {"seconds":N}: a retry days later), and read GET /stats, /jobs and /fault.
+ * connections, rate faults), POST /reset (faults, counters, jobs, credits, delivery states,
+ * callBack URLs, incoming SMS), POST /age (every job, SMS received and delivery time
+ * recorded so far made older by {"seconds":N}: a retry days later), and read GET /stats,
+ * /jobs and /fault. Two-way SMS: POST /state (a sent SMS's delivery state, and the
+ * callBack it fires: states.c), POST /incoming (an SMS received: incoming.c), GET /incoming
+ * (those not deleted yet) and GET /account (each service's credits and callBack).
  *
  * The fault fields, each optional in a /fault body (null, 0 or false clears one):
  *   latency_ms N            every HTTPS request waits N ms before it is served
@@ -305,6 +309,8 @@ static enum MHD_Result control_serve(struct mock *m, struct MHD_Connection *con,
 			if (json_object_object_get_ex(job, "created", &c))
 				json_object_set_int64(c, json_object_get_int64(c) - by);
 		}
+		incoming_age(m, by);
+		states_age(m, by);
 		pthread_mutex_unlock(&m->lock);
 		return reply(con, 200, json_object_new_object());
 	} else if (post && !strcmp(url, "/reset")) {
@@ -313,8 +319,21 @@ static enum MHD_Result control_serve(struct mock *m, struct MHD_Connection *con,
 		g_rand_set_seed(m->rand, 0);
 		m->handshakes = m->requests = m->rate_503 = m->rate_dropped = 0;
 		sms_reset(m);
+		account_reset(m);
+		states_reset(m);
+		incoming_reset(m);
 		pthread_mutex_unlock(&m->lock);
 		return reply(con, 200, json_object_new_object());
+	} else if (post && (!strcmp(url, "/state") || !strcmp(url, "/incoming"))) {
+		json_object *in = json_tokener_parse(body->str);
+		int status = 500;
+
+		/* /state may wait on a callBack listener: never with the lock held (states.c). */
+		o = !strcmp(url, "/state") ? state_control(m, in, &status)
+					   : incoming_add(m, in, &status);
+		if (in)
+			json_object_put(in);
+		return reply(con, (unsigned)status, o);
 	}
 	if (get && !strcmp(url, "/fault")) {
 		pthread_mutex_lock(&m->lock);
@@ -332,6 +351,14 @@ static enum MHD_Result control_serve(struct mock *m, struct MHD_Connection *con,
 		json_object_object_add(o, "rate_503", json_object_new_int64((gint64)m->rate_503));
 		json_object_object_add(o, "rate_dropped",
 				       json_object_new_int64((gint64)m->rate_dropped));
+		json_object_object_add(o, "states", json_object_new_int64(g_hash_table_size(m->states)));
+		json_object_object_add(o, "incoming", json_object_new_int64(m->incoming->len));
+		pthread_mutex_unlock(&m->lock);
+		return reply(con, 200, o);
+	}
+	if (get && (!strcmp(url, "/incoming") || !strcmp(url, "/account"))) {
+		pthread_mutex_lock(&m->lock);
+		o = !strcmp(url, "/incoming") ? incoming_dump(m) : account_dump(m);
 		pthread_mutex_unlock(&m->lock);
 		return reply(con, 200, o);
 	}

@@ -43,6 +43,9 @@ static void service_free(gpointer p)
 	struct mock_service *s = p;
 
 	g_free(s->name);
+	g_free(s->callback);
+	g_free(s->stop_callback);
+	g_free(s->description);
 	g_free(s);
 }
 
@@ -123,6 +126,9 @@ int main(int argc, char **argv)
 	m.services = g_ptr_array_new_with_free_func(service_free);
 	m.invalid_prefixes = g_ptr_array_new_with_free_func(g_free);
 	m.jobs = g_ptr_array_new_with_free_func(json_free);
+	m.states = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+	m.incoming = g_ptr_array_new_with_free_func(incoming_free);
+	m.next_incoming = MOCK_FIRST_INCOMING;
 	m.rand = g_rand_new_with_seed(0);
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -218,6 +224,8 @@ int main(int argc, char **argv)
 		unlink(pidfile);
 	log_close(m.log);
 	g_ptr_array_unref(m.jobs);
+	g_hash_table_unref(m.states);
+	g_ptr_array_unref(m.incoming);
 	g_rand_free(m.rand);
 	g_ptr_array_unref(m.services);
 	g_ptr_array_unref(m.invalid_prefixes);

@@ -8,10 +8,15 @@
  *   routes.c   which handler serves which method and path, and at which auth level
  *   auth.c     application and consumer keys, signature, clock and rights checks
  *   sms.c      the /sms routes: services, job validation and recording, outgoing
+ *   account.c  GET and PUT /sms/{svc}: credits left, callBack URL, description
+ *   states.c   delivery states of sent SMS (ptt, deliveryReceipt) and the control POST /state
+ *   callback.c the HTTP GET to an account's callBack URL when a state changes (libcurl)
+ *   ptts.c     OVH's ptt codes: descriptions, receipts, GET /sms/ptts
+ *   incoming.c SMS received (replies): control POST/GET /incoming, the /incoming routes
  *   parts.c    SMS part counting (GSM-7 / UCS-2)
  *   control.c  faults and the plain-HTTP control port
  *   log.c      the JSON-lines request log
- * Only server.c and control.c know libmicrohttpd.
+ * Only server.c and control.c know libmicrohttpd; only callback.c knows libcurl.
  */
 #ifndef OVHMOCK_MOCK_H
 #define OVHMOCK_MOCK_H
@@ -23,6 +28,7 @@
 #define MOCK_MAX_BODY (1024 * 1024)	/* larger request bodies get 413 */
 #define MOCK_CLOCK_WINDOW 10		/* seconds of accepted timestamp skew */
 #define MOCK_MAX_PARTS 6
+#define MOCK_FIRST_INCOMING 5000001	/* id of the first SMS received */
 
 struct mock_rule {
 	char *method;
@@ -41,6 +47,34 @@ struct mock_service {
 	char *name;
 	gint64 credits;
 	gint64 credits_initial;
+	char *callback;			/* callBack URL set by PUT /sms/{svc}; "" when unset */
+	char *stop_callback;		/* stopCallBack, kept and shown only */
+	char *description;
+};
+
+/* One SMS sent (one valid receiver of a recorded job); the strings belong to the job. */
+struct sms_ref {
+	gint64 id;
+	const char *service, *receiver, *tag, *message;
+	const char *sender;		/* NULL when the job named none */
+	gint64 created;
+	int parts;
+};
+
+/* An SMS's delivery state: OVH's ptt code and deliveryReceipt. */
+struct sms_state {
+	gint64 id;
+	int ptt;
+	int receipt;
+	gint64 delivered_at;		/* 0: not delivered */
+};
+
+/* An SMS received by a service (a reply to a short code or a virtual number). */
+struct mock_incoming {
+	gint64 id;
+	char *service, *sender, *message, *tag;
+	gint64 credits;
+	gint64 created;
 };
 
 struct mock_faults {
@@ -72,6 +106,9 @@ struct mock {
 	GPtrArray *invalid_prefixes;	/* char * */
 	GPtrArray *jobs;		/* json_object *, touched only under lock */
 	gint64 next_id;
+	GHashTable *states;		/* SMS id (gint64 *) -> struct sms_state *, set by POST /state */
+	GPtrArray *incoming;		/* struct mock_incoming *, oldest first */
+	gint64 next_incoming;
 	int next_credential;
 	struct mock_faults faults;
 	GRand *rand;			/* draws for the rate faults, seeded from faults.seed */
@@ -134,9 +171,45 @@ gboolean auth_signed(struct mock_req *r, gboolean need_grant);
 mock_handler auth_time, auth_credential, auth_current;
 
 /* sms.c */
+typedef gboolean sms_visit(const struct sms_ref *s, void *data);	/* FALSE stops */
 gboolean sms_add_service(struct mock *m, const char *spec, GError **err);
 void sms_reset(struct mock *m);
-mock_handler sms_list, sms_get, sms_senders, sms_job, sms_outgoing, sms_outgoing_one;
+struct mock_service *sms_service(struct mock *m, const char *name);
+gboolean sms_service_known(struct mock_req *r, const char *name);
+void sms_foreach(struct mock *m, sms_visit *fn, void *data);
+gboolean sms_find(struct mock *m, gint64 id, struct sms_ref *out);
+gboolean sms_time_arg(struct mock_req *r, const char *name, gint64 *out);
+gboolean sms_int_arg(struct mock_req *r, const char *name, gint64 *out);
+json_object *sms_iso_time(gint64 t);
+mock_handler sms_list, sms_senders, sms_job, sms_outgoing, sms_outgoing_one;
+
+/* account.c */
+void account_reset(struct mock *m);
+json_object *account_dump(struct mock *m);
+mock_handler account_get, account_put;
+
+/* states.c */
+void state_of(struct mock *m, const struct sms_ref *s, struct sms_state *out);
+json_object *state_control(struct mock *m, json_object *body, int *status);
+void states_reset(struct mock *m);
+void states_age(struct mock *m, gint64 by);
+
+/* callback.c */
+int callback_send(const char *url, const struct sms_state *st, const char *description,
+		  const char *receiver, const char *tag);
+
+/* ptts.c */
+const char *ptt_description(int ptt);
+int ptt_receipt(int ptt);
+mock_handler sms_ptts;
+
+/* incoming.c */
+void incoming_free(gpointer p);
+json_object *incoming_add(struct mock *m, json_object *body, int *status);
+json_object *incoming_dump(struct mock *m);
+void incoming_reset(struct mock *m);
+void incoming_age(struct mock *m, gint64 by);
+mock_handler incoming_list, incoming_one, incoming_delete;
 
 /* parts.c */
 struct sms_parts {

@@ -24,11 +24,17 @@ static const struct route routes[] = {
 	{ "POST", "auth/credential", AUTH_APP, FALSE, auth_credential },
 	{ "GET", "auth/currentCredential", AUTH_SIGNED, FALSE, auth_current },
 	{ "GET", "sms", AUTH_GRANTED, TRUE, sms_list },
-	{ "GET", "sms/*", AUTH_GRANTED, TRUE, sms_get },
+	/* Ahead of GET sms/{svc}: "ptts" is not a service. */
+	{ "GET", "sms/ptts", AUTH_GRANTED, TRUE, sms_ptts },
+	{ "GET", "sms/*", AUTH_GRANTED, TRUE, account_get },
+	{ "PUT", "sms/*", AUTH_GRANTED, TRUE, account_put },
 	{ "GET", "sms/*/senders", AUTH_GRANTED, TRUE, sms_senders },
 	{ "POST", "sms/*/jobs", AUTH_GRANTED, TRUE, sms_job },
 	{ "GET", "sms/*/outgoing", AUTH_GRANTED, TRUE, sms_outgoing },
 	{ "GET", "sms/*/outgoing/*", AUTH_GRANTED, TRUE, sms_outgoing_one },
+	{ "GET", "sms/*/incoming", AUTH_GRANTED, TRUE, incoming_list },
+	{ "GET", "sms/*/incoming/*", AUTH_GRANTED, TRUE, incoming_one },
+	{ "DELETE", "sms/*/incoming/*", AUTH_GRANTED, TRUE, incoming_delete },
 };
 
 #define MAX_ARGS 4

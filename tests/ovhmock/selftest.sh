@@ -1,7 +1,8 @@
 #!/bin/sh
 # Proves that bin/ovhmock behaves like the OVH API the client is tested against: curl with real
 # certificate verification, signatures computed here, every error class, job validation and
-# part counting, the log, the faults and the handshake counter.  Prints TAP lines.
+# part counting, delivery states and the callBack they fire, SMS received, ptt codes, the
+# log, the faults and the handshake counter.  Prints TAP lines.
 here=$(cd "$(dirname "$0")" && pwd)
 TOP=${TOP:-$(cd "$here/../.." && pwd)}
 . "$TOP/tests/lib/mock.sh"
@@ -37,14 +38,75 @@ near() { # value expected slack
 stat_of() { # field: from /stats
 	mock_stats | sed -n "s/.*\"$1\":\([0-9-]*\).*/\1/p"
 }
+ctl() { # METHOD PATH [BODY]: "STATUS BODY" from the control port
+	_m=$1
+	_u=$MOCK_CTL$2
+	if [ -n "${3:-}" ]; then
+		set -- --data-binary "$3"
+	else
+		set --
+	fi
+	_c=$(curl -sS -o "$MOCK_DIR/ctl" -w '%{http_code}' -X "$_m" "$@" "$_u" 2>/dev/null)
+	printf '%s %s\n' "$_c" "$(cat "$MOCK_DIR/ctl" 2>/dev/null)"
+}
+iso() { # seconds from now: an ISO 8601 date-time in UTC
+	date -u -d "@$(($(date +%s) + $1))" +%Y-%m-%dT%H:%M:%SZ
+}
+# A callBack listener on loopback: writes each request's path and query to cb.out, one a line,
+# and answers 200, or NNN for a path /status/NNN.
+cb_start() {
+	: >"$MOCK_DIR/cb.out"
+	python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        with open(sys.argv[1], "a") as f:
+            f.write(self.path + "\n")
+        p = self.path.split("?")[0].split("/")
+        self.send_response(int(p[2]) if len(p) == 3 and p[1] == "status" else 200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+with open(sys.argv[2] + ".tmp", "w") as f:
+    f.write(str(s.server_address[1]))
+import os; os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+s.serve_forever()' "$MOCK_DIR/cb.out" "$MOCK_DIR/cb.port" &
+	cb_pid=$!
+	_w=0
+	while [ ! -s "$MOCK_DIR/cb.port" ] && [ $_w -lt 100 ]; do
+		sleep 0.05
+		_w=$((_w + 1))
+	done
+	cb_port=$(cat "$MOCK_DIR/cb.port" 2>/dev/null)
+	[ -n "$cb_port" ]
+}
+cb_stop() {
+	[ -n "${cb_pid:-}" ] && kill "$cb_pid" 2>/dev/null && wait "$cb_pid" 2>/dev/null
+	cb_pid=
+}
+cb_last() { tail -n 1 "$MOCK_DIR/cb.out"; }
+cb_count() { wc -l <"$MOCK_DIR/cb.out" | tr -d ' '; }
+all_set() { # value...: none empty
+	for _v; do
+		[ -n "$_v" ] || return 1
+	done
+}
+same() { # got expected
+	[ "$1" = "$2" ] && return 0
+	echo "# expected: $2" >&2
+	echo "#      got: $1" >&2
+	return 1
+}
 job() { # message receivers-json: prints the reply of a job post
 	mock_call POST /sms/sms-xx11111-1/jobs "{\"message\":\"$1\",\"receivers\":$2,\"noStopClause\":true}"
 }
 
-trap mock_stop EXIT
+trap 'cb_stop; mock_stop' EXIT
 trap 'exit 1' INT TERM
 if ! mock_start --app ak:as --consumer ck:ak --consumer ro:ak:'GET /sms' \
-	--expired-consumer old:ak --service sms-xx11111-1 --service sms-yy22222-2:5; then
+	--consumer rd:ak:'GET /sms/*' --expired-consumer old:ak --service sms-xx11111-1 --service sms-yy22222-2:5; then
 	echo "not ok - ovhmock starts"
 	exit 1
 fi
@@ -161,6 +223,214 @@ ok "no receivers is refused" reply_is "$(mock_call POST /sms/sms-xx11111-1/jobs 
 ok "every OVH field is accepted" reply_is "$(mock_call POST /sms/sms-xx11111-1/jobs \
 	'{"message":"m","receivers":["+33612345678"],"sender":"MAIL2SMS","senderForResponse":false,"noStopClause":true,"priority":"high","validityPeriod":2880,"differedPeriod":0,"tag":"t","charset":"UTF-8","coding":"7bit","class":"phoneDisplay"}')" \
 	200 '"ids":['
+
+# Two-way SMS: delivery states and the account's callBack, SMS received, ptt codes.
+svc=/sms/sms-xx11111-1
+
+mock_reset
+ok "a callBack listener starts on loopback" cb_start
+r=$(mock_call POST $svc/jobs '{"message":"m","receivers":["+33612345678","+33612345679"],"tag":"two"}')
+a=$(echo "$r" | sed -n 's/.*"ids":\[\([0-9]*\),\([0-9]*\)\].*/\1/p')
+b=$(echo "$r" | sed -n 's/.*"ids":\[\([0-9]*\),\([0-9]*\)\].*/\2/p')
+r=$(mock_call POST $svc/jobs '{"message":"m","receivers":["+33612345670"],"tag":"other"}')
+c=$(echo "$r" | sed -n 's/.*"ids":\[\([0-9]*\)\].*/\1/p')
+ok "three SMS sent for the state checks" all_set "$a" "$b" "$c"
+ok "a new SMS is delivered: ptt 4, deliveryReceipt 1, deliveredAt set" \
+	reply_is "$(mock_call GET $svc/outgoing/$a)" 200 '"ptt":4,"deliveryReceipt":1,"differedDelivery":0,"creationDatetime":"'
+ok "a new SMS's deliveredAt is a date-time" sh -c 'case $1 in *"\"deliveredAt\":\"20"*) ;; *) exit 1 ;; esac' - \
+	"$(mock_call GET $svc/outgoing/$a)"
+
+# The account's callBack.
+ok "GET /sms/{svc} shows an empty callBack at first" reply_is "$(mock_call GET $svc)" 200 '"callBack":""'
+ok "PUT /sms/{svc} sets the callBack and answers null" \
+	reply_is "$(mock_call PUT $svc "{\"callBack\":\"http://127.0.0.1:$cb_port/cb?x=1\"}")" 200 'null'
+ok "GET /sms/{svc} shows the callBack" reply_is "$(mock_call GET $svc)" 200 \
+	"\"callBack\":\"http://127.0.0.1:$cb_port/cb?x=1\""
+ok "the control port's GET /account shows it" has "$(ctl GET /account)" \
+	"\"sms-xx11111-1\":{\"creditsLeft\":997,\"callBack\":\"http://127.0.0.1:$cb_port/cb?x=1\""
+ok "PUT keeps stopCallBack and description" reply_is "$(mock_call PUT $svc \
+	'{"stopCallBack":"https://example.com/stop","description":"alerts"}')" 200 'null'
+ok "... and leaves the callBack alone" reply_is "$(mock_call GET $svc)" 200 \
+	"\"description\":\"alerts\",\"creditsLeft\":997"
+ok "PUT with an unknown field is 400" reply_is "$(mock_call PUT $svc '{"callBack":"http://x/","foo":1}')" \
+	400 '"message":"Invalid parameter foo"'
+ok "PUT with a non-string callBack is 400" reply_is "$(mock_call PUT $svc '{"callBack":5}')" 400 \
+	'"message":"Invalid type for parameter callBack"'
+ok "PUT with a callBack that is no http(s) URL is 400" \
+	reply_is "$(mock_call PUT $svc '{"callBack":"ftp://x/"}')" 400 'Invalid parameter callBack'
+ok "PUT with a body that is not JSON is 400" reply_is "$(mock_call PUT $svc '{"callBack":')" 400 \
+	'Invalid JSON received'
+ok "PUT on an unknown service is 404" reply_is "$(mock_call PUT /sms/nope '{}')" 404 \
+	'This service does not exist'
+ok "PUT is outside a GET-only key's rules" reply_is "$(MOCK_CK=ro mock_call PUT $svc '{}')" 403 \
+	NOT_GRANTED_CALL
+ok "the refused PUTs left the callBack alone" has "$(ctl GET /account)" \
+	"\"callBack\":\"http://127.0.0.1:$cb_port/cb?x=1\""
+
+# Delivery states.
+r=$(ctl POST /state "{\"id\":$a,\"ptt\":23}")
+ok "POST /state ptt 23: deliveryReceipt 2 derived, callBack answered 200" same "$r" \
+	"200 {\"id\":$a,\"ptt\":23,\"deliveryReceipt\":2,\"callback_status\":200}"
+ok "the callBack got id, ptt, dlr, description, receiver and tag after its own query" same "$(cb_last)" \
+	"/cb?x=1&id=$a&ptt=23&dlr=2&description=Invalid%20or%20barred%20number&receiver=%2B33612345678&tag=two"
+ok "GET /outgoing/{id} reports the state, deliveredAt null" reply_is "$(mock_call GET $svc/outgoing/$a)" \
+	200 '"ptt":23,"deliveryReceipt":2,"differedDelivery":0,'
+ok "... deliveredAt null" has "$(mock_call GET $svc/outgoing/$a)" '"deliveredAt":null}'
+ok "outgoing?deliveryReceipt=2 lists the failed SMS" \
+	reply_is "$(mock_call GET "$svc/outgoing?deliveryReceipt=2")" 200 "[$a]"
+ok "outgoing?deliveryReceipt=1 lists the others" \
+	reply_is "$(mock_call GET "$svc/outgoing?deliveryReceipt=1")" 200 "[$b,$c]"
+ok "outgoing?ptt=23 lists the failed SMS" reply_is "$(mock_call GET "$svc/outgoing?ptt=23")" 200 "[$a]"
+ok "outgoing?ptt=4&tag=two lists the delivered one of the tag" \
+	reply_is "$(mock_call GET "$svc/outgoing?ptt=4&tag=two")" 200 "[$b]"
+ok "outgoing?creationDatetime.to an hour ago lists nothing" \
+	reply_is "$(mock_call GET "$svc/outgoing?creationDatetime.to=$(iso -3600)")" 200 "[]"
+ok "outgoing?creationDatetime.to in an hour lists all" \
+	reply_is "$(mock_call GET "$svc/outgoing?creationDatetime.to=$(iso 3600)")" 200 "[$a,$b,$c]"
+ok "outgoing?creationDatetime.from and .to in the past hour list all" \
+	reply_is "$(mock_call GET "$svc/outgoing?creationDatetime.from=$(iso -3600)&creationDatetime.to=$(iso 60)")" \
+	200 "[$a,$b,$c]"
+ok "outgoing?creationDatetime.to that is no date is 400" \
+	reply_is "$(mock_call GET "$svc/outgoing?creationDatetime.to=yesterday")" 400 'creationDatetime.to'
+ok "outgoing?ptt that is no number is 400" reply_is "$(mock_call GET "$svc/outgoing?ptt=x")" 400 \
+	'Invalid value for ptt'
+ok "ptt 24 derives deliveryReceipt 4 (waiting)" has "$(ctl POST /state "{\"id\":$a,\"ptt\":24,\"callback\":false}")" \
+	'"ptt":24,"deliveryReceipt":4,"callback_status":0}'
+ok "ptt 8 derives deliveryReceipt 2" has "$(ctl POST /state "{\"id\":$a,\"ptt\":8,\"callback\":false}")" \
+	'"ptt":8,"deliveryReceipt":2,'
+ok "a deliveryReceipt given is kept" \
+	has "$(ctl POST /state "{\"id\":$a,\"ptt\":3,\"deliveryReceipt\":8,\"callback\":false}")" \
+	'"ptt":3,"deliveryReceipt":8,'
+ok "\"callback\": false calls nothing" same "$(cb_count)" 1
+ok "ptt 4 derives deliveryReceipt 1 and sets deliveredAt" sh -c '
+	. "$1/tests/lib/mock.sh"
+	curl -sS -o /dev/null --data-binary "{\"id\":$2,\"ptt\":4,\"callback\":false}" "$MOCK_CTL/state"
+	case $(mock_call GET /sms/sms-xx11111-1/outgoing/$2) in
+	*"\"ptt\":4,\"deliveryReceipt\":1,"*"\"deliveredAt\":\"20"*) ;;
+	*) exit 1 ;;
+	esac' - "$TOP" "$a"
+ok "POST /state on an unknown id is 404" reply_is "$(ctl POST /state '{"id":1,"ptt":4}')" 404 'no SMS'
+ok "POST /state without ptt is 400" reply_is "$(ctl POST /state "{\"id\":$a}")" 400 'ptt'
+ok "POST /state with both id and tag is 400" reply_is "$(ctl POST /state "{\"id\":$a,\"tag\":\"two\",\"ptt\":4}")" \
+	400 'either id or tag'
+ok "POST /state with a deliveryReceipt OVH does not use is 400" \
+	reply_is "$(ctl POST /state "{\"id\":$a,\"ptt\":4,\"deliveryReceipt\":3}")" 400 'deliveryReceipt'
+r=$(ctl POST /state '{"tag":"two","ptt":25}')
+ok "POST /state by tag sets each SMS of the tag and calls back for each" same "$r" \
+	"200 {\"tag\":\"two\",\"results\":[{\"id\":$a,\"ptt\":25,\"deliveryReceipt\":4,\"callback_status\":200},{\"id\":$b,\"ptt\":25,\"deliveryReceipt\":4,\"callback_status\":200}]}"
+ok "... two more callBack calls, the second for the second receiver" same "$(cb_count) $(cb_last)" \
+	"3 /cb?x=1&id=$b&ptt=25&dlr=4&description=Network%20failure&receiver=%2B33612345679&tag=two"
+ok "only the SMS of that tag changed state" reply_is "$(mock_call GET "$svc/outgoing?deliveryReceipt=4")" 200 "[$a,$b]"
+ok "POST /state on a tag no SMS has is 404" reply_is "$(ctl POST /state '{"tag":"none","ptt":4}')" 404 'no SMS'
+mock_call PUT $svc "{\"callBack\":\"http://127.0.0.1:$cb_port/status/503\"}" >/dev/null
+ok "a callBack URL without a query gets '?', and its status is reported" same \
+	"$(ctl POST /state "{\"id\":$c,\"ptt\":5}") $(cb_last)" \
+	"200 {\"id\":$c,\"ptt\":5,\"deliveryReceipt\":2,\"callback_status\":503} /status/503?id=$c&ptt=5&dlr=2&description=Undelivered&receiver=%2B33612345670&tag=other"
+mock_call PUT $svc "{\"callBack\":\"http://127.0.0.1:$(_mock_free_port)/nobody\"}" >/dev/null
+ok "a callBack that fails reports callback_status 0" has "$(ctl POST /state "{\"id\":$c,\"ptt\":4}")" \
+	'"callback_status":0}'
+mock_call PUT $svc '{"callBack":"http://192.0.2.1/cb"}' >/dev/null
+t0=$(date +%s)
+r=$(ctl POST /state "{\"id\":$c,\"ptt\":4}")
+ok "a callBack off loopback is never called (status 0 at once)" \
+	sh -c '[ $(($(date +%s) - $2)) -le 2 ] && case $1 in *"\"callback_status\":0}") ;; *) exit 1 ;; esac' - "$r" "$t0"
+ok "a service without callBack: callback_status 0" sh -c '
+	. "$1/tests/lib/mock.sh"
+	r=$(mock_call POST /sms/sms-yy22222-2/jobs "{\"message\":\"m\",\"receivers\":[\"+33612345678\"]}")
+	id=$(echo "$r" | sed -n "s/.*\"ids\":\[\([0-9]*\)\].*/\1/p")
+	case $(curl -sS --data-binary "{\"id\":$id,\"ptt\":23}" "$MOCK_CTL/state") in
+	*"\"callback_status\":0}") ;;
+	*) exit 1 ;;
+	esac' - "$TOP"
+ok "the listener saw nothing from the failed or skipped callBacks" same "$(cb_count)" 4
+
+# ptt codes.
+ok "GET /sms/ptts?ptt=23: invalid or barred number, permanent" reply_is "$(mock_call GET '/sms/ptts?ptt=23')" \
+	200 '"description":"Invalid or barred number","duration":"permanent"}'
+ok "GET /sms/ptts?ptt=24: subscriber absent, temporary" reply_is "$(mock_call GET '/sms/ptts?ptt=24')" \
+	200 '"description":"Subscriber absent","duration":"temporary"}'
+ok "GET /sms/ptts?ptt=6: indeterminated" reply_is "$(mock_call GET '/sms/ptts?ptt=6')" 200 \
+	'"duration":"indeterminated"}'
+ok "GET /sms/ptts with an unknown ptt is 404" reply_is "$(mock_call GET '/sms/ptts?ptt=7')" 404 \
+	'{"class":"Client::NotFound","message":"The requested object (ptt = 7) does not exist"}'
+ok "GET /sms/ptts without ptt is 400" reply_is "$(mock_call GET /sms/ptts)" 400 'Missing parameter ptt'
+
+# SMS received.
+r1=$(ctl POST /incoming '{"sender":"+33612345678","message":"ACK on it"}')
+r2=$(ctl POST /incoming '{"sender":"+33612345679","message":"done","tag":"t2","credits":2}')
+r3=$(ctl POST /incoming '{"sender":"+33612345678","message":"other account","service":"sms-yy22222-2"}')
+ok "POST /incoming gives increasing ids from 5000001" same "$r1 $r2 $r3" \
+	'200 {"id":5000001} 200 {"id":5000002} 200 {"id":5000003}'
+ok "GET /incoming lists the service's own" reply_is "$(mock_call GET $svc/incoming)" 200 '[5000001,5000002]'
+ok "GET /incoming?sender= filters" reply_is "$(mock_call GET "$svc/incoming?sender=%2B33612345679")" 200 \
+	'[5000002]'
+ok "GET /incoming?tag= filters" reply_is "$(mock_call GET "$svc/incoming?tag=t2")" 200 '[5000002]'
+ok "GET /incoming?creationDatetime.from in an hour lists nothing" \
+	reply_is "$(mock_call GET "$svc/incoming?creationDatetime.from=$(iso 3600)")" 200 '[]'
+ok "GET /incoming?creationDatetime.to an hour ago lists nothing" \
+	reply_is "$(mock_call GET "$svc/incoming?creationDatetime.to=$(iso -3600)")" 200 '[]'
+ok "GET /incoming?creationDatetime.from an hour ago lists both" \
+	reply_is "$(mock_call GET "$svc/incoming?creationDatetime.from=$(iso -3600)")" 200 '[5000001,5000002]'
+ok "GET /incoming?creationDatetime.from that is no date is 400" \
+	reply_is "$(mock_call GET "$svc/incoming?creationDatetime.from=x")" 400 'creationDatetime.from'
+r=$(mock_call GET $svc/incoming/5000002)
+ok "GET /incoming/{id} has OVH's fields" reply_is "$r" 200 \
+	'{"id":5000002,"creationDatetime":"20'
+ok "... credits, message, sender and tag" has "$r" \
+	'"credits":2,"message":"done","sender":"+33612345679","tag":"t2"}'
+ok "... creationDatetime with its offset" sh -c 'case $1 in *"\"creationDatetime\":\"20"??-??-??T??:??:??[+-]??:??\"*) ;; *) exit 1 ;; esac' - "$r"
+ok "GET /incoming/{id} of another service is 404" reply_is "$(mock_call GET $svc/incoming/5000003)" 404 \
+	'{"class":"Client::NotFound","message":"The requested object (id = 5000003) does not exist"}'
+ok "a key without DELETE in its rules may not delete" sh -c '
+	. "$1/tests/lib/mock.sh"
+	case $(MOCK_CK=rd mock_call DELETE /sms/sms-xx11111-1/incoming/5000001) in
+	"403 "*NOT_GRANTED_CALL*) ;; *) exit 1 ;; esac
+	case $(MOCK_CK=rd mock_call GET /sms/sms-xx11111-1/incoming/5000001) in
+	"200 "*) ;; *) exit 1 ;; esac' - "$TOP"
+ok "DELETE /incoming/{id} answers null" reply_is "$(mock_call DELETE $svc/incoming/5000001)" 200 'null'
+ok "DELETE again is 404" reply_is "$(mock_call DELETE $svc/incoming/5000001)" 404 \
+	'The requested object (id = 5000001) does not exist'
+ok "GET /incoming/{id} of a deleted SMS is 404" reply_is "$(mock_call GET $svc/incoming/5000001)" 404 \
+	'Client::NotFound'
+ok "GET /incoming no longer lists it" reply_is "$(mock_call GET $svc/incoming)" 200 '[5000002]'
+ok "the control port's GET /incoming shows what is left" same "$(ctl GET /incoming | sed 's/"creationDatetime":"[^"]*",//g')" \
+	'200 [{"id":5000002,"credits":2,"message":"done","sender":"+33612345679","tag":"t2","service":"sms-xx11111-1"},{"id":5000003,"credits":1,"message":"other account","sender":"+33612345678","tag":"","service":"sms-yy22222-2"}]'
+ok "POST /incoming without a message is 400" reply_is "$(ctl POST /incoming '{"sender":"+33612345678"}')" 400 \
+	'required'
+ok "POST /incoming with an unknown field is 400" \
+	reply_is "$(ctl POST /incoming '{"sender":"+33612345678","message":"m","x":1}')" 400 'x: unknown field'
+ok "POST /incoming to an unknown service is 404" \
+	reply_is "$(ctl POST /incoming '{"sender":"+33612345678","message":"m","service":"nope"}')" 404 'nope'
+mock_age 7200
+ok "POST /age makes SMS received older too" \
+	reply_is "$(mock_call GET "$svc/incoming?creationDatetime.from=$(iso -3600)")" 200 '[]'
+
+# The log records the new routes like the others.
+ok "the log has the PUT with its status" grep -q \
+	"\"method\":\"PUT\",\"path\":\"/1.0$svc\",\"query\":null,\"status\":200," "$MOCK_LOG"
+ok "the log has the DELETE and its 404" sh -c '
+	grep -q "\"method\":\"DELETE\",\"path\":\"/1.0$2/incoming/5000001\",\"query\":null,\"status\":200," "$1" &&
+	grep -q "\"method\":\"DELETE\",\"path\":\"/1.0$2/incoming/5000001\",\"query\":null,\"status\":404," "$1"' \
+	- "$MOCK_LOG" "$svc"
+ok "the log has the incoming list with its query" grep -q \
+	"\"method\":\"GET\",\"path\":\"/1.0$svc/incoming\",\"query\":\"tag=t2\",\"status\":200," "$MOCK_LOG"
+ok "the log has the ptt look-ups" grep -q \
+	'"method":"GET","path":"/1.0/sms/ptts","query":"ptt=7","status":404,' "$MOCK_LOG"
+
+# POST /reset forgets all of it.
+ok "before reset: states and SMS received are counted in /stats" has "$(mock_stats)" \
+	'"states":4,"incoming":2}'
+mock_reset
+ok "reset clears delivery states and SMS received" has "$(mock_stats)" '"states":0,"incoming":0}'
+ok "reset clears the SMS received" same "$(ctl GET /incoming)" '200 []'
+ok "reset clears the callBack URLs" has "$(ctl GET /account)" \
+	'{"sms-xx11111-1":{"creditsLeft":1000,"callBack":"","stopCallBack":"","description":""}'
+ok "reset forgets the SMS sent: POST /state on an old id is 404" \
+	reply_is "$(ctl POST /state "{\"id\":$a,\"ptt\":4}")" 404 'no SMS'
+ok "ids of SMS received go on increasing after a reset" \
+	same "$(ctl POST /incoming '{"sender":"+33612345678","message":"m"}')" '200 {"id":5000004}'
+mock_reset
+cb_stop
 
 # Faults.
 mock_reset

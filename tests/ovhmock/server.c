@@ -102,7 +102,7 @@ const char *mock_arg(struct mock_req *r, const char *name)
 	return MHD_lookup_connection_value(r->con, MHD_GET_ARGUMENT_KIND, name);
 }
 
-/* Sets the reply; takes ownership of body. */
+/* Sets the reply; takes ownership of body, NULL for a JSON null. */
 void mock_reply(struct mock_req *r, int status, json_object *body)
 {
 	if (r->reply)
@@ -224,7 +224,8 @@ static enum MHD_Result serve(struct mock_req *r, struct MHD_Connection *con, con
 		parse_body(r);
 		routes_dispatch(r);
 	}
-	if (!r->reply)
+	/* A reply is set once it has a status: its body may be JSON null (OVH's PUT, DELETE). */
+	if (!r->status)
 		mock_reply_class(r, 500, "Server::InternalServerError", "Internal server error");
 
 	log_request(m->log, r, query_id);

@@ -1,8 +1,9 @@
 /*
- * sms.c: the /sms routes of the stand-in API. Lists services and senders, reports credits,
- * validates job bodies field by field as OVH does (names, types, enums, length in parts),
- * sorts receivers into valid and invalid, hands out increasing ids, takes the credits and
- * records every executed job for /outgoing, the control port and the log.
+ * sms.c: the /sms routes of the stand-in API. Lists services and senders, validates job
+ * bodies field by field as OVH does (names, types, enums, length in parts), sorts receivers
+ * into valid and invalid, hands out increasing ids, takes the credits and records every
+ * executed job for /outgoing, the control port and the log. Lists and shows the SMS sent,
+ * each with the delivery state states.c keeps, and walks them for the other modules.
  * It must not check credentials (routes.c has done so before a handler runs) and must not
  * touch the recorded jobs or the credits outside the state lock.
  */
@@ -36,6 +37,9 @@ gboolean sms_add_service(struct mock *m, const char *spec, GError **err)
 	s = g_new0(struct mock_service, 1);
 	s->name = g_strdup(f[0]);
 	s->credits = s->credits_initial = credits;
+	s->callback = g_strdup("");
+	s->stop_callback = g_strdup("");
+	s->description = g_strdup("");
 	g_ptr_array_add(m->services, s);
 	if (!m->next_id)
 		m->next_id = MOCK_FIRST_ID;
@@ -54,7 +58,7 @@ void sms_reset(struct mock *m)
 }
 
 /* Caller holds m->lock. */
-static struct mock_service *service_find(struct mock *m, const char *name)
+struct mock_service *sms_service(struct mock *m, const char *name)
 {
 	for (guint i = 0; i < m->services->len; i++) {
 		struct mock_service *s = m->services->pdata[i];
@@ -66,12 +70,12 @@ static struct mock_service *service_find(struct mock *m, const char *name)
 }
 
 /* Replies 404 and returns FALSE when the service is unknown. */
-static gboolean service_known(struct mock_req *r, const char *name)
+gboolean sms_service_known(struct mock_req *r, const char *name)
 {
 	gboolean known;
 
 	pthread_mutex_lock(&r->m->lock);
-	known = service_find(r->m, name) != NULL;
+	known = sms_service(r->m, name) != NULL;
 	pthread_mutex_unlock(&r->m->lock);
 	if (!known)
 		mock_reply_class(r, 404, "Client::NotFound", "This service does not exist");
@@ -94,38 +98,12 @@ void sms_list(struct mock_req *r, char **args)
 	mock_reply(r, 200, a);
 }
 
-/* GET /sms/{svc} */
-void sms_get(struct mock_req *r, char **args)
-{
-	struct mock_service *s;
-	json_object *o;
-	gint64 credits;
-
-	pthread_mutex_lock(&r->m->lock);
-	s = service_find(r->m, args[0]);
-	credits = s ? s->credits : 0;
-	pthread_mutex_unlock(&r->m->lock);
-	if (!s) {
-		mock_reply_class(r, 404, "Client::NotFound", "This service does not exist");
-		return;
-	}
-	o = json_object_new_object();
-	json_object_object_add(o, "name", json_object_new_string(args[0]));
-	json_object_object_add(o, "description", json_object_new_string(""));
-	json_object_object_add(o, "creditsLeft", json_object_new_int64(credits));
-	json_object_object_add(o, "creditsHoldByQuota", json_object_new_int(0));
-	json_object_object_add(o, "status", json_object_new_string("enable"));
-	json_object_object_add(o, "automaticRecreditAmount", NULL);
-	json_object_object_add(o, "userQuantityWithQuota", json_object_new_int(0));
-	mock_reply(r, 200, o);
-}
-
 /* GET /sms/{svc}/senders */
 void sms_senders(struct mock_req *r, char **args)
 {
 	json_object *a;
 
-	if (!service_known(r, args[0]))
+	if (!sms_service_known(r, args[0]))
 		return;
 	a = json_object_new_array();
 	json_object_array_add(a, json_object_new_string("MAIL2SMS"));
@@ -251,7 +229,7 @@ void sms_job(struct mock_req *r, char **args)
 	struct mock_service *s;
 	int nvalid = 0, after;
 
-	if (!service_known(r, args[0]) || !job_valid(r))
+	if (!sms_service_known(r, args[0]) || !job_valid(r))
 		return;
 	parts_count(opt_string(r->json, "message"), &parts);
 	if (parts.parts > MOCK_MAX_PARTS) {
@@ -278,7 +256,7 @@ void sms_job(struct mock_req *r, char **args)
 			json_object_array_add(invalid, json_object_new_string(in));
 		}
 	}
-	s = service_find(m, args[0]);
+	s = sms_service(m, args[0]);
 	s->credits -= (gint64)parts.parts * nvalid;
 	job = json_object_new_object();
 	json_object_object_add(job, "service", json_object_new_string(args[0]));
@@ -324,62 +302,148 @@ void sms_job(struct mock_req *r, char **args)
 	mock_reply(r, 200, o);
 }
 
-/* GET /sms/{svc}/outgoing[?tag=X][&receiver=N][&creationDatetime.from=ISO-8601] */
-void sms_outgoing(struct mock_req *r, char **args)
+/* Caller holds m->lock. Calls fn once per SMS sent (valid receiver), oldest first. */
+void sms_foreach(struct mock *m, sms_visit *fn, void *data)
 {
-	const char *tag = mock_arg(r, "tag");
-	const char *receiver = mock_arg(r, "receiver");
-	const char *from_text = mock_arg(r, "creationDatetime.from");
-	gint64 from = 0, listed_before;
-	json_object *out;
+	for (guint i = 0; i < m->jobs->len; i++) {
+		json_object *job = m->jobs->pdata[i], *ids, *valid, *v;
+		struct sms_ref s = { 0 };
 
-	if (!service_known(r, args[0]))
-		return;
-	if (from_text) {
-		/* OVH takes a date-time with its offset; anything else is a bad request. */
-		g_autoptr(GDateTime) d = g_date_time_new_from_iso8601(from_text, NULL);
-		if (d == NULL) {
-			mock_reply_bad(r, "Invalid value for creationDatetime.from: %s", from_text);
-			return;
-		}
-		from = g_date_time_to_unix(d);
-	}
-	out = json_object_new_array();
-	pthread_mutex_lock(&r->m->lock);
-	/* A job OVH has queued shows in the list only once it went out. */
-	listed_before = (gint64)time(NULL) - fault_list_delay(r->m);
-	for (guint i = 0; i < r->m->jobs->len; i++) {
-		json_object *job = r->m->jobs->pdata[i], *ids, *valid;
-
-		json_object *created;
-
-		if (strcmp(opt_string(job, "service"), args[0]) != 0 ||
-		    (tag && strcmp(opt_string(job, "tag"), tag) != 0))
-			continue;
-		if (json_object_object_get_ex(job, "created", &created) &&
-		    (json_object_get_int64(created) < from ||
-		     json_object_get_int64(created) > listed_before))
-			continue;
+		s.service = opt_string(job, "service");
+		s.tag = opt_string(job, "tag");
+		s.message = opt_string(job, "message");
+		s.sender = opt_string(job, "sender");
+		if (json_object_object_get_ex(job, "created", &v))
+			s.created = json_object_get_int64(v);
+		if (json_object_object_get_ex(job, "parts", &v))
+			s.parts = json_object_get_int(v);
 		json_object_object_get_ex(job, "ids", &ids);
 		json_object_object_get_ex(job, "valid", &valid);
 		for (size_t k = 0; k < json_object_array_length(ids); k++) {
-			const char *to = json_object_get_string(json_object_array_get_idx(valid, k));
-
-			if (!receiver || strcmp(receiver, to) == 0)
-				json_object_array_add(out, json_object_new_int64(json_object_get_int64(
-								   json_object_array_get_idx(ids, k))));
+			s.id = json_object_get_int64(json_object_array_get_idx(ids, k));
+			s.receiver = json_object_get_string(json_object_array_get_idx(valid, k));
+			if (!fn(&s, data))
+				return;
 		}
 	}
-	pthread_mutex_unlock(&r->m->lock);
-	mock_reply(r, 200, out);
 }
 
-static json_object *iso_time(gint64 t)
+/* sms_find's visitor: stops at the SMS whose id it was given. */
+static gboolean find_one(const struct sms_ref *s, void *data)
+{
+	struct sms_ref *want = data;
+
+	if (s->id != want->id)
+		return TRUE;
+	*want = *s;
+	return FALSE;
+}
+
+/* Caller holds m->lock. Fills out (its strings valid while the lock is held) for SMS id. */
+gboolean sms_find(struct mock *m, gint64 id, struct sms_ref *out)
+{
+	struct sms_ref want = { .id = id };
+
+	sms_foreach(m, find_one, &want);
+	if (!want.service)
+		return FALSE;
+	*out = want;
+	return TRUE;
+}
+
+/* A date-time query argument; OVH takes one with its offset, anything else is a bad request. */
+gboolean sms_time_arg(struct mock_req *r, const char *name, gint64 *out)
+{
+	const char *text = mock_arg(r, name);
+	g_autoptr(GDateTime) d = NULL;
+
+	if (!text)
+		return TRUE;
+	d = g_date_time_new_from_iso8601(text, NULL);
+	if (d == NULL) {
+		mock_reply_bad(r, "Invalid value for %s: %s", name, text);
+		return FALSE;
+	}
+	*out = g_date_time_to_unix(d);
+	return TRUE;
+}
+
+/* An integer query argument; left alone when absent, a bad request when not an integer. */
+gboolean sms_int_arg(struct mock_req *r, const char *name, gint64 *out)
+{
+	const char *text = mock_arg(r, name);
+	char *end = NULL;
+	gint64 n;
+
+	if (!text)
+		return TRUE;
+	n = g_ascii_strtoll(text, &end, 10);
+	if (!*text || *end) {
+		mock_reply_bad(r, "Invalid value for %s: %s", name, text);
+		return FALSE;
+	}
+	*out = n;
+	return TRUE;
+}
+
+/* A date-time as OVH writes it: local time with its offset, "2024-05-01T10:00:00+02:00". */
+json_object *sms_iso_time(gint64 t)
 {
 	g_autoptr(GDateTime) d = g_date_time_new_from_unix_local(t);
 	g_autofree char *s = g_date_time_format(d, "%Y-%m-%dT%H:%M:%S%:z");
 
 	return json_object_new_string(s);
+}
+
+/* What GET /outgoing was asked for; -1 in ptt or receipt: any. */
+struct outgoing_query {
+	struct mock *m;
+	const char *service, *tag, *receiver;
+	gint64 from, to, listed_before, ptt, receipt;
+	json_object *out;
+};
+
+/* GET /outgoing's visitor: lists the SMS that pass every filter asked for. */
+static gboolean outgoing_match(const struct sms_ref *s, void *data)
+{
+	struct outgoing_query *q = data;
+	struct sms_state st;
+
+	if (strcmp(s->service, q->service) != 0 || (q->tag && strcmp(s->tag, q->tag) != 0) ||
+	    (q->receiver && strcmp(s->receiver, q->receiver) != 0) || s->created < q->from ||
+	    s->created > q->to || s->created > q->listed_before)
+		return TRUE;
+	state_of(q->m, s, &st);
+	if ((q->ptt >= 0 && st.ptt != q->ptt) || (q->receipt >= 0 && st.receipt != q->receipt))
+		return TRUE;
+	json_object_array_add(q->out, json_object_new_int64(s->id));
+	return TRUE;
+}
+
+/*
+ * GET /sms/{svc}/outgoing[?tag=X][&receiver=N][&creationDatetime.from=ISO]
+ * [&creationDatetime.to=ISO][&ptt=N][&deliveryReceipt=N]
+ */
+void sms_outgoing(struct mock_req *r, char **args)
+{
+	struct outgoing_query q = {
+		.m = r->m, .service = args[0], .tag = mock_arg(r, "tag"),
+		.receiver = mock_arg(r, "receiver"), .from = G_MININT64, .to = G_MAXINT64,
+		.ptt = -1, .receipt = -1,
+	};
+
+	if (!sms_service_known(r, args[0]) ||
+	    !sms_time_arg(r, "creationDatetime.from", &q.from) ||
+	    !sms_time_arg(r, "creationDatetime.to", &q.to) || !sms_int_arg(r, "ptt", &q.ptt) ||
+	    !sms_int_arg(r, "deliveryReceipt", &q.receipt))
+		return;
+	q.out = json_object_new_array();
+	pthread_mutex_lock(&r->m->lock);
+	/* A job OVH has queued shows in the list only once it went out. */
+	q.listed_before = (gint64)time(NULL) - fault_list_delay(r->m);
+	sms_foreach(r->m, outgoing_match, &q);
+	pthread_mutex_unlock(&r->m->lock);
+	mock_reply(r, 200, q.out);
 }
 
 /* GET /sms/{svc}/outgoing/{id} */
@@ -388,44 +452,29 @@ void sms_outgoing_one(struct mock_req *r, char **args)
 	char *end = NULL;
 	gint64 id = g_ascii_strtoll(args[1], &end, 10);
 	json_object *o = NULL;
+	struct sms_ref s;
+	struct sms_state st;
 
-	if (!service_known(r, args[0]))
+	if (!sms_service_known(r, args[0]))
 		return;
 	pthread_mutex_lock(&r->m->lock);
-	for (guint i = 0; *end == '\0' && i < r->m->jobs->len && !o; i++) {
-		json_object *job = r->m->jobs->pdata[i], *ids, *valid, *v;
-		gint64 created, parts;
-
-		if (strcmp(opt_string(job, "service"), args[0]) != 0)
-			continue;
-		json_object_object_get_ex(job, "ids", &ids);
-		json_object_object_get_ex(job, "valid", &valid);
-		for (size_t k = 0; k < json_object_array_length(ids); k++) {
-			if (json_object_get_int64(json_object_array_get_idx(ids, k)) != id)
-				continue;
-			json_object_object_get_ex(job, "created", &v);
-			created = json_object_get_int64(v);
-			json_object_object_get_ex(job, "parts", &v);
-			parts = json_object_get_int64(v);
-			o = json_object_new_object();
-			json_object_object_add(o, "id", json_object_new_int64(id));
-			json_object_object_add(o, "message",
-					       json_object_new_string(opt_string(job, "message")));
-			json_object_object_add(o, "receiver", json_object_new_string(
-				json_object_get_string(json_object_array_get_idx(valid, k))));
-			json_object_object_add(o, "sender", json_object_new_string(
-				opt_string(job, "sender") ? opt_string(job, "sender") : ""));
-			json_object_object_add(o, "tag", json_object_new_string(opt_string(job, "tag")));
-			json_object_object_add(o, "credits", json_object_new_int64(parts));
-			json_object_object_add(o, "numberOfSms", json_object_new_int64(parts));
-			json_object_object_add(o, "ptt", json_object_new_int(4));
-			json_object_object_add(o, "deliveryReceipt", json_object_new_int(1));
-			json_object_object_add(o, "differedDelivery", json_object_new_int(0));
-			json_object_object_add(o, "creationDatetime", iso_time(created));
-			json_object_object_add(o, "sentAt", iso_time(created));
-			json_object_object_add(o, "deliveredAt", iso_time(created));
-			break;
-		}
+	if (*end == '\0' && sms_find(r->m, id, &s) && strcmp(s.service, args[0]) == 0) {
+		state_of(r->m, &s, &st);
+		o = json_object_new_object();
+		json_object_object_add(o, "id", json_object_new_int64(id));
+		json_object_object_add(o, "message", json_object_new_string(s.message));
+		json_object_object_add(o, "receiver", json_object_new_string(s.receiver));
+		json_object_object_add(o, "sender", json_object_new_string(s.sender ? s.sender : ""));
+		json_object_object_add(o, "tag", json_object_new_string(s.tag));
+		json_object_object_add(o, "credits", json_object_new_int64(s.parts));
+		json_object_object_add(o, "numberOfSms", json_object_new_int64(s.parts));
+		json_object_object_add(o, "ptt", json_object_new_int(st.ptt));
+		json_object_object_add(o, "deliveryReceipt", json_object_new_int(st.receipt));
+		json_object_object_add(o, "differedDelivery", json_object_new_int(0));
+		json_object_object_add(o, "creationDatetime", sms_iso_time(s.created));
+		json_object_object_add(o, "sentAt", sms_iso_time(s.created));
+		json_object_object_add(o, "deliveredAt",
+				       st.delivered_at ? sms_iso_time(st.delivered_at) : NULL);
 	}
 	pthread_mutex_unlock(&r->m->lock);
 	if (!o) {
