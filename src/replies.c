@@ -86,7 +86,8 @@ static gboolean mail_reply(Runtime *rt, Store *st, const OvhIncoming *in, const 
 	StoreJobMeta meta = { 0 };
 	g_autofree char *number = addr_number_normalise(cfg, in->sender, NULL);
 	int matched = match(cfg, st, in, number, now, &meta);
-	const char *to = matched && *meta.sender != '\0' ? meta.sender : cfg->replies_unmatched_to;
+	g_autofree char *sender = matched ? reports_envelope_address(meta.sender) : NULL;
+	const char *to = sender != NULL ? sender : cfg->replies_unmatched_to;
 	g_autofree char *from = reports_number_address(cfg, number != NULL ? number : in->sender);
 	ReplyMail rm = { .from = from, .to = to,
 	                 .subject = matched ? meta.subject : NULL,

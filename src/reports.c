@@ -55,6 +55,19 @@ gboolean reports_parse_notify(const char *value, guint *flags)
 	return TRUE;
 }
 
+char *reports_envelope_address(const char *sender)
+{
+	g_autofree char *s = g_strstrip(g_strdup(sender != NULL ? sender : ""));
+	gsize len = strlen(s);
+
+	if (len >= 2 && s[0] == '<' && s[len - 1] == '>') {
+		s[len - 1] = '\0';
+		memmove(s, s + 1, len - 1);
+		g_strstrip(s);
+	}
+	return *s != '\0' ? g_steal_pointer(&s) : NULL;
+}
+
 char *reports_number_address(const Cfg *cfg, const char *number)
 {
 	const char *domain = cfg->addr_domains[0] != NULL ? cfg->addr_domains[0]
@@ -146,9 +159,9 @@ ReportOutcome reports_state(Runtime *rt, gint64 id, int ptt, int dlr, gint64 now
 	if (found <= 0)
 		return found < 0 ? REPORT_ERROR : REPORT_UNKNOWN;
 	g_autofree char *receiver = receiver_of(&meta, id);
+	g_autofree char *to = reports_envelope_address(meta.sender);
 	if (receiver == NULL || !dsn_from_ptt(ptt, dlr, &action, &status, &text) ||
-	    !(notify_of(cfg, st, meta.tag, receiver) & notify_needed(action)) ||
-	    *meta.sender == '\0') {
+	    !(notify_of(cfg, st, meta.tag, receiver) & notify_needed(action)) || to == NULL) {
 		store_job_meta_clear(&meta);
 		return REPORT_NOTHING;
 	}
@@ -164,14 +177,14 @@ ReportOutcome reports_state(Runtime *rt, gint64 id, int ptt, int dlr, gint64 now
 		g_autofree char *diag = dsn_diagnostic(ptt, text);
 		DsnRecipient rc = { .final_recipient = final, .action = action, .status = status,
 		                    .diagnostic = diag, .last_attempt = now };
-		Dsn d = { .reporting_mta = g_get_host_name(), .to = meta.sender,
+		Dsn d = { .reporting_mta = g_get_host_name(), .to = to,
 		          .message_id = *meta.message_id ? meta.message_id : NULL,
 		          .subject = meta.subject, .arrival = meta.sent_at, .now = now,
 		          .rcpts = &rc, .n_rcpts = 1 };
 		g_autofree char *from = g_strconcat("MAILER-DAEMON@", g_get_host_name(), NULL);
 		g_autofree char *masked = addr_mask(receiver, cfg->log_numbers_full);
 		d.from = from;
-		if (mail_report(cfg, meta.sender, &d, err)) {
+		if (mail_report(cfg, to, &d, err)) {
 			syslog(LOG_INFO, "report: id=%" G_GINT64_FORMAT " receiver=%s %s status=%s "
 			       "ptt=%d mailed to %s", id, masked, action_name(action), status, ptt,
 			       meta.sender);
@@ -197,7 +210,8 @@ static gboolean wanted(const Cfg *cfg, Store *st, gint64 id, DsnAction action)
 	if (store_lookup_job(st, id, &meta, NULL) <= 0)
 		return FALSE;
 	g_autofree char *receiver = receiver_of(&meta, id);
-	if (receiver != NULL && *meta.sender != '\0' &&
+	g_autofree char *to = reports_envelope_address(meta.sender);
+	if (receiver != NULL && to != NULL &&
 	    (notify_of(cfg, st, meta.tag, receiver) & notify_needed(action))) {
 		g_autofree char *done = g_strdup_printf(DONE_PREFIX "%" G_GINT64_FORMAT ":%s", id,
 		                                        action_name(action));
@@ -321,11 +335,11 @@ void reports_job_sent(Runtime *rt, const MsgPlan *plan, const char *sender, cons
 {
 	const Cfg *cfg = runtime_cfg(rt);
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-	gboolean to_sender = sender != NULL && *sender != '\0' && strcmp(sender, "<>") != 0;
+	g_autofree char *to = reports_envelope_address(sender);
 
-	if (to_sender && r->invalid->len > 0)
-		report_refused(cfg, plan, sender, job, r, now);
-	if (plan->notify == NULL || !to_sender)
+	if (to != NULL && r->invalid->len > 0)
+		report_refused(cfg, plan, to, job, r, now);
+	if (plan->notify == NULL || to == NULL)
 		return;
 	/* Only what differs from the default is kept: most mail gives no NOTIFY= at all. */
 	g_autoptr(GString) text = g_string_new(NULL);

@@ -36,6 +36,10 @@ int reports_poll(Runtime *rt, gint64 now, GError **err);
 void reports_job_sent(Runtime *rt, const MsgPlan *plan, const char *sender, const MsgJob *job,
                       const OvhJobResult *r);
 
+/* An envelope sender as a front end keeps it ("<a@b>" from libmilter, "a@b" from the
+ * delivery agent) as the bare address a mail is sent to; NULL for the null sender. */
+char *reports_envelope_address(const char *sender);
+
 /* The address an SMS to NUMBER is written as in mail: NUMBER@ the first [addresses] domain
  * (the host name without one), so that mail to it pages the number again. */
 char *reports_number_address(const Cfg *cfg, const char *number);

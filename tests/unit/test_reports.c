@@ -57,11 +57,33 @@ static void number_address(void **state)
 	assert_string_equal(a, "+33612345678@sms.example.com");
 }
 
+/* libmilter gives "<a@b>", the delivery agent "a@b"; "<>" and "" are the null sender. */
+static void envelope_address(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "<nagios@example.org>", "nagios@example.org" },
+		{ "nagios@example.org", "nagios@example.org" },
+		{ " < ops@example.org > ", "ops@example.org" },
+		{ "<>", NULL },
+		{ "", NULL },
+		{ "  ", NULL },
+	};
+
+	(void)state;
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *a = reports_envelope_address(cases[i][0]);
+		if (g_strcmp0(a, cases[i][1]) != 0)
+			fail_msg("'%s' gave '%s'", cases[i][0], a ? a : "(null)");
+	}
+	assert_null(reports_envelope_address(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(notify_values),
 		cmocka_unit_test(number_address),
+		cmocka_unit_test(envelope_address),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
