@@ -22,6 +22,8 @@ int cmd_check_config(const char *config, int argc, char **argv);
 int cmd_flush(const char *config, int argc, char **argv);
 int cmd_limits(const char *config, int argc, char **argv);
 int cmd_status(const char *config, int argc, char **argv);
+int cmd_poll(const char *config, int argc, char **argv);
+int cmd_reports(const char *config, int argc, char **argv);
 
 /* What a short process that sent or tried leaves behind before it exits (cmd_status.c):
  * its last job sent and last error written to the store for `mail2sms status`, and, with

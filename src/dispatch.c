@@ -14,6 +14,8 @@
 #include "error.h"
 #include "flood.h"
 #include "metrics.h"
+#include "replies.h"
+#include "reports.h"
 #include "send.h"
 #include "tags.h"
 
@@ -624,6 +626,8 @@ gboolean dispatch_plan(Runtime *rt, const MsgPlan *plan, const char *queue_id,
 			syslog(LOG_WARNING, "%s: refused by OVH receivers=%s tag=%s", qid, bad, job->tag);
 		}
 		report_add(report, ids, r->valid, r->invalid, r->credits);
+		reports_job_sent(rt, plan, sender, job, r);
+		replies_job_sent(rt, job, r);
 	}
 	if (refused != NULL) {
 		g_propagate_error(err, g_steal_pointer(&refused));

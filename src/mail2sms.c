@@ -32,6 +32,10 @@ static const struct {
 	{ "limits", cmd_limits, "limits                             what flood control holds" },
 	{ "status", cmd_status, "status [--json]                    how the gateway does "
 	  "(exit status not 0 on trouble)" },
+	{ "poll", cmd_poll, "poll                               mail SMS replies and delivery "
+	  "reports" },
+	{ "reports", cmd_reports, "reports setup URL                  set OVH's delivery "
+	  "callback" },
 };
 
 /* The commands, one a line, for --help. */

@@ -217,8 +217,17 @@ void msg_plan_free(MsgPlan *plan)
 	g_free(plan->message_id);
 	g_free(plan->subject);
 	g_free(plan->login);
+	if (plan->notify != NULL)
+		g_hash_table_unref(plan->notify);
 	msg_work_free(plan->work);
 	g_free(plan);
+}
+
+void msg_plan_set_notify(MsgPlan *plan, const char *address, guint flags)
+{
+	if (plan->notify == NULL)
+		plan->notify = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_hash_table_replace(plan->notify, g_ascii_strdown(address, -1), GUINT_TO_POINTER(flags + 1));
 }
 
 static void msg_refuse(MsgPlan *plan, const char *address, int code, const char *reason)
@@ -256,6 +265,15 @@ static void msg_add_once(GPtrArray *arr, const char *s)
 		if (strcmp(g_ptr_array_index(arr, i), s) == 0)
 			return;
 	g_ptr_array_add(arr, g_strdup(s));
+}
+
+/* TRUE when MSG answers a mail (In-Reply-To, and a Subject "Re: ..."): the subject names
+ * the conversation, the news is in the body (quotes cut), so the SMS carries the body
+ * alone, as answering a reply mailed from an SMS would expect. */
+static gboolean msg_is_answer(GMimeMessage *msg, const char *subject)
+{
+	return msg != NULL && g_ascii_strncasecmp(subject, "re:", 3) == 0 &&
+	       g_mime_object_get_header(GMIME_OBJECT(msg), "In-Reply-To") != NULL;
 }
 
 /* Joins subject and body the way [sms] text asks, skipping an empty part. */
@@ -563,7 +581,9 @@ void msg_plan_finish(MsgPlan *plan, GMimeMessage *msg)
 		return;
 	const char *subject = msg_subject(w, msg);
 	g_autofree char *body = msg != NULL ? text_body(msg) : g_strdup("");
-	g_autofree char *text = msg_compose(w->cfg->sms_text, subject, body);
+	g_autofree char *text = msg_compose(msg_is_answer(msg, subject) && *body ? CFG_TEXT_BODY
+	                                                                : w->cfg->sms_text,
+	                                    subject, body);
 	/* Same text for both groups (text = body): one job. */
 	if (strcmp(text, body) == 0)
 		msg_group_merge(&groups[MSG_GROUP_TEXT], &groups[MSG_GROUP_SUBJECT]);

@@ -47,6 +47,9 @@ typedef struct {
 	char *subject;          /* the decoded Subject, once finished ("" when none) */
 	gboolean urgent;        /* its headers mark it urgent (X-Priority 1-2, ...), once finished */
 	char *login;            /* the SMTP AUTH login it came with (the milter sets it), or NULL */
+	GHashTable *notify;     /* lower-case recipient -> GUINT_TO_POINTER(CfgNotify flags + 1):
+	                         * what its RCPT's NOTIFY= asked (msg_plan_set_notify); NULL when
+	                         * none gave one */
 	MsgPlanWork *work;      /* the planner's state between two recipients */
 } MsgPlan;
 
@@ -74,6 +77,8 @@ MsgPlan *msg_plan_new(const Cfg *cfg, const GError *denied, MsgPlanFlags flags);
 /* Adds one recipient (MSG: the mail, or NULL when it has not come yet) and returns what it
  * is: ADDR_REFUSED with *err saying why (M2S_ERR_NOUSER, NOPERM, TOO_MANY, LIMIT). */
 AddrKind msg_plan_add(MsgPlan *plan, GMimeMessage *msg, const char *address, GError **err);
+/* ADDRESS was given with NOTIFY= FLAGS (CfgNotify; 0 for NEVER). */
+void msg_plan_set_notify(MsgPlan *plan, const char *address, guint flags);
 /* TRUE when the plan holds an SMS recipient, taken or refused: the mail is for us. */
 gboolean msg_plan_has_sms(const MsgPlan *plan);
 /* With the mail read: the numbers of subject addresses added before it, then the jobs. */

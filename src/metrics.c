@@ -54,7 +54,8 @@ enum {
 	S_FLOOD_DIGESTS = S_FLOOD_DUPLICATES + 1,
 	S_FLOOD_OVER = S_FLOOD_DIGESTS + 1,
 	S_RELOADS = S_FLOOD_OVER + 2,
-	S_N = S_RELOADS + 2
+	S_TWOWAY = S_RELOADS + 2,
+	S_N = S_TWOWAY + METRICS_TWOWAY_N
 };
 
 static guint64 slots[S_N];
@@ -101,6 +102,9 @@ static const char *const codes[CODE_N] = { "2xx", "3xx", "4xx", "429", "5xx", "n
 static const char *const backends[METRICS_BACKEND_N] = { "sqlite", "redis" };
 static const char *const over_actions[2] = { "tempfail", "reject" };
 static const char *const reload_results[2] = { "ok", "failed" };
+static const char *const twoway_events[METRICS_TWOWAY_N] = {
+	"reply", "reply_unmatched", "report", "callback", "callback_unknown", "callback_refused",
+};
 
 typedef enum { T_COUNTER, T_HISTOGRAM } Type;
 
@@ -153,6 +157,9 @@ static const Family families[] = {
 	  1, 1 },
 	{ "mail2sms_config_reloads_total", "Configuration reloads, by result.", T_COUNTER,
 	  S_RELOADS, "result", reload_results, 2, NULL, NULL, 1, 1 },
+	{ "mail2sms_twoway_total", "Replies and delivery reports mailed, OVH's callbacks taken "
+	  "and refused.", T_COUNTER, S_TWOWAY, "event", twoway_events, METRICS_TWOWAY_N, NULL,
+	  NULL, 1, 1 },
 };
 
 static inline void add(guint slot, guint64 n)
@@ -254,6 +261,12 @@ void metrics_store_op(MetricsBackend backend, gboolean ok)
 	add(S_STORE_OPS + backend, 1);
 	if (!ok)
 		add(S_STORE_ERRORS + backend, 1);
+}
+
+void metrics_twoway(MetricsTwoway event)
+{
+	if ((guint)event < METRICS_TWOWAY_N)
+		add(S_TWOWAY + event, 1);
 }
 
 void metrics_flood(MetricsFlood what)

@@ -69,7 +69,19 @@ typedef enum {
 	METRICS_FLOOD_N
 } MetricsFlood;
 
+/* What came back: replies and delivery reports (mail2sms_twoway_total{event}). */
+typedef enum {
+	METRICS_TWOWAY_REPLY,            /* an incoming SMS mailed to whoever paged the number */
+	METRICS_TWOWAY_REPLY_UNMATCHED,  /* one that matched no job, mailed to unmatched_to */
+	METRICS_TWOWAY_REPORT,           /* a delivery report mailed */
+	METRICS_TWOWAY_CALLBACK,         /* a callback from OVH taken */
+	METRICS_TWOWAY_CALLBACK_UNKNOWN, /* a callback for an SMS id no job the store keeps has */
+	METRICS_TWOWAY_CALLBACK_REFUSED, /* a callback with a bad token or path: 404 */
+	METRICS_TWOWAY_N
+} MetricsTwoway;
+
 void metrics_mail(MetricsMail result);
+void metrics_twoway(MetricsTwoway event);
 /* mail2sms_failures_total{reason}: a refusal or a deferral answered (an SMTP reply at RCPT or
  * at end of message, a delivery agent's exit), or a mail let through without its SMS
  * (on_api_error = accept), by ERR's code in M2S_ERROR. */

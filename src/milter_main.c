@@ -10,11 +10,12 @@
  * below. A thread sends the digests of alerts [limits] held, as they fall due; another
  * writes the last job sent and the last error to the store for `mail2sms status`, at most
  * once a second, so that no session waits for it; a third checks the credits left when
- * [ovh] credits_alarm or [metrics] listen is set (credits.c), never on the mail path. Under
+ * [ovh] credits_alarm or [metrics] listen is set (credits.c), never on the mail path; a
+ * fourth polls OVH for SMS replies and delivery reports (replies.c, reports.c). Under
  * systemd (Type=notify), milter_notify.c tells it when the milter serves mail, reloads and
- * stops, and answers its watchdog. The [metrics] listener is bound with the milter's socket
- * and served once the milter runs; a listener that cannot be bound is logged, not fatal:
- * mail goes first. At a clean stop the milter's counts go to the state store, so that its
+ * stops, and answers its watchdog. The [metrics] and [reports] listeners (httpd.c) are
+ * bound with the milter's socket and served once the milter runs; a listener that cannot
+ * be bound is logged, not fatal: mail goes first. At a clean stop the milter's counts go to the state store, so that its
  * figures survive a restart. */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,9 +37,14 @@
 #include "flush.h"
 #include "message.h"
 #include "metrics.h"
+#include "httpd.h"
 #include "metrics_http.h"
 #include "metrics_store.h"
 #include "milter_notify.h"
+#include "replies.h"
+#include "reports.h"
+#include "reports_http.h"
+#include "store.h"
 
 /* Seconds between two passes over the held alerts: a digest goes at most this long after
  * its number's window frees. */
@@ -48,6 +54,8 @@
 /* Seconds between two looks at whether a credits check is due (CREDITS_PERIOD since the
  * last one of any process): a look costs no request, and at most a store read. */
 #define CREDITS_LOOK 30
+/* Seconds between two looks at whether a poll of replies or reports is due. */
+#define POLL_LOOK 5
 
 typedef struct {
 	char *config;
@@ -241,7 +249,12 @@ static gpointer reload_loop(gpointer arg)
 			continue;
 		}
 		g_autoptr(Runtime) before = runtime_current();
-		metrics_http_reloaded(before ? runtime_cfg(before) : NULL, cfg);
+		if (before != NULL) {
+			httpd_reloaded("[metrics] listen", runtime_cfg(before)->metrics_listen,
+			               cfg->metrics_listen);
+			httpd_reloaded("[reports] listen", runtime_cfg(before)->reports_listen,
+			               cfg->reports_listen);
+		}
 		runtime_install(rt);
 		metrics_reload(TRUE);
 		syslog(LOG_INFO, "configuration reloaded from %s (%s)", o->config,
@@ -317,6 +330,73 @@ static gpointer credits_loop(gpointer unused)
 	return NULL;
 }
 
+/* TRUE when this process polls for WHAT in the current period of PERIOD seconds: the
+ * first of the processes sharing the store to ask (each would cost the same requests). */
+static gboolean poll_turn(Runtime *rt, const char *what, gint64 now, guint period)
+{
+	g_autofree char *name = g_strdup_printf("poll:%s:%" G_GINT64_FORMAT, what, now / period);
+	Store *st = runtime_store(rt, NULL);
+	gint64 total = 0;
+
+	return st != NULL && store_add_value(st, name, 1, now, &total, NULL) && total == 1;
+}
+
+/* Polls OVH for replies ([replies] enable) and delivery reports ([reports] listen empty),
+ * each every its own poll seconds from start-up, with the current runtime. */
+static gpointer poll_loop(gpointer unused)
+{
+	gint64 start = g_get_real_time() / G_USEC_PER_SEC, replies_at = 0, reports_at = 0;
+
+	(void)unused;
+	for (;;) {
+		g_usleep(POLL_LOOK * G_USEC_PER_SEC);
+		g_autoptr(Runtime) rt = runtime_current();
+		g_autoptr(GError) e = NULL;
+		gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+		if (rt == NULL)
+			continue;
+		const Cfg *cfg = runtime_cfg(rt);
+		if (cfg->replies_enable && now >= MAX(replies_at, start + cfg->replies_poll)) {
+			replies_at = now + cfg->replies_poll;
+			if (poll_turn(rt, "replies", now, cfg->replies_poll) &&
+			    replies_poll(rt, now, &e) < 0)
+				syslog(LOG_WARNING, "replies: not polled: %s", e->message);
+			g_clear_error(&e);
+		}
+		if (cfg_reports_polled(cfg) && now >= MAX(reports_at, start + cfg->reports_poll)) {
+			reports_at = now + cfg->reports_poll;
+			if (poll_turn(rt, "reports", now, cfg->reports_poll) &&
+			    reports_poll(rt, now, &e) < 0)
+				syslog(LOG_WARNING, "reports: not polled: %s", e->message);
+		}
+	}
+	return NULL;
+}
+
+/* The listener CFG's LISTEN/HOST/PORT name, bound now (-1: none); trouble is logged. */
+static int bind_listener(const char *key, const char *listen, const char *host, guint port)
+{
+	g_autoptr(GError) e = NULL;
+	g_autofree char *what = g_strdup_printf("%s = %s", key, listen ? listen : "");
+	int fd = listen != NULL ? httpd_bind(what, host, port, &e) : -1;
+
+	if (fd < 0 && e != NULL)
+		syslog(LOG_ERR, "%s: serving mail without it", e->message);
+	return fd;
+}
+
+/* Serves FD (-1: nothing) with HANDLER; trouble is logged. */
+static Httpd *serve_listener(int fd, const char *key, HttpdHandler handler)
+{
+	g_autoptr(GError) e = NULL;
+	Httpd *h = fd >= 0 ? httpd_start(fd, key, handler, &e) : NULL;
+
+	if (fd >= 0 && h == NULL)
+		syslog(LOG_ERR, "%s: serving mail without it", e->message);
+	return h;
+}
+
 /* The command line into O; FALSE with a usage error printed. */
 static gboolean parse_options(int argc, char **argv, Options *o)
 {
@@ -363,8 +443,8 @@ int main(int argc, char **argv)
 	const char *sock_path;
 	sigset_t set;
 	unsigned int major, minor, patch;
-	int rc, metrics_fd;
-	MetricsHttp *metrics = NULL;
+	int rc, metrics_fd, reports_fd;
+	Httpd *metrics = NULL, *reports = NULL;
 
 	msg_init();  /* before libmilter's threads parse anything */
 	if (!parse_options(argc, argv, &o))
@@ -389,10 +469,10 @@ int main(int argc, char **argv)
 	umask(cfg->milter_umask);
 	if (smfi_opensocket(FALSE) != MI_SUCCESS)
 		return die(EX_UNAVAILABLE, "cannot open the socket %s", cfg->milter_socket);
-	if ((metrics_fd = metrics_http_bind(cfg, &e)) < 0 && e != NULL) {
-		syslog(LOG_ERR, "%s: serving mail without metrics", e->message);
-		g_clear_error(&e);
-	}
+	metrics_fd = bind_listener("[metrics] listen", cfg->metrics_listen, cfg->metrics_host,
+	                           cfg->metrics_port);
+	reports_fd = bind_listener("[reports] listen", cfg->reports_listen, cfg->reports_host,
+	                           cfg->reports_port);
 	if (!drop_privileges(cfg->milter_user, sock_path, &e))
 		return die(EX_NOPERM, "%s", e->message);
 	if (!o.foreground && daemon(0, 0) != 0)
@@ -411,17 +491,18 @@ int main(int argc, char **argv)
 	g_thread_unref(g_thread_new("digests", digest_loop, NULL));
 	g_thread_unref(g_thread_new("activity", activity_loop, NULL));
 	g_thread_unref(g_thread_new("credits", credits_loop, NULL));
-	if (metrics_fd >= 0 && (metrics = metrics_http_start(metrics_fd, &e)) == NULL) {
-		syslog(LOG_ERR, "%s: serving mail without metrics", e->message);
-		g_clear_error(&e);
-	}
+	g_thread_unref(g_thread_new("poll", poll_loop, NULL));
+	metrics = serve_listener(metrics_fd, "[metrics] listen", metrics_http_answer);
+	reports = serve_listener(reports_fd, "[reports] listen", reports_http_answer);
 	/* READY=1 waits for libmilter's first answer on the socket, which smfi_main gives. */
 	milter_notify_start(cfg->milter_socket);
-	syslog(LOG_INFO, "started on %s%s%s", cfg->milter_socket,
-	       metrics ? ", metrics on " : "", metrics ? cfg->metrics_listen : "");
+	syslog(LOG_INFO, "started on %s%s%s%s%s", cfg->milter_socket,
+	       metrics ? ", metrics on " : "", metrics ? cfg->metrics_listen : "",
+	       reports ? ", delivery callbacks on " : "", reports ? cfg->reports_listen : "");
 	rc = smfi_main();
 	milter_notify_stopping();
-	metrics_http_stop(metrics);
+	httpd_stop(metrics);
+	httpd_stop(reports);
 	save_metrics();
 	syslog(LOG_INFO, "stopped");
 	/* The last second's notes, which the activity thread has not written yet. */

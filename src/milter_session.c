@@ -20,6 +20,7 @@
 #include "error.h"
 #include "flood.h"
 #include "metrics.h"
+#include "reports.h"
 #include "milter_reply.h"
 #include "safeline.h"
 
@@ -287,6 +288,13 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
 		return st;
 	if (msg_plan_add(m->plan, NULL, argv[0], &e) == ADDR_REFUSED && !c->local)
 		return refuse(ctx, m, e);
+	/* RFC 3461's NOTIFY= decides the delivery reports of this recipient's SMS. */
+	for (int i = 1; argv[i] != NULL; i++) {
+		guint flags;
+		if (g_ascii_strncasecmp(argv[i], "NOTIFY=", 7) == 0 &&
+		    reports_parse_notify(argv[i] + 7, &flags))
+			msg_plan_set_notify(m->plan, argv[0], flags);
+	}
 	return SMFIS_CONTINUE;
 }
 

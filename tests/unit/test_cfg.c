@@ -243,6 +243,62 @@ static void metrics_listen(void **state)
 	refused(*state, "[metrics]\nport = 9464\n", "unknown key 'port' in [metrics]");
 }
 
+/* [replies] and [reports]: the defaults, values read, and what needs what. */
+static void twoway_values(void **state)
+{
+	g_autofree char *p0 = put(*state, "m.conf", "", 0644);
+	g_autoptr(Cfg) d = cfg_load(p0, NULL);
+	assert_non_null(d);
+	assert_false(d->replies_enable);
+	assert_int_equal(d->replies_poll, 60);
+	assert_int_equal(d->replies_window, 48 * 3600);
+	assert_string_equal(d->replies_unmatched_to, "postmaster");
+	assert_int_equal(d->reports_notify, CFG_NOTIFY_FAILURE);
+	assert_null(d->reports_listen);
+	assert_int_equal(d->reports_poll, 300);
+	assert_null(d->reports_sendmail);
+	assert_string_equal(d->reports_token_file, "/var/lib/mail2sms/callback.token");
+	assert_true(cfg_reports_polled(d));
+
+	g_autofree char *p = put(*state, "m.conf",
+		"[replies]\nenable = true\npoll = 30s\nwindow = 24h\nunmatched_to = ops@example.org\n"
+		"[reports]\nnotify = always\nlisten = [::1]:8893\npoll = 1m\n"
+		"sendmail = /usr/local/sbin/sendmail\ntoken_file = /srv/m2s/token\n", 0644);
+	g_autoptr(GError) e = NULL;
+	g_autoptr(Cfg) c = cfg_load(p, &e);
+	if (c == NULL)
+		fail_msg("%s", e->message);
+	assert_true(c->replies_enable);
+	assert_int_equal(c->replies_poll, 30);
+	assert_int_equal(c->replies_window, 24 * 3600);
+	assert_string_equal(c->replies_unmatched_to, "ops@example.org");
+	assert_int_equal(c->reports_notify,
+	                 CFG_NOTIFY_SUCCESS | CFG_NOTIFY_FAILURE | CFG_NOTIFY_DELAY);
+	assert_string_equal(c->reports_host, "::1");
+	assert_int_equal(c->reports_port, 8893);
+	assert_null(c->metrics_listen);  /* the two listeners are apart */
+	assert_false(cfg_reports_polled(c));
+	assert_int_equal(c->reports_poll, 60);
+	assert_string_equal(c->reports_sendmail, "/usr/local/sbin/sendmail");
+	assert_string_equal(c->reports_token_file, "/srv/m2s/token");
+
+	refused(*state, "[reports]\nnotify = sometimes\n", "[reports] notify: must be");
+	refused(*state, "[reports]\nlisten = localhost:8893\n", "[reports] listen: 'localhost'");
+	refused(*state, "[reports]\npoll = 5s\n", "[reports] poll: must be");
+	refused(*state, "[reports]\nsendmail = sendmail\n", "[reports] sendmail: must be an "
+	        "absolute path");
+	refused(*state, "[reports]\ntoken_file = token\n", "[reports] token_file: must be");
+	refused(*state, "[replies]\npoll = 1s\n", "[replies] poll: must be");
+	refused(*state, "[replies]\nunmatched_to = a b\n", "[replies] unmatched_to");
+	refused(*state, "[replies]\nenable = true\n[state]\nstore = none\n",
+	        "[replies] enable needs a state store");
+	refused(*state, "[replies]\nenable = true\nwindow = 3d\n[state]\nkeep = 2d\n",
+	        "shorter than [replies] window");
+	refused(*state, "[reports]\nlisten = 127.0.0.1:8893\n[state]\nstore = none\n",
+	        "[reports] listen needs a state store");
+	refused(*state, "[reports]\nurl = x\n", "unknown key 'url' in [reports]");
+}
+
 /* The [limits] section of the issue, written with its comments, and the OVH budget. */
 static void limits_values(void **state)
 {
@@ -554,6 +610,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(quoted_values_made_printable, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_values_name_the_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(metrics_listen, setup, teardown),
+		cmocka_unit_test_setup_teardown(twoway_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(limits_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(limits_exempt_numbers, setup, teardown),
 		cmocka_unit_test_setup_teardown(limits_refused, setup, teardown),

@@ -1,0 +1,93 @@
+/* cmd_twoway.c: `mail2sms poll` (one look at OVH for SMS replies and for the delivery
+ * reports due: the systemd timer's job on sites without the milter) and `mail2sms reports
+ * setup URL` (a new callback token, and OVH's callBack set to URL/callback/TOKEN).
+ *
+ * poll goes through the same code as the milter's poll thread (replies.c, reports.c), so
+ * running both is harmless: each reply and each report is claimed in the store. setup
+ * prints the URL without its token: the token is a secret, kept in [reports] token_file
+ * alone. */
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+#include "cmd.h"
+#include "error.h"
+#include "metrics_store.h"
+#include "ovh_twoway.h"
+#include "replies.h"
+#include "reports.h"
+#include "reports_token.h"
+#include "runtime.h"
+
+int cmd_poll(const char *config, int argc, char **argv)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(Cfg) cfg = NULL;
+	g_autoptr(Runtime) rt = NULL;
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	int replies = 0, reports = 0;
+
+	if (!cmd_options(&argc, &argv, "",
+	                 "Mail the SMS replies ([replies] enable) and the delivery reports due "
+	                 "([reports], when no listen is set) once. Harmless next to a running "
+	                 "milter, which polls too.", NULL, 0))
+		return EX_USAGE;
+	if ((cfg = cfg_load(config, &err)) == NULL)
+		return cmd_fail(err);
+	if (!cfg->replies_enable && !cfg_reports_polled(cfg)) {
+		printf("nothing to poll: [replies] enable is false, and [reports] %s\n",
+		       cfg->reports_listen != NULL ? "takes callbacks" : "needs a state store");
+		return EX_OK;
+	}
+	if ((rt = runtime_new(cfg, &err)) == NULL || runtime_store(rt, &err) == NULL)
+		return cmd_fail(err);
+	if (cfg->replies_enable && (replies = replies_poll(rt, now, &err)) < 0) {
+		metrics_store_save_process(cfg, rt);
+		return cmd_fail(err);
+	}
+	if (cfg_reports_polled(cfg) && (reports = reports_poll(rt, now, &err)) < 0) {
+		metrics_store_save_process(cfg, rt);
+		return cmd_fail(err);
+	}
+	metrics_store_save_process(cfg, rt);
+	printf("%d repl%s mailed, %d report%s mailed\n", replies, replies == 1 ? "y" : "ies",
+	       reports, reports == 1 ? "" : "s");
+	return EX_OK;
+}
+
+int cmd_reports(const char *config, int argc, char **argv)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(Cfg) cfg = NULL;
+	g_autoptr(Runtime) rt = NULL;
+
+	if (!cmd_options(&argc, &argv, "setup URL",
+	                 "Write a new callback token to [reports] token_file and set OVH's "
+	                 "callBack to URL/callback/TOKEN, URL being where the site's HTTPS proxy "
+	                 "forwards to [reports] listen.", NULL, 2))
+		return EX_USAGE;
+	if (argc != 3 || strcmp(argv[1], "setup") != 0)
+		return cmd_usage("reports setup URL");
+	const char *base = argv[2];
+	if (!g_str_has_prefix(base, "https://") && !g_str_has_prefix(base, "http://"))
+		return cmd_usage("the URL must start with https:// (or http://), not '%s'", base);
+	if ((cfg = cfg_load(config, &err)) == NULL || (rt = runtime_new(cfg, &err)) == NULL)
+		return cmd_fail(err);
+	g_autofree char *token = reports_token_new(cfg, &err);
+	if (token == NULL)
+		return cmd_fail(err);
+	gsize len = strlen(base);
+	while (len > 0 && base[len - 1] == '/')
+		len--;
+	g_autofree char *prefix = g_strndup(base, len);
+	g_autofree char *url = g_strconcat(prefix, "/callback/", token, NULL);
+	memset(token, 0, strlen(token));
+	gboolean ok = ovh_set_callback(runtime_ovh(rt), url, &err);
+	memset(url, 0, strlen(url));
+	if (!ok)
+		return cmd_fail(err);
+	printf("callBack set to %s/callback/<the token in %s>\n", prefix, cfg->reports_token_file);
+	if (cfg->reports_listen == NULL)
+		printf("note: [reports] listen is not set: the milter takes no callback until it is "
+		       "(and restarted)\n");
+	return EX_OK;
+}
