@@ -9,7 +9,7 @@ any ESMTP argument: ORCPT=...),
 "from" (the address of From:), "to", "subject", "message_id", "in_reply_to", "references",
 "x_reply" (X-Mail2SMS-Reply), "content_type", "report_type", "body" (the first text/plain
 part, decoded), "dsn" (a multipart/report's per-recipient fields: [{"final_recipient",
-"action", "status"}]), "postfix" (true when the report is Postfix's own: its per-message
+"action", "status"}]), "reporting_mta" (its per-message Reporting-MTA), "postfix" (true when the report is Postfix's own: its per-message
 fields carry X-Postfix-Queue-ID)}.
 """
 import email
@@ -38,7 +38,7 @@ def first_plain(msg):
 
 
 def dsn_fields(msg):
-    recipients, postfix = [], False
+    recipients, postfix, mta = [], False, None
     for part in msg.walk():
         if part.get_content_type() != "message/delivery-status":
             continue
@@ -48,6 +48,7 @@ def dsn_fields(msg):
         for i, b in enumerate(blocks):
             if i == 0:
                 postfix = b.get("X-Postfix-Queue-ID") is not None
+                mta = text(b.get("Reporting-MTA"))
                 continue
             if b.get("Final-Recipient") is None and b.get("Action") is None:
                 continue
@@ -56,13 +57,13 @@ def dsn_fields(msg):
                 "action": text(b.get("Action")),
                 "status": text(b.get("Status")),
             })
-    return recipients, postfix
+    return recipients, postfix, mta
 
 
 def one(path):
     with open(path, "rb") as f:
         msg = email.message_from_binary_file(f, policy=email.policy.default)
-    dsn, postfix = dsn_fields(msg)
+    dsn, postfix, mta = dsn_fields(msg)
     return {
         "file": path,
         "mail_from": text(msg.get("X-Mail-Args")),
@@ -79,6 +80,7 @@ def one(path):
         "report_type": msg.get_param("report-type"),
         "body": first_plain(msg),
         "dsn": dsn,
+        "reporting_mta": mta,
         "postfix": postfix,
     }
 

@@ -3,7 +3,9 @@
 
     smtp.py --port P --from ADDR --to ADDR [--to ADDR...] [--rcpt-option OPT...] < MAIL
 
-OPT is an ESMTP RCPT parameter given to every recipient (NOTIFY=NEVER). The output is
+OPT is an ESMTP RCPT parameter given to every recipient (NOTIFY=NEVER); a --to value
+"ADDR OPT..." gives that recipient its own parameters instead. --from "" is the null
+sender. The output is
 {"mail": "250 ...", "rcpt": {"ADDR": "250 ..."}, "data": "250 ..."}, "data" null when no
 recipient was accepted. Exit status 0 once the dialogue took place, whatever the replies.
 """
@@ -37,7 +39,9 @@ def main():
         out["mail"] = reply(*s.mail(a.sender))
         accepted = 0
         for r in a.to:
-            code, msg = s.rcpt(r, a.rcpt_option)
+            words = r.split()
+            r, opts = words[0], (words[1:] or a.rcpt_option)
+            code, msg = s.rcpt(r, opts)
             out["rcpt"][r] = reply(code, msg)
             accepted += code // 100 == 2
         if accepted and out["mail"].startswith("2"):
