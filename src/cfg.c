@@ -606,9 +606,12 @@ static gboolean check_whole(Cfg *c, GError **err)
 		return bad(err, c->path, k, "'%s' is neither a local name nor an address",
 		           c->replies_unmatched_to);
 	}
-	if (c->reports_sendmail != NULL && !g_path_is_absolute(c->reports_sendmail)) {
+	if (c->reports_sendmail != NULL && !g_path_is_absolute(c->reports_sendmail) &&
+	    !g_regex_match_simple("^smtp://(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?/?$",
+	                          c->reports_sendmail, 0, 0)) {
 		k = find_key("reports", "sendmail");
-		return bad(err, c->path, k, "must be an absolute path, not '%s'", c->reports_sendmail);
+		return bad(err, c->path, k, "must be an absolute path or smtp://HOST[:PORT], not '%s'",
+		           c->reports_sendmail);
 	}
 	if (!g_path_is_absolute(c->reports_token_file)) {
 		k = find_key("reports", "token_file");

@@ -286,7 +286,13 @@ static void twoway_values(void **state)
 	refused(*state, "[reports]\nlisten = localhost:8893\n", "[reports] listen: 'localhost'");
 	refused(*state, "[reports]\npoll = 5s\n", "[reports] poll: must be");
 	refused(*state, "[reports]\nsendmail = sendmail\n", "[reports] sendmail: must be an "
-	        "absolute path");
+	        "absolute path or smtp://HOST[:PORT]");
+	refused(*state, "[reports]\nsendmail = smtp://127.0.0.1:25/x\n", "[reports] sendmail");
+	refused(*state, "[reports]\nsendmail = smtps://127.0.0.1\n", "[reports] sendmail");
+	g_autofree char *p2 = put(*state, "m.conf", "[reports]\nsendmail = smtp://[::1]:25\n", 0644);
+	g_autoptr(Cfg) c2 = cfg_load(p2, NULL);
+	assert_non_null(c2);
+	assert_string_equal(c2->reports_sendmail, "smtp://[::1]:25");
 	refused(*state, "[reports]\ntoken_file = token\n", "[reports] token_file: must be");
 	refused(*state, "[replies]\npoll = 1s\n", "[replies] poll: must be");
 	refused(*state, "[replies]\nunmatched_to = a b\n", "[replies] unmatched_to");
