@@ -626,6 +626,22 @@ static gboolean check_whole(Cfg *c, GError **err)
 		               c->path);
 		return FALSE;
 	}
+	if (c->replies_enable && !c->sms_sender_for_response) {
+		safeline_error(err, M2S_ERR_CONFIG, SAFELINE_CONFIG,
+		               "%s: [replies] enable needs [sms] sender_for_response = true: only an "
+		               "SMS sent from a short code can be answered", c->path);
+		return FALSE;
+	}
+	if (c->reports_listen != NULL && c->metrics_listen != NULL &&
+	    c->reports_port == c->metrics_port &&
+	    (strcmp(c->reports_host, c->metrics_host) == 0 ||
+	     strcmp(c->reports_host, "0.0.0.0") == 0 || strcmp(c->metrics_host, "0.0.0.0") == 0 ||
+	     strcmp(c->reports_host, "::") == 0 || strcmp(c->metrics_host, "::") == 0)) {
+		safeline_error(err, M2S_ERR_CONFIG, SAFELINE_CONFIG,
+		               "%s: [reports] listen and [metrics] listen are one address (%s): each "
+		               "needs its own port", c->path, c->reports_listen);
+		return FALSE;
+	}
 	if (c->replies_enable && c->state_keep < c->replies_window) {
 		safeline_error(err, M2S_ERR_CONFIG, SAFELINE_CONFIG,
 		               "%s: [state] keep = %us is shorter than [replies] window = %us: the "
