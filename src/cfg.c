@@ -606,9 +606,12 @@ static gboolean check_whole(Cfg *c, GError **err)
 		return bad(err, c->path, k, "'%s' is neither a local name nor an address",
 		           c->replies_unmatched_to);
 	}
-	if (c->reports_sendmail != NULL && !g_path_is_absolute(c->reports_sendmail)) {
+	if (c->reports_sendmail != NULL && !g_path_is_absolute(c->reports_sendmail) &&
+	    !g_regex_match_simple("^smtp://(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?/?$",
+	                          c->reports_sendmail, 0, 0)) {
 		k = find_key("reports", "sendmail");
-		return bad(err, c->path, k, "must be an absolute path, not '%s'", c->reports_sendmail);
+		return bad(err, c->path, k, "must be an absolute path or smtp://HOST[:PORT], not '%s'",
+		           c->reports_sendmail);
 	}
 	if (!g_path_is_absolute(c->reports_token_file)) {
 		k = find_key("reports", "token_file");
@@ -621,6 +624,22 @@ static gboolean check_whole(Cfg *c, GError **err)
 		safeline_error(err, M2S_ERR_CONFIG, SAFELINE_CONFIG,
 		               "%s: [replies] enable needs a state store ([state] store), not none",
 		               c->path);
+		return FALSE;
+	}
+	if (c->replies_enable && !c->sms_sender_for_response) {
+		safeline_error(err, M2S_ERR_CONFIG, SAFELINE_CONFIG,
+		               "%s: [replies] enable needs [sms] sender_for_response = true: only an "
+		               "SMS sent from a short code can be answered", c->path);
+		return FALSE;
+	}
+	if (c->reports_listen != NULL && c->metrics_listen != NULL &&
+	    c->reports_port == c->metrics_port &&
+	    (strcmp(c->reports_host, c->metrics_host) == 0 ||
+	     strcmp(c->reports_host, "0.0.0.0") == 0 || strcmp(c->metrics_host, "0.0.0.0") == 0 ||
+	     strcmp(c->reports_host, "::") == 0 || strcmp(c->metrics_host, "::") == 0)) {
+		safeline_error(err, M2S_ERR_CONFIG, SAFELINE_CONFIG,
+		               "%s: [reports] listen and [metrics] listen are one address (%s): each "
+		               "needs its own port", c->path, c->reports_listen);
 		return FALSE;
 	}
 	if (c->replies_enable && c->state_keep < c->replies_window) {

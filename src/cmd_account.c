@@ -94,7 +94,8 @@ int cmd_token(const char *config, int argc, char **argv)
 
 	if (!cmd_options(&argc, &argv, "",
 	                 "Request a consumer key limited to GET /sms, GET /sms/*, "
-	                 "POST /sms/*/jobs and GET /sms/*/outgoing.\nOpen the validation URL, "
+	                 "POST /sms/*/jobs, GET /sms/*/outgoing, DELETE /sms/*/incoming/* "
+	                 "(replies) and PUT /sms/* (reports setup).\nOpen the validation URL, "
 	                 "log in, then set [ovh] consumer_key to the key.", NULL, 0))
 		return EX_USAGE;
 	if ((cfg = cfg_load(config, &err)) == NULL)

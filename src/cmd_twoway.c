@@ -1,5 +1,6 @@
 /* cmd_twoway.c: `mail2sms poll` (one look at OVH for SMS replies and for the delivery
- * reports due: the systemd timer's job on sites without the milter) and `mail2sms reports
+ * reports due; with --due only when it is this process's turn in the period, the systemd
+ * timer's way, so that the timer next to a milter costs no request more) and `mail2sms reports
  * setup URL` (a new callback token, and OVH's callBack set to URL/callback/TOKEN).
  *
  * poll goes through the same code as the milter's poll thread (replies.c, reports.c), so
@@ -17,6 +18,7 @@
 #include "reports.h"
 #include "reports_token.h"
 #include "runtime.h"
+#include "store.h"
 
 int cmd_poll(const char *config, int argc, char **argv)
 {
@@ -24,33 +26,52 @@ int cmd_poll(const char *config, int argc, char **argv)
 	g_autoptr(Cfg) cfg = NULL;
 	g_autoptr(Runtime) rt = NULL;
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	gboolean due = FALSE;
 	int replies = 0, reports = 0;
+	const GOptionEntry entries[] = {
+		{ "due", 0, 0, G_OPTION_ARG_NONE, &due, "only what is due: each poll once per its "
+		  "[replies] or [reports] poll period across the processes sharing the store (the "
+		  "milters' threads included), nothing without OVH credentials (the timer's way)",
+		  NULL },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
 
 	if (!cmd_options(&argc, &argv, "",
 	                 "Mail the SMS replies ([replies] enable) and the delivery reports due "
-	                 "([reports], when no listen is set) once. Harmless next to a running "
-	                 "milter, which polls too.", NULL, 0))
+	                 "([reports], when no listen is set). Harmless next to a running "
+	                 "milter, which polls too.", entries, 0))
 		return EX_USAGE;
 	if ((cfg = cfg_load(config, &err)) == NULL)
 		return cmd_fail(err);
-	if (!cfg->replies_enable && !cfg_reports_polled(cfg)) {
+	gboolean do_replies = cfg->replies_enable, do_reports = cfg_reports_polled(cfg);
+	if (!do_replies && !do_reports) {
 		printf("nothing to poll: [replies] enable is false, and [reports] %s\n",
 		       cfg->reports_listen != NULL ? "takes callbacks" : "needs a state store");
 		return EX_OK;
 	}
+	if (due && !cfg_has_credentials(cfg, NULL)) {
+		printf("nothing polled: no OVH credentials ([ovh])\n");
+		return EX_OK;
+	}
 	if ((rt = runtime_new(cfg, &err)) == NULL || runtime_store(rt, &err) == NULL)
 		return cmd_fail(err);
-	if (cfg->replies_enable && (replies = replies_poll(rt, now, &err)) < 0) {
+	if (due) {
+		Store *st = runtime_store(rt, NULL);
+		do_replies = do_replies && store_take_turn(st, "replies", now, cfg->replies_poll);
+		do_reports = do_reports && store_take_turn(st, "reports", now, cfg->reports_poll);
+	}
+	if (do_replies && (replies = replies_poll(rt, now, &err)) < 0) {
 		metrics_store_save_process(cfg, rt);
 		return cmd_fail(err);
 	}
-	if (cfg_reports_polled(cfg) && (reports = reports_poll(rt, now, &err)) < 0) {
+	if (do_reports && (reports = reports_poll(rt, now, &err)) < 0) {
 		metrics_store_save_process(cfg, rt);
 		return cmd_fail(err);
 	}
 	metrics_store_save_process(cfg, rt);
-	printf("%d repl%s mailed, %d report%s mailed\n", replies, replies == 1 ? "y" : "ies",
-	       reports, reports == 1 ? "" : "s");
+	printf("%d repl%s mailed, %d report%s mailed%s\n", replies, replies == 1 ? "y" : "ies",
+	       reports, reports == 1 ? "" : "s",
+	       due && !do_replies && !do_reports ? " (nothing due)" : "");
 	return EX_OK;
 }
 

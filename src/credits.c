@@ -82,7 +82,7 @@ static char *header_word(const char *s)
 	return w;
 }
 
-/* The alarm's mail: headers for sendmail -t, then a body that says what to do. */
+/* The alarm's mail: its headers, then a body that says what to do. */
 static char *alarm_mail(const Cfg *cfg, const char *service, double credits, gint64 now)
 {
 	g_autofree char *to = g_strjoinv(", ", cfg->ovh_alarm_to);
@@ -92,6 +92,7 @@ static char *alarm_mail(const Cfg *cfg, const char *service, double credits, gin
 	g_autofree char *when = local ? g_date_time_format(local, "%Y-%m-%d %H:%M %Z") : NULL;
 
 	return g_strdup_printf(
+		"From: mail2sms <MAILER-DAEMON@%s>\n"
 		"To: %s\n"
 		"Subject: mail2sms: %g SMS credits left on %s\n"
 		"Auto-Submitted: auto-generated\n"
@@ -106,7 +107,7 @@ static char *alarm_mail(const Cfg *cfg, const char *service, double credits, gin
 		"\n"
 		"This mail is sent once a day while the credits stay below the alarm;\n"
 		"'mail2sms status' shows the figure.\n",
-		to, credits, svc, svc, credits, cfg->ovh_credits_alarm, host,
+		host, to, credits, svc, svc, credits, cfg->ovh_credits_alarm, host,
 		when ? when : "an unknown time");
 }
 
@@ -132,7 +133,9 @@ static gboolean day_alarm(const Cfg *cfg, Store *st, const char *service, double
 	syslog(LOG_WARNING, "credits: %g left on %s, below credits_alarm = %u: mailing %s "
 	       "(once a day)", credits, service, cfg->ovh_credits_alarm, to);
 	g_autofree char *mail = alarm_mail(cfg, service, credits, now);
-	if (!sendmail_send(cfg->reports_sendmail, mail, &e)) {
+	/* From the null sender: an alarm that cannot be delivered bounces to no one. */
+	if (!sendmail_deliver(cfg->reports_sendmail, mail, "<>",
+	                      (const char *const *)cfg->ovh_alarm_to, &e)) {
 		syslog(LOG_ERR, "credits: the alarm mail to %s was not sent: %s (tried again at "
 		       "the next check)", to, e->message);
 		g_clear_error(&e);

@@ -330,17 +330,6 @@ static gpointer credits_loop(gpointer unused)
 	return NULL;
 }
 
-/* TRUE when this process polls for WHAT in the current period of PERIOD seconds: the
- * first of the processes sharing the store to ask (each would cost the same requests). */
-static gboolean poll_turn(Runtime *rt, const char *what, gint64 now, guint period)
-{
-	g_autofree char *name = g_strdup_printf("poll:%s:%" G_GINT64_FORMAT, what, now / period);
-	Store *st = runtime_store(rt, NULL);
-	gint64 total = 0;
-
-	return st != NULL && store_add_value(st, name, 1, now, &total, NULL) && total == 1;
-}
-
 /* Polls OVH for replies ([replies] enable) and delivery reports ([reports] listen empty),
  * each every its own poll seconds from start-up, with the current runtime. */
 static gpointer poll_loop(gpointer unused)
@@ -359,14 +348,14 @@ static gpointer poll_loop(gpointer unused)
 		const Cfg *cfg = runtime_cfg(rt);
 		if (cfg->replies_enable && now >= MAX(replies_at, start + cfg->replies_poll)) {
 			replies_at = now + cfg->replies_poll;
-			if (poll_turn(rt, "replies", now, cfg->replies_poll) &&
+			if (store_take_turn(runtime_store(rt, NULL), "replies", now, cfg->replies_poll) &&
 			    replies_poll(rt, now, &e) < 0)
 				syslog(LOG_WARNING, "replies: not polled: %s", e->message);
 			g_clear_error(&e);
 		}
 		if (cfg_reports_polled(cfg) && now >= MAX(reports_at, start + cfg->reports_poll)) {
 			reports_at = now + cfg->reports_poll;
-			if (poll_turn(rt, "reports", now, cfg->reports_poll) &&
+			if (store_take_turn(runtime_store(rt, NULL), "reports", now, cfg->reports_poll) &&
 			    reports_poll(rt, now, &e) < 0)
 				syslog(LOG_WARNING, "reports: not polled: %s", e->message);
 		}

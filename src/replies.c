@@ -107,7 +107,8 @@ static gboolean mail_reply(Runtime *rt, Store *st, const OvhIncoming *in, const 
 	}
 	/* From here, a process that stops may have mailed it. */
 	ok = store_set_value(st, mark, 1, now, err) &&
-	     sendmail_deliver(cfg->reports_sendmail, text, "<>", to, err);
+	     sendmail_deliver(cfg->reports_sendmail, text, "<>",
+	                      (const char *const[]){ to, NULL }, err);
 	if (!ok) {
 		store_set_value(st, mark, 0, now, NULL);
 	} else {

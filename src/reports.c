@@ -135,7 +135,8 @@ static gboolean mail_report(const Cfg *cfg, const char *to, const Dsn *d, GError
 		g_set_error(err, M2S_ERROR, M2S_ERR_DATA, "no report can be written to '%s'", to);
 		return FALSE;
 	}
-	return sendmail_deliver(cfg->reports_sendmail, text, "<>", to, err);
+	return sendmail_deliver(cfg->reports_sendmail, text, "<>",
+	                        (const char *const[]){ to, NULL }, err);
 }
 
 ReportOutcome reports_state(Runtime *rt, gint64 id, int ptt, int dlr, gint64 now,

@@ -1,10 +1,10 @@
 /* sendmail.c: one mail mail2sms writes itself (the low-credits alarm, an SMS reply, a
- * delivery report) handed to the local MTA through `sendmail -oi -t`, or `sendmail -i -f
- * FROM -- RCPT` when the envelope comes from a job.
+ * delivery report) handed to the local MTA through `sendmail -i -f FROM -- RCPT...`, or
+ * over SMTP to smtp://HOST[:PORT] where no set-group-id program may run (the milter's
+ * systemd unit).
  *
- * The command runs without a shell, with fixed arguments: with -t the recipients come from
- * the message's To: header, which the caller writes from checked configuration, never from
- * a mail; otherwise the recipient follows "--", so that no address is read as an option. Its stdout is discarded and its stderr read back (bounded) for the error, so that
+ * The command runs without a shell, with fixed arguments; the recipients follow "--", so
+ * that no address is read as an option. Its stdout is discarded and its stderr read back (bounded) for the error, so that
  * nothing it prints reaches a delivery agent's stderr (pipe(8) puts that in a DSN). It must
  * not wait forever (SENDMAIL_TIMEOUT), nor let a sendmail that exits early kill the
  * process with SIGPIPE, nor log: the caller says what the mail was for. */
@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <curl/curl.h>
 #include "sendmail.h"
 #include "error.h"
 #include "safeline.h"
@@ -177,32 +178,89 @@ static gboolean sendmail_run(char **argv, const char *shown, const char *message
 	return TRUE;
 }
 
-gboolean sendmail_send(const char *program, const char *message, GError **err)
+gboolean sendmail_is_smtp(const char *program)
 {
-	g_autofree char *prog = program != NULL ? g_strdup(program) : sendmail_program();
+	return program != NULL && g_str_has_prefix(program, "smtp://");
+}
 
-	if (prog == NULL) {
-		g_set_error(err, M2S_ERROR, M2S_ERR_IO,
-		            "no sendmail command (in PATH, /usr/sbin or /usr/lib)");
+/* Gives libcurl the next bytes of the mail. */
+static size_t smtp_read(char *buf, size_t size, size_t n, void *arg)
+{
+	GString *left = arg;
+	size_t len = MIN(size * n, left->len);
+
+	memcpy(buf, left->str, len);
+	g_string_erase(left, 0, len);
+	return len;
+}
+
+/* The mail over SMTP to URL (smtp://HOST[:PORT]), with libcurl's SMTP client. */
+static gboolean smtp_deliver(const char *url, const char *message, const char *from,
+                             const char *const *rcpts, GError **err)
+{
+	CURL *h = curl_easy_init();
+	struct curl_slist *to = NULL;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	/* SMTP wants CRLF line ends; libcurl adds the dots and the final one. */
+	g_autoptr(GString) body = g_string_sized_new(strlen(message) + 256);
+	g_autofree char *helo = g_strconcat(url, "/", g_get_host_name(), NULL);
+
+	for (const char *p = message; *p; p++) {
+		if (*p == '\n' && (p == message || p[-1] != '\r'))
+			g_string_append_c(body, '\r');
+		g_string_append_c(body, *p);
+	}
+	if (h == NULL) {
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "%s: no SMTP client", url);
 		return FALSE;
 	}
-	g_autofree char *shown = g_strconcat(prog, " -oi -t", NULL);
-	char *argv[] = { prog, "-oi", "-t", NULL };
-	return sendmail_run(argv, shown, message, err);
+	for (const char *const *r = rcpts; *r != NULL; r++)
+		to = curl_slist_append(to, *r);
+	curl_easy_setopt(h, CURLOPT_URL, helo);
+	curl_easy_setopt(h, CURLOPT_MAIL_FROM, from);
+	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, to);
+	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(h, CURLOPT_READFUNCTION, smtp_read);
+	curl_easy_setopt(h, CURLOPT_READDATA, body);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)SENDMAIL_TIMEOUT);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	CURLcode rc = curl_easy_perform(h);
+	long code = 0;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	curl_slist_free_all(to);
+	curl_easy_cleanup(h);
+	if (rc != CURLE_OK) {
+		g_autofree char *why = safeline(*errbuf ? errbuf : curl_easy_strerror(rc),
+		                                SENDMAIL_STDERR_MAX, FALSE);
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "%s: %s (SMTP %ld)", url, why, code);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 gboolean sendmail_deliver(const char *program, const char *message, const char *from,
-                          const char *rcpt, GError **err)
+                          const char *const *rcpts, GError **err)
 {
-	g_autofree char *prog = program != NULL ? g_strdup(program) : sendmail_program();
+	if (sendmail_is_smtp(program))
+		return smtp_deliver(program, message, from, rcpts, err);
 
+	g_autofree char *prog = program != NULL ? g_strdup(program) : sendmail_program();
 	if (prog == NULL) {
 		g_set_error(err, M2S_ERROR, M2S_ERR_IO,
 		            "no sendmail command (in PATH, /usr/sbin or /usr/lib)");
 		return FALSE;
 	}
-	/* The recipient is a job's sender: named in an error, it is an address, not a secret. */
 	g_autofree char *shown = g_strconcat(prog, " -i -f ", from, NULL);
-	char *argv[] = { prog, "-i", "-f", (char *)from, "--", (char *)rcpt, NULL };
-	return sendmail_run(argv, shown, message, err);
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_ptr_array_add(argv, prog);
+	g_ptr_array_add(argv, "-i");
+	g_ptr_array_add(argv, "-f");
+	g_ptr_array_add(argv, (char *)from);
+	/* No recipient can be read as an option. */
+	g_ptr_array_add(argv, "--");
+	for (const char *const *r = rcpts; *r != NULL; r++)
+		g_ptr_array_add(argv, (char *)*r);
+	g_ptr_array_add(argv, NULL);
+	return sendmail_run((char **)argv->pdata, shown, message, err);
 }

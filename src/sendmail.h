@@ -1,5 +1,6 @@
 /* sendmail.h: one mail handed to the local MTA through its sendmail(1) command (Postfix,
- * Sendmail, Exim and OpenSMTPD all provide one): notices, replies and delivery reports. */
+ * Sendmail, Exim and OpenSMTPD all provide one) or over SMTP: notices, replies and
+ * delivery reports. */
 #ifndef M2S_SENDMAIL_H
 #define M2S_SENDMAIL_H
 
@@ -13,18 +14,19 @@
  * PATH). NULL when there is none. Newly allocated. */
 char *sendmail_program(void);
 
-/* Hands MESSAGE (header lines, an empty line, the body; LF line ends) to `PROGRAM -oi -t`
- * (PROGRAM NULL: sendmail_program(); [reports] sendmail names one),
- * which takes the recipients from its To: header. FALSE with an M2S_ERR_IO naming the
- * command when there is none, it cannot be started, it exits non-zero (with the first line
- * of what it said on stderr) or it takes longer than SENDMAIL_TIMEOUT. */
-gboolean sendmail_send(const char *program, const char *message, GError **err);
-
-/* Hands MESSAGE to `PROGRAM -i -f FROM -- RCPT` (PROGRAM NULL: sendmail_program()): the
- * envelope given apart from the header, for a mail whose recipient and sender come from
- * a job (a reply, a delivery report). FROM "<>" is the null sender: a report is never
- * bounced back. FALSE with an M2S_ERR_IO as sendmail_send; TRUE once the MTA took it. */
+/* Hands MESSAGE (header lines, an empty line, the body; LF line ends) to the local MTA
+ * with the envelope FROM ("<>": the null sender, for what must never bounce back) and
+ * RCPTS (NULL-terminated, at least one). PROGRAM ([reports] sendmail) is either a
+ * sendmail(1) command, run as `PROGRAM -i -f FROM -- RCPT...` (NULL: sendmail_program()),
+ * or smtp://HOST[:PORT], where the mail is submitted over SMTP (libcurl): what a process
+ * runs under a unit that forbids set-group-id programs (postdrop) or a read-only queue.
+ * FALSE with an M2S_ERR_IO naming the command or the server when there is none, it fails
+ * (with the first line it said) or it takes longer than SENDMAIL_TIMEOUT; TRUE once the
+ * MTA took the mail. */
 gboolean sendmail_deliver(const char *program, const char *message, const char *from,
-                          const char *rcpt, GError **err);
+                          const char *const *rcpts, GError **err);
+
+/* TRUE when PROGRAM names an SMTP server rather than a command. */
+gboolean sendmail_is_smtp(const char *program);
 
 #endif

@@ -702,3 +702,12 @@ void store_job_meta_clear(StoreJobMeta *meta)
 	g_clear_pointer(&meta->subject, g_free);
 	g_clear_pointer(&meta->receivers, g_free);
 }
+
+gboolean store_take_turn(Store *store, const char *what, gint64 now, guint period)
+{
+	g_autofree char *name = g_strdup_printf("turn:%s:%" G_GINT64_FORMAT, what,
+	                                        now / MAX(period, 1));
+	gint64 total = 0;
+
+	return store != NULL && store_add_value(store, name, 1, now, &total, NULL) && total == 1;
+}

@@ -160,6 +160,11 @@ gboolean store_get_values(Store *store, const char *const *names, guint n, gint6
 gboolean store_add_value(Store *store, const char *name, gint64 delta, gint64 now,
                          gint64 *total, GError **err);
 #define STORE_NAME_MAX 200
+/* TRUE for the first caller in the current slice of PERIOD seconds (NOW / PERIOD) to take
+ * WHAT's turn, across every process and host sharing the store: periodic work that each
+ * would repeat at the same cost (a poll of OVH). FALSE for the others, and when the store
+ * fails (the work waits for the next period). */
+gboolean store_take_turn(Store *store, const char *what, gint64 now, guint period);
 
 /* A short text kept under NAME for every process (the last job sent, the last error, as
  * status.c words them), with the time it was set; texts and values are two namespaces (one

@@ -32,6 +32,7 @@ typedef struct {
 	dev_t dev; /* the file db has open, to notice when the path no longer names it */
 	ino_t ino;
 	gint wal_pages; /* pages in the WAL after the last commit (atomic) */
+	gint64 clean_at; /* the second a prune left nothing old behind (guarded by lock) */
 	GMutex ckpt_lock; /* held by the one thread that checkpoints */
 	sqlite3 *ckpt;    /* the checkpoint's own connection, and the file it has open */
 	dev_t ckpt_dev;
@@ -336,6 +337,7 @@ static void *sq_open(const StoreSpec *spec, const char *password, gint64 keep, G
 	g_mutex_init(&q->ckpt_lock);
 	q->path = g_strdup(spec->path);
 	q->keep = keep;
+	q->clean_at = G_MININT64;
 	if (!sq_connect(q, err)) {
 		g_mutex_clear(&q->lock);
 		g_mutex_clear(&q->ckpt_lock);
@@ -402,9 +404,16 @@ static gboolean sq_exec1(Sq *q, const char *sql, GError **err)
 /* Removes at most STORE_PRUNE_PER_WRITE records of each kind written before NOW - keep,
  * oldest first, with their job ids, and as many window events out of their window at NOW
  * (?3, in milliseconds): bounded work inside the write that pays for it. The first two
- * statements pick the same records (a total order, and the first changes no tag). */
+ * statements pick the same records (a total order, and the first changes no tag). Once a
+ * pass found fewer than that of every kind, nothing more is old until the next second: the
+ * writes of that second skip the seven statements, which cost as much as the write that
+ * pays for them when there is nothing to remove. */
 static gboolean sq_prune(Sq *q, gint64 now, GError **err)
 {
+	gboolean clean = TRUE;
+
+	if (now == q->clean_at)
+		return TRUE;
 	static const char *const sql[] = {
 		"DELETE FROM jobs WHERE tag IN (SELECT tag FROM tags WHERE touched < ?1"
 		" ORDER BY touched, tag LIMIT ?2)",
@@ -431,7 +440,9 @@ static gboolean sq_prune(Sq *q, gint64 now, GError **err)
 		sqlite3_bind_int64(st, 3, now * 1000);
 		if (!sq_run(q, st, "prune", err))
 			return FALSE;
+		clean = clean && sqlite3_changes(q->db) < STORE_PRUNE_PER_WRITE;
 	}
+	q->clean_at = clean ? now : G_MININT64;
 	return TRUE;
 }
 

@@ -261,6 +261,7 @@ static void twoway_values(void **state)
 	assert_true(cfg_reports_polled(d));
 
 	g_autofree char *p = put(*state, "m.conf",
+		"[sms]\nsender_for_response = true\n"
 		"[replies]\nenable = true\npoll = 30s\nwindow = 24h\nunmatched_to = ops@example.org\n"
 		"[reports]\nnotify = always\nlisten = [::1]:8893\npoll = 1m\n"
 		"sendmail = /usr/local/sbin/sendmail\ntoken_file = /srv/m2s/token\n", 0644);
@@ -286,14 +287,23 @@ static void twoway_values(void **state)
 	refused(*state, "[reports]\nlisten = localhost:8893\n", "[reports] listen: 'localhost'");
 	refused(*state, "[reports]\npoll = 5s\n", "[reports] poll: must be");
 	refused(*state, "[reports]\nsendmail = sendmail\n", "[reports] sendmail: must be an "
-	        "absolute path");
+	        "absolute path or smtp://HOST[:PORT]");
+	refused(*state, "[reports]\nsendmail = smtp://127.0.0.1:25/x\n", "[reports] sendmail");
+	refused(*state, "[reports]\nsendmail = smtps://127.0.0.1\n", "[reports] sendmail");
+	g_autofree char *p2 = put(*state, "m.conf", "[reports]\nsendmail = smtp://[::1]:25\n", 0644);
+	g_autoptr(Cfg) c2 = cfg_load(p2, NULL);
+	assert_non_null(c2);
+	assert_string_equal(c2->reports_sendmail, "smtp://[::1]:25");
 	refused(*state, "[reports]\ntoken_file = token\n", "[reports] token_file: must be");
 	refused(*state, "[replies]\npoll = 1s\n", "[replies] poll: must be");
 	refused(*state, "[replies]\nunmatched_to = a b\n", "[replies] unmatched_to");
-	refused(*state, "[replies]\nenable = true\n[state]\nstore = none\n",
-	        "[replies] enable needs a state store");
-	refused(*state, "[replies]\nenable = true\nwindow = 3d\n[state]\nkeep = 2d\n",
-	        "shorter than [replies] window");
+	refused(*state, "[sms]\nsender_for_response = true\n[replies]\nenable = true\n"
+	        "[state]\nstore = none\n", "[replies] enable needs a state store");
+	refused(*state, "[sms]\nsender_for_response = true\n[replies]\nenable = true\n"
+	        "window = 3d\n[state]\nkeep = 2d\n", "shorter than [replies] window");
+	refused(*state, "[replies]\nenable = true\n", "needs [sms] sender_for_response = true");
+	refused(*state, "[reports]\nlisten = 127.0.0.1:9464\n[metrics]\nlisten = 0.0.0.0:9464\n",
+	        "[reports] listen and [metrics] listen are one address");
 	refused(*state, "[reports]\nlisten = 127.0.0.1:8893\n[state]\nstore = none\n",
 	        "[reports] listen needs a state store");
 	refused(*state, "[reports]\nurl = x\n", "unknown key 'url' in [reports]");

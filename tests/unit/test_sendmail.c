@@ -69,7 +69,7 @@ static void found_in_path(void **s)
 	assert_string_equal(got, want);
 }
 
-/* The mail reaches it whole, with -oi -t. */
+/* The mail reaches it whole, with the envelope after "--" (a recipient is never an option). */
 static void mail_passed_whole(void **s)
 {
 	(void)s;
@@ -81,12 +81,13 @@ static void mail_passed_whole(void **s)
 	const char *mail = "To: postmaster\nSubject: test\n\n.\nA line with a dot above.\n";
 
 	path_first(bin);
-	if (!sendmail_send(NULL, mail, &e))
-		fail_msg("sendmail_send: %s", e->message);
+	if (!sendmail_deliver(NULL, mail, "<>",
+	                      (const char *const[]){ "postmaster", "-x@example.org", NULL }, &e))
+		fail_msg("sendmail_deliver: %s", e->message);
 	assert_true(g_file_get_contents(out, &got, NULL, NULL));
 	assert_string_equal(got, mail);
 	assert_true(g_file_get_contents(argfile, &args, NULL, NULL));
-	assert_string_equal(args, "-oi -t\n");
+	assert_string_equal(args, "-i -f <> -- postmaster -x@example.org\n");
 }
 
 /* A failure: its exit status and the first line it said, in an M2S_ERR_IO. */
@@ -98,7 +99,8 @@ static void failure_named(void **s)
 	g_autoptr(GError) e = NULL;
 
 	path_first(bin);
-	assert_false(sendmail_send(NULL, "To: postmaster\n\nx\n", &e));
+	assert_false(sendmail_deliver(NULL, "To: postmaster\n\nx\n", "<>",
+	                              (const char *const[]){ "postmaster", NULL }, &e));
 	assert_non_null(e);
 	assert_int_equal(e->code, M2S_ERR_IO);
 	assert_non_null(strstr(e->message, "exit status 75: postdrop: fatal: no queue"));
@@ -117,7 +119,8 @@ static void early_exit_no_sigpipe(void **s)
 	while (big->len < 1024 * 1024)
 		g_string_append(big, "a line of the body that nobody reads\n");
 	path_first(bin);
-	assert_false(sendmail_send(NULL, big->str, &e));
+	assert_false(sendmail_deliver(NULL, big->str, "<>",
+	                              (const char *const[]){ "postmaster", NULL }, &e));
 	assert_non_null(e);
 	assert_non_null(strstr(e->message, "writing the mail"));
 }
