@@ -104,7 +104,8 @@ int cmd_reports(const char *config, int argc, char **argv)
 	memset(token, 0, strlen(token));
 	gboolean ok = ovh_set_callback(runtime_ovh(rt), url, &err);
 	memset(url, 0, strlen(url));
-	if (!ok)
+	/* OVH calls the old URL until the PUT succeeds: the old token stays until then. */
+	if (!reports_token_commit(cfg, ok, ok ? &err : NULL) || !ok)
 		return cmd_fail(err);
 	printf("callBack set to %s/callback/<the token in %s>\n", prefix, cfg->reports_token_file);
 	if (cfg->reports_listen == NULL)

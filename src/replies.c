@@ -94,7 +94,7 @@ static gboolean mail_reply(Runtime *rt, Store *st, const OvhIncoming *in, const 
 	                 .in_reply_to = matched && *meta.message_id ? meta.message_id : NULL,
 	                 .text = in->message, .id = in->id,
 	                 .received = in->created > 0 ? in->created : now,
-	                 .hostname = g_get_host_name() };
+	                 .hostname = reports_domain(cfg) };
 	g_autofree char *text = reply_mail_build(&rm);
 	g_autofree char *masked = addr_mask(number != NULL ? number : in->sender,
 	                                    cfg->log_numbers_full);

@@ -68,12 +68,14 @@ char *reports_envelope_address(const char *sender)
 	return *s != '\0' ? g_steal_pointer(&s) : NULL;
 }
 
+const char *reports_domain(const Cfg *cfg)
+{
+	return cfg->addr_domains[0] != NULL ? cfg->addr_domains[0] : g_get_host_name();
+}
+
 char *reports_number_address(const Cfg *cfg, const char *number)
 {
-	const char *domain = cfg->addr_domains[0] != NULL ? cfg->addr_domains[0]
-	                                                  : g_get_host_name();
-
-	return g_strconcat(number, "@", domain, NULL);
+	return g_strconcat(number, "@", reports_domain(cfg), NULL);
 }
 
 /* The receiver the SMS ID went to: ids and receivers are kept in the same order (OVH
@@ -178,11 +180,11 @@ ReportOutcome reports_state(Runtime *rt, gint64 id, int ptt, int dlr, gint64 now
 		g_autofree char *diag = dsn_diagnostic(ptt, text);
 		DsnRecipient rc = { .final_recipient = final, .action = action, .status = status,
 		                    .diagnostic = diag, .last_attempt = now };
-		Dsn d = { .reporting_mta = g_get_host_name(), .to = to,
+		Dsn d = { .reporting_mta = reports_domain(cfg), .to = to,
 		          .message_id = *meta.message_id ? meta.message_id : NULL,
 		          .subject = meta.subject, .arrival = meta.sent_at, .now = now,
 		          .rcpts = &rc, .n_rcpts = 1 };
-		g_autofree char *from = g_strconcat("MAILER-DAEMON@", g_get_host_name(), NULL);
+		g_autofree char *from = g_strconcat("MAILER-DAEMON@", reports_domain(cfg), NULL);
 		g_autofree char *masked = addr_mask(receiver, cfg->log_numbers_full);
 		d.from = from;
 		if (mail_report(cfg, to, &d, err)) {
@@ -317,8 +319,8 @@ static void report_refused(const Cfg *cfg, const MsgPlan *plan, const char *send
 	}
 	if (rcpts->len == 0)
 		return;
-	g_autofree char *from = g_strconcat("MAILER-DAEMON@", g_get_host_name(), NULL);
-	Dsn d = { .reporting_mta = g_get_host_name(), .from = from, .to = sender,
+	g_autofree char *from = g_strconcat("MAILER-DAEMON@", reports_domain(cfg), NULL);
+	Dsn d = { .reporting_mta = reports_domain(cfg), .from = from, .to = sender,
 	          .message_id = plan->message_id, .subject = plan->subject, .arrival = now,
 	          .now = now, .rcpts = (DsnRecipient *)rcpts->data, .n_rcpts = rcpts->len };
 	g_autoptr(GError) e = NULL;

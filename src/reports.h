@@ -40,6 +40,10 @@ void reports_job_sent(Runtime *rt, const MsgPlan *plan, const char *sender, cons
  * delivery agent) as the bare address a mail is sent to; NULL for the null sender. */
 char *reports_envelope_address(const char *sender);
 
+/* The name mail2sms writes its mail under (Reporting-MTA, MAILER-DAEMON@, Message-IDs): the
+ * first [addresses] domain, the gateway's, else the host name. */
+const char *reports_domain(const Cfg *cfg);
+
 /* The address an SMS to NUMBER is written as in mail: NUMBER@ the first [addresses] domain
  * (the host name without one), so that mail to it pages the number again. */
 char *reports_number_address(const Cfg *cfg, const char *number);

@@ -4,7 +4,9 @@
  * report states. The token in its path is what keeps a stranger from making mail2sms
  * mail reports: 256 random bits from OpenSSL, kept in a file only root and the milter's
  * user read, compared in constant time, read afresh for each call (a new `reports setup`
- * takes effect at once). It must never be logged nor printed. */
+ * takes effect at once). A new token replaces the one in use only once OVH has it: a
+ * setup that fails leaves the callback that works alone. It must never be logged nor
+ * printed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -44,8 +46,6 @@ char *reports_token_new(const Cfg *cfg, GError **err)
 	}
 	if (fd >= 0 && close(fd) != 0 && ok)
 		ok = FALSE, saved = errno;
-	if (ok && g_rename(tmp, path) != 0)
-		ok = FALSE, saved = errno;
 	if (!ok) {
 		g_unlink(tmp);
 		OPENSSL_cleanse(hex->str, hex->len);
@@ -55,6 +55,24 @@ char *reports_token_new(const Cfg *cfg, GError **err)
 	}
 	g_string_truncate(hex, REPORTS_TOKEN_LEN);
 	return g_string_free(hex, FALSE);
+}
+
+gboolean reports_token_commit(const Cfg *cfg, gboolean keep, GError **err)
+{
+	g_autofree char *tmp = g_strconcat(cfg->reports_token_file, ".new", NULL);
+
+	if (!keep) {
+		g_unlink(tmp);
+		return TRUE;
+	}
+	if (g_rename(tmp, cfg->reports_token_file) != 0) {
+		int saved = errno;
+		g_unlink(tmp);
+		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "%s: %s", cfg->reports_token_file,
+		            g_strerror(saved));
+		return FALSE;
+	}
+	return TRUE;
 }
 
 gboolean reports_token_check(const Cfg *cfg, const char *given)
