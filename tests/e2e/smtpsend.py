@@ -2,8 +2,11 @@
 """Sends one mail over SMTP and prints every reply as one JSON object.
 
     smtpsend.py [--host H] --port P --from ADDR --to ADDR [--to ADDR...] [--file MAIL]
+                [--rcpt-option OPT...]
 
-The mail is read from --file or stdin (LF or CRLF). The output is
+The mail is read from --file or stdin (LF or CRLF). OPT is an ESMTP RCPT parameter given
+to every recipient (NOTIFY=NEVER); a --to value "ADDR OPT..." gives that recipient its own
+instead. --from "" is the null sender. The output is
 {"mail": "250 2.1.0 Ok", "rcpt": {"ADDR": "250 2.1.5 Ok", ...}, "data": "250 2.0.0 Ok: queued as X"}
 with "data" null when no recipient was accepted. swaks cannot take an address that starts
 with "+" (it reads it as one of its options), hence this sender. Exit status 0 once the
@@ -28,6 +31,7 @@ def main():
     ap.add_argument("--to", action="append", required=True)
     ap.add_argument("--file")
     ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--rcpt-option", action="append", default=[])
     a = ap.parse_args()
     raw = open(a.file, "rb").read() if a.file else sys.stdin.buffer.read()
     raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
@@ -42,7 +46,9 @@ def main():
         out["mail"] = reply(*s.mail(a.sender))
         accepted = 0
         for r in a.to:
-            code, msg = s.rcpt(r)
+            words = r.split()
+            r, opts = words[0], (words[1:] or a.rcpt_option)
+            code, msg = s.rcpt(r, opts)
             out["rcpt"][r] = reply(code, msg)
             accepted += code // 100 == 2
         if accepted and out["mail"].startswith("2"):
