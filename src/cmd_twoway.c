@@ -60,15 +60,12 @@ int cmd_poll(const char *config, int argc, char **argv)
 		do_replies = do_replies && store_take_turn(st, "replies", now, cfg->replies_poll);
 		do_reports = do_reports && store_take_turn(st, "reports", now, cfg->reports_poll);
 	}
-	if (do_replies && (replies = replies_poll(rt, now, &err)) < 0) {
-		metrics_store_save_process(cfg, rt);
-		return cmd_fail(err);
-	}
-	if (do_reports && (reports = reports_poll(rt, now, &err)) < 0) {
-		metrics_store_save_process(cfg, rt);
-		return cmd_fail(err);
-	}
+	gboolean ok = (!do_replies || (replies = replies_poll(rt, now, &err)) >= 0) &&
+	              (!do_reports || (reports = reports_poll(rt, now, &err)) >= 0);
+	/* What it mailed counts in the milter's figures, whether or not it went to the end. */
 	metrics_store_save_process(cfg, rt);
+	if (!ok)
+		return cmd_fail(err);
 	printf("%d repl%s mailed, %d report%s mailed%s\n", replies, replies == 1 ? "y" : "ies",
 	       reports, reports == 1 ? "" : "s",
 	       due && !do_replies && !do_reports ? " (nothing due)" : "");

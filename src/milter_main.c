@@ -15,8 +15,8 @@
  * systemd (Type=notify), milter_notify.c tells it when the milter serves mail, reloads and
  * stops, and answers its watchdog. The [metrics] and [reports] listeners (httpd.c) are
  * bound with the milter's socket and served once the milter runs; a listener that cannot
- * be bound is logged, not fatal: mail goes first. At a clean stop the milter's counts go to the state store, so that its
- * figures survive a restart. */
+ * be bound is logged, not fatal: mail goes first. At a clean stop the milter's counts go
+ * to the state store, so that its figures survive a restart. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>

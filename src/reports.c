@@ -128,17 +128,63 @@ static const char *action_name(DsnAction action)
 	return names[action];
 }
 
-/* Hands a report to the MTA: from the null sender (a report is never bounced), to TO. */
-static gboolean mail_report(const Cfg *cfg, const char *to, const Dsn *d, GError **err)
+/* Hands the report D to the MTA: from the null sender (a report is never bounced), to its
+ * To, written by MAILER-DAEMON at the gateway's domain (dsn.c's default for the
+ * Reporting-MTA). */
+static gboolean mail_report(const Cfg *cfg, Dsn *d, GError **err)
 {
+	d->reporting_mta = reports_domain(cfg);
 	g_autofree char *text = dsn_build(d);
 
 	if (text == NULL) {
-		g_set_error(err, M2S_ERROR, M2S_ERR_DATA, "no report can be written to '%s'", to);
+		g_set_error(err, M2S_ERROR, M2S_ERR_DATA, "no report can be written to '%s'", d->to);
 		return FALSE;
 	}
 	return sendmail_deliver(cfg->reports_sendmail, text, "<>",
-	                        (const char *const[]){ to, NULL }, err);
+	                        (const char *const[]){ d->to, NULL }, err);
+}
+
+/* What a report on the SMS ID needs, read from the store: its job, its receiver and the
+ * bare address of the job's sender. */
+typedef struct {
+	StoreJobMeta meta;
+	char *receiver;
+	char *to;
+} Target;
+
+static void target_clear(Target *t)
+{
+	store_job_meta_clear(&t->meta);
+	g_free(t->receiver);
+	g_free(t->to);
+	memset(t, 0, sizeof *t);
+}
+
+/* Reads *T for the SMS ID: 1, 0 when no job the store keeps has it (T cleared), -1 with
+ * *ERR when the store failed. */
+static int target_read(Store *st, gint64 id, Target *t, GError **err)
+{
+	memset(t, 0, sizeof *t);
+	int found = store_lookup_job(st, id, &t->meta, err);
+	if (found <= 0)
+		return found;
+	t->receiver = receiver_of(&t->meta, id);
+	t->to = reports_envelope_address(t->meta.sender);
+	return 1;
+}
+
+/* TRUE when a report of ACTION is asked for T: the receiver's NOTIFY= (or the default)
+ * takes ACTION, and the sender is not null. */
+static gboolean target_asked(const Cfg *cfg, Store *st, const Target *t, DsnAction action)
+{
+	return t->receiver != NULL && t->to != NULL &&
+	       (notify_of(cfg, st, t->meta.tag, t->receiver) & notify_needed(action));
+}
+
+/* The store's name for "the report of ACTION on the SMS ID was mailed". */
+static char *done_name(gint64 id, DsnAction action)
+{
+	return g_strdup_printf(DONE_PREFIX "%" G_GINT64_FORMAT ":%s", id, action_name(action));
 }
 
 ReportOutcome reports_state(Runtime *rt, gint64 id, int ptt, int dlr, gint64 now,
@@ -147,10 +193,9 @@ ReportOutcome reports_state(Runtime *rt, gint64 id, int ptt, int dlr, gint64 now
 	const Cfg *cfg = runtime_cfg(rt);
 	g_autoptr(GError) e = NULL;
 	Store *st = runtime_store(rt, &e);
-	StoreJobMeta meta = { 0 };
 	DsnAction action;
 	const char *status, *text;
-	ReportOutcome out = REPORT_NOTHING;
+	Target t;
 
 	if (st == NULL) {
 		if (e == NULL)
@@ -158,40 +203,35 @@ ReportOutcome reports_state(Runtime *rt, gint64 id, int ptt, int dlr, gint64 now
 		g_propagate_error(err, g_steal_pointer(&e));
 		return REPORT_ERROR;
 	}
-	int found = store_lookup_job(st, id, &meta, err);
-	if (found <= 0)
-		return found < 0 ? REPORT_ERROR : REPORT_UNKNOWN;
-	g_autofree char *receiver = receiver_of(&meta, id);
-	g_autofree char *to = reports_envelope_address(meta.sender);
-	if (receiver == NULL || !dsn_from_ptt(ptt, dlr, &action, &status, &text) ||
-	    !(notify_of(cfg, st, meta.tag, receiver) & notify_needed(action)) || to == NULL) {
-		store_job_meta_clear(&meta);
+	/* An unknown id is told apart from one that needs no report (the callback's 404). */
+	int known = target_read(st, id, &t, err);
+	if (known <= 0)
+		return known < 0 ? REPORT_ERROR : REPORT_UNKNOWN;
+	if (!dsn_from_ptt(ptt, dlr, &action, &status, &text) || !target_asked(cfg, st, &t, action)) {
+		target_clear(&t);
 		return REPORT_NOTHING;
 	}
-	g_autofree char *done = g_strdup_printf(DONE_PREFIX "%" G_GINT64_FORMAT ":%s", id,
-	                                        action_name(action));
+	g_autofree char *done = done_name(id, action);
 	gint64 total = 0;
+	ReportOutcome out = REPORT_NOTHING;
 	if (!store_add_value(st, done, 1, now, &total, err)) {
-		store_job_meta_clear(&meta);
+		target_clear(&t);
 		return REPORT_ERROR;
 	}
 	if (total == 1) {
-		g_autofree char *final = reports_number_address(cfg, receiver);
+		g_autofree char *final = reports_number_address(cfg, t.receiver);
 		g_autofree char *diag = dsn_diagnostic(ptt, text);
+		g_autofree char *masked = addr_mask(t.receiver, cfg->log_numbers_full);
 		DsnRecipient rc = { .final_recipient = final, .action = action, .status = status,
 		                    .diagnostic = diag, .last_attempt = now };
-		Dsn d = { .reporting_mta = reports_domain(cfg), .to = to,
-		          .message_id = *meta.message_id ? meta.message_id : NULL,
-		          .subject = meta.subject, .arrival = meta.sent_at, .now = now,
+		Dsn d = { .to = t.to, .message_id = *t.meta.message_id ? t.meta.message_id : NULL,
+		          .subject = t.meta.subject, .arrival = t.meta.sent_at, .now = now,
 		          .rcpts = &rc, .n_rcpts = 1 };
-		g_autofree char *from = g_strconcat("MAILER-DAEMON@", reports_domain(cfg), NULL);
-		g_autofree char *masked = addr_mask(receiver, cfg->log_numbers_full);
-		d.from = from;
-		if (mail_report(cfg, to, &d, err)) {
+		if (mail_report(cfg, &d, err)) {
+			metrics_twoway(METRICS_TWOWAY_REPORT);
 			syslog(LOG_INFO, "report: id=%" G_GINT64_FORMAT " receiver=%s %s status=%s "
 			       "ptt=%d mailed to %s", id, masked, action_name(action), status, ptt,
-			       meta.sender);
-			metrics_twoway(METRICS_TWOWAY_REPORT);
+			       t.to);
 			out = REPORT_MAILED;
 		} else {
 			/* Not mailed: the next callback or poll of this state may try again. */
@@ -199,7 +239,7 @@ ReportOutcome reports_state(Runtime *rt, gint64 id, int ptt, int dlr, gint64 now
 			out = REPORT_ERROR;
 		}
 	}
-	store_job_meta_clear(&meta);
+	target_clear(&t);
 	return out;
 }
 
@@ -207,22 +247,15 @@ ReportOutcome reports_state(Runtime *rt, gint64 id, int ptt, int dlr, gint64 now
  * asked for, to a sender. Costs store reads, no request. */
 static gboolean wanted(const Cfg *cfg, Store *st, gint64 id, DsnAction action)
 {
-	StoreJobMeta meta = { 0 };
-	gboolean yes = FALSE;
+	Target t;
+	gint64 v = 0, at = 0;
 
-	if (store_lookup_job(st, id, &meta, NULL) <= 0)
+	if (target_read(st, id, &t, NULL) <= 0)
 		return FALSE;
-	g_autofree char *receiver = receiver_of(&meta, id);
-	g_autofree char *to = reports_envelope_address(meta.sender);
-	if (receiver != NULL && to != NULL &&
-	    (notify_of(cfg, st, meta.tag, receiver) & notify_needed(action))) {
-		g_autofree char *done = g_strdup_printf(DONE_PREFIX "%" G_GINT64_FORMAT ":%s", id,
-		                                        action_name(action));
-		gint64 v = 0, at = 0;
-		yes = store_get_value(st, done, &v, &at, NULL) && v <= 0;
-	}
-	store_job_meta_clear(&meta);
-	return yes;
+	gboolean asked = target_asked(cfg, st, &t, action);
+	target_clear(&t);
+	g_autofree char *done = done_name(id, action);
+	return asked && store_get_value(st, done, &v, &at, NULL) && v <= 0;
 }
 
 int reports_poll(Runtime *rt, gint64 now, GError **err)
@@ -319,15 +352,14 @@ static void report_refused(const Cfg *cfg, const MsgPlan *plan, const char *send
 	}
 	if (rcpts->len == 0)
 		return;
-	g_autofree char *from = g_strconcat("MAILER-DAEMON@", reports_domain(cfg), NULL);
-	Dsn d = { .reporting_mta = reports_domain(cfg), .from = from, .to = sender,
+	Dsn d = { .to = sender,
 	          .message_id = plan->message_id, .subject = plan->subject, .arrival = now,
 	          .now = now, .rcpts = (DsnRecipient *)rcpts->data, .n_rcpts = rcpts->len };
 	g_autoptr(GError) e = NULL;
-	if (mail_report(cfg, sender, &d, &e)) {
+	if (mail_report(cfg, &d, &e)) {
 		metrics_twoway(METRICS_TWOWAY_REPORT);
-		syslog(LOG_INFO, "report: tag=%s %u receivers refused by OVH: failed status=5.1.1 "
-		       "mailed to %s", job->tag, rcpts->len, sender);
+		syslog(LOG_INFO, "report: tag=%s %u receivers refused by OVH: failed status="
+		       DSN_REFUSED_STATUS " mailed to %s", job->tag, rcpts->len, sender);
 	} else
 		syslog(LOG_ERR, "report: tag=%s %u receivers refused by OVH, the report to %s was "
 		       "not mailed: %s", job->tag, rcpts->len, sender, e->message);

@@ -4,10 +4,11 @@
  * systemd unit).
  *
  * The command runs without a shell, with fixed arguments; the recipients follow "--", so
- * that no address is read as an option. Its stdout is discarded and its stderr read back (bounded) for the error, so that
- * nothing it prints reaches a delivery agent's stderr (pipe(8) puts that in a DSN). It must
- * not wait forever (SENDMAIL_TIMEOUT), nor let a sendmail that exits early kill the
- * process with SIGPIPE, nor log: the caller says what the mail was for. */
+ * that no address is read as an option. Its stdout is discarded and its stderr read back
+ * (bounded) for the error, so that nothing it prints reaches a delivery agent's stderr
+ * (pipe(8) puts that in a DSN). It must not wait forever (SENDMAIL_TIMEOUT), nor let a
+ * sendmail that exits early kill the process with SIGPIPE, nor log: the caller says what
+ * the mail was for. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -178,7 +179,8 @@ static gboolean sendmail_run(char **argv, const char *shown, const char *message
 	return TRUE;
 }
 
-gboolean sendmail_is_smtp(const char *program)
+/* TRUE when PROGRAM names an SMTP server rather than a command. */
+static gboolean sendmail_is_smtp(const char *program)
 {
 	return program != NULL && g_str_has_prefix(program, "smtp://");
 }

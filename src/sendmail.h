@@ -26,7 +26,4 @@ char *sendmail_program(void);
 gboolean sendmail_deliver(const char *program, const char *message, const char *from,
                           const char *const *rcpts, GError **err);
 
-/* TRUE when PROGRAM names an SMTP server rather than a command. */
-gboolean sendmail_is_smtp(const char *program);
-
 #endif
