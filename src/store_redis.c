@@ -1,7 +1,9 @@
 /* store_redis.c: the state store in Redis, for several MTAs (hosts) sharing one.
  *
- * One connection per store behind a mutex: Redis runs one command at a time anyway and a
- * command is a round trip on a private network, so a pool would buy little. Every decision
+ * A few connections per store (REDIS_CONNECTIONS), each used by one thread at a time and
+ * opened only when every open one is busy: a thread waiting for its reply (a round trip, far
+ * longer on a busy machine or a remote Redis) must not hold up the other sessions' SMS, as
+ * it did when they shared one connection behind a mutex. Every decision
  * that reads and then writes is one Lua script (atomic in Redis), which makes a claim exact
  * across threads, processes and hosts. The connection is made again whenever it is missing
  * or broke, so a restarted Redis needs no restart of ours; connect and command times are
@@ -22,6 +24,9 @@
 
 #define REDIS_CONNECT_TIMEOUT_MS 2000
 #define REDIS_COMMAND_TIMEOUT_MS 2000
+/* Connections a store opens at most: as many threads wait on Redis at once, the next one
+ * waits for a connection to come back. */
+#define REDIS_CONNECTIONS 8
 /* Keys SCAN looks at per call while listing windows: a round trip per thousand keys of the
  * database, each call short enough not to hold Redis up. */
 #define REDIS_SCAN_COUNT 1000
@@ -46,8 +51,17 @@
 #define KEY_HELD_DIGESTS "mail2sms:held-digests:"
 #define KEY_HELD_QUEUES "mail2sms:held-queues"
 
+/* A connection of the pool; c is NULL until made, and again once it failed. */
 typedef struct {
-	GMutex lock;
+	redisContext *c;
+	gboolean used; /* c answered a command already: it may have gone stale since */
+} RdConn;
+
+typedef struct {
+	GMutex lock;     /* guards idle and opened */
+	GCond returned;  /* a connection came back to idle */
+	GPtrArray *idle; /* RdConn not in use, the last returned last */
+	guint opened;    /* RdConn in existence, in use or idle */
 	char *path; /* unix socket, or NULL for host:port */
 	char *host;
 	int port;
@@ -55,8 +69,6 @@ typedef struct {
 	char *password;
 	char keep[24]; /* seconds, as the EXPIRE argument */
 	gint64 keep_s; /* the same as a number */
-	redisContext *c;
-	gboolean used; /* c answered a command already: it may have gone stale since */
 } Rd;
 
 typedef struct {
@@ -430,7 +442,7 @@ static redisReply *rd_simple(Rd *r, redisContext *c, M2sErrorCode code, const ch
 
 /* Connects, authenticates and selects the database. A server that refuses the password or
  * the database is M2S_ERR_CONFIG; one that cannot be reached is M2S_ERR_IO. */
-static gboolean rd_connect(Rd *r, GError **err)
+static gboolean rd_connect(Rd *r, RdConn *k, GError **err)
 {
 	struct timeval tv = ms_timeval(REDIS_CONNECT_TIMEOUT_MS);
 	redisContext *c = r->path != NULL ? redisConnectUnixWithTimeout(r->path, tv)
@@ -463,51 +475,83 @@ static gboolean rd_connect(Rd *r, GError **err)
 			goto fail;
 		freeReplyObject(rep);
 	}
-	r->c = c;
-	r->used = FALSE;
+	k->c = c;
+	k->used = FALSE;
 	return TRUE;
 fail:
 	redisFree(c);
 	return FALSE;
 }
 
-/* Forgets a connection that failed; the next call makes a new one. */
-static void rd_drop(Rd *r)
+/* Forgets a connection that failed; the next call on K makes a new one. */
+static void rd_drop(RdConn *k)
 {
-	if (r->c != NULL)
-		redisFree(r->c);
-	r->c = NULL;
+	if (k->c != NULL)
+		redisFree(k->c);
+	k->c = NULL;
 }
 
-/* One command (lock held), connecting first when needed. A connection that served before
- * and now fails at once (reset, closed: the server restarted or dropped an idle client) is
- * replaced and the command tried once more. Had the first try run (a server that died
- * between running it and replying, and is back at once), that is still safe: each command
- * is idempotent, a claim can at worst find its own claim (BUSY), a window take, an add or a
- * hold at worst count once too often (a limit is reached early, never passed); only a
- * window's give-back could free two places for one. */
+/* A connection for one command: an idle one (the one returned last, warm), else a new
+ * slot while fewer than REDIS_CONNECTIONS exist, else the next one returned. */
+static RdConn *rd_take(Rd *r)
+{
+	RdConn *k;
+
+	g_mutex_lock(&r->lock);
+	while (r->idle->len == 0 && r->opened >= REDIS_CONNECTIONS)
+		g_cond_wait(&r->returned, &r->lock);
+	if (r->idle->len > 0) {
+		k = g_ptr_array_steal_index(r->idle, r->idle->len - 1);
+	} else {
+		k = g_new0(RdConn, 1);
+		r->opened++;
+	}
+	g_mutex_unlock(&r->lock);
+	return k;
+}
+
+static void rd_give(Rd *r, RdConn *k)
+{
+	g_mutex_lock(&r->lock);
+	g_ptr_array_add(r->idle, k);
+	g_cond_signal(&r->returned);
+	g_mutex_unlock(&r->lock);
+}
+
+/* One command on a connection of the pool, connecting first when needed. A connection
+ * that served before and now fails at once (reset, closed: the server restarted or dropped
+ * an idle client) is replaced and the command tried once more. Had the first try run (a
+ * server that died between running it and replying, and is back at once), that is still
+ * safe: each command is idempotent, a claim can at worst find its own claim (BUSY), a
+ * window take, an add or a hold at worst count once too often (a limit is reached early,
+ * never passed); only a window's give-back could free two places for one. */
 static redisReply *rd_call(Rd *r, int argc, const char **argv, const size_t *len, GError **err)
 {
+	RdConn *k = rd_take(r);
+	redisReply *rep = NULL;
+
 	for (int attempt = 0;; attempt++) {
-		if (r->c == NULL && !rd_connect(r, err))
-			return NULL;
-		gboolean reused = r->used;
+		if (k->c == NULL && !rd_connect(r, k, err))
+			break;
+		gboolean reused = k->used;
 		int e;
-		redisReply *rep = rd_command_nosigpipe(r->c, argc, argv, len, &e);
+		rep = rd_command_nosigpipe(k->c, argc, argv, len, &e);
 		if (rep != NULL) {
-			r->used = TRUE;
-			return rep;
+			k->used = TRUE;
+			break;
 		}
-		gboolean timeout = r->c->err == REDIS_ERR_IO && (e == EAGAIN || e == EWOULDBLOCK);
-		gboolean broken = r->c->err == REDIS_ERR_EOF ||
-		                  (r->c->err == REDIS_ERR_IO && (e == ECONNRESET || e == EPIPE));
-		g_autofree char *why = g_strdup(timeout ? "no reply in time" : r->c->errstr);
-		rd_drop(r);
+		gboolean timeout = k->c->err == REDIS_ERR_IO && (e == EAGAIN || e == EWOULDBLOCK);
+		gboolean broken = k->c->err == REDIS_ERR_EOF ||
+		                  (k->c->err == REDIS_ERR_IO && (e == ECONNRESET || e == EPIPE));
+		g_autofree char *why = g_strdup(timeout ? "no reply in time" : k->c->errstr);
+		rd_drop(k);
 		if (reused && broken && attempt == 0)
 			continue;
 		g_set_error(err, M2S_ERROR, M2S_ERR_IO, "%s", why);
-		return NULL;
+		break;
 	}
+	rd_give(r, k);
+	return rep;
 }
 
 /* REP, or NULL with *ERR when it is Redis's error reply (the password blotted out). */
@@ -565,7 +609,12 @@ static void rd_close(void *b)
 {
 	Rd *r = b;
 
-	rd_drop(r);
+	for (guint i = 0; i < r->idle->len; i++) {
+		rd_drop(r->idle->pdata[i]);
+		g_free(r->idle->pdata[i]);
+	}
+	g_ptr_array_free(r->idle, TRUE);
+	g_cond_clear(&r->returned);
 	g_mutex_clear(&r->lock);
 	g_free(r->path);
 	g_free(r->host);
@@ -581,7 +630,13 @@ static void *rd_open(const StoreSpec *spec, const char *password, gint64 keep, G
 	Rd *r = g_new0(Rd, 1);
 	g_autoptr(GError) e = NULL;
 
+	RdConn *k = g_new0(RdConn, 1);
+
 	g_mutex_init(&r->lock);
+	g_cond_init(&r->returned);
+	r->idle = g_ptr_array_new();
+	g_ptr_array_add(r->idle, k);
+	r->opened = 1;
 	r->path = g_strdup(spec->path);
 	r->host = g_strdup(spec->host);
 	r->port = spec->port;
@@ -591,7 +646,7 @@ static void *rd_open(const StoreSpec *spec, const char *password, gint64 keep, G
 	r->keep_s = keep;
 	/* A server that answers and refuses us is a configuration error, said at once; one
 	 * that does not answer yet is no error: each call tries again. */
-	if (!rd_connect(r, &e) && e->code == M2S_ERR_CONFIG) {
+	if (!rd_connect(r, k, &e) && e->code == M2S_ERR_CONFIG) {
 		g_propagate_error(err, g_steal_pointer(&e));
 		rd_close(r);
 		return NULL;
@@ -636,9 +691,7 @@ static StoreClaim rd_claim(void *b, const char *tag, gint64 now, gint64 timeout,
 	g_snprintf(snow, sizeof snow, "%" G_GINT64_FORMAT, now);
 	g_snprintf(stimeout, sizeof stimeout, "%" G_GINT64_FORMAT, timeout);
 	const char *keys[] = { key }, *args[] = { snow, stimeout, r->keep };
-	g_mutex_lock(&r->lock);
 	redisReply *rep = rd_eval(r, &claim_script, 1, keys, 3, args, err);
-	g_mutex_unlock(&r->lock);
 	if (rep == NULL)
 		return CLAIM_ERROR;
 	const char *what = elem(rep, 0);
@@ -678,17 +731,15 @@ static gboolean rd_sent(void *b, const char *tag, gint64 now, const StoreSent *s
 	g_ascii_dtostr(credits, sizeof credits, s->credits);
 	const char *args[] = { snow, r->keep, s->ids, credits, s->receivers, s->mail.queue_id,
 	                       s->mail.sender, s->mail.message_id, s->mail.subject, tag };
-	g_mutex_lock(&r->lock);
 	redisReply *rep = rd_eval(r, &sent_script, keys->len, (const char *const *)keys->pdata,
 	                          G_N_ELEMENTS(args), args, err);
-	g_mutex_unlock(&r->lock);
 	if (rep == NULL)
 		return FALSE;
 	freeReplyObject(rep);
 	return TRUE;
 }
 
-/* Runs SCRIPT on the one key PREFIX+NAME with ARGS, the lock taken; its reply is not
+/* Runs SCRIPT on the one key PREFIX+NAME with ARGS; its reply is not
  * needed, only whether Redis ran it. */
 static gboolean rd_run(Rd *r, Script *script, const char *prefix, const char *name, int nargs,
                        const char **args, GError **err)
@@ -696,9 +747,7 @@ static gboolean rd_run(Rd *r, Script *script, const char *prefix, const char *na
 	g_autofree char *key = g_strconcat(prefix, name, NULL);
 	const char *keys[] = { key };
 
-	g_mutex_lock(&r->lock);
 	redisReply *rep = rd_eval(r, script, 1, keys, nargs, args, err);
-	g_mutex_unlock(&r->lock);
 	if (rep == NULL)
 		return FALSE;
 	freeReplyObject(rep);
@@ -757,9 +806,7 @@ static gboolean rd_numbers_claim(void *b, const char *key, const char *tag,
 	for (guint i = 0; i < n; i++)
 		args[5 + i] = numbers[i];
 	const char *keys[] = { nkey };
-	g_mutex_lock(&r->lock);
 	redisReply *rep = rd_eval(r, &numbers_claim_script, 1, keys, 5 + n, args, err);
-	g_mutex_unlock(&r->lock);
 	if (rep == NULL)
 		return FALSE;
 	gboolean ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
@@ -784,7 +831,7 @@ static gboolean rd_numbers_release(void *b, const char *key, const char *tag, GE
 	return rd_run(b, &numbers_release_script, KEY_NUMBERS, key, 1, args, err);
 }
 
-/* A plain command's reply (lock held); an error reply becomes *ERR. */
+/* A plain command's reply; an error reply becomes *ERR. */
 static redisReply *rd_plain(Rd *r, int argc, const char **argv, GError **err)
 {
 	size_t len[16];
@@ -796,9 +843,11 @@ static redisReply *rd_plain(Rd *r, int argc, const char **argv, GError **err)
 	return refused(r, rep, err);
 }
 
-/* The lookup, lock held: the job's tag, then the tag's record (both expire together). */
-static int rd_lookup_locked(Rd *r, gint64 job_id, StoreJobMeta *m, GError **err)
+/* The sent job with JOB_ID among its ids: the job's tag, then the tag's record (both
+ * expire together). */
+static int rd_lookup_job(void *b, gint64 job_id, StoreJobMeta *m, GError **err)
 {
+	Rd *r = b;
 	g_autofree char *jkey = g_strdup_printf(KEY_JOB "%" G_GINT64_FORMAT, job_id);
 	const char *get[] = { "GET", jkey };
 	redisReply *rep = rd_plain(r, 2, get, err);
@@ -831,17 +880,6 @@ static int rd_lookup_locked(Rd *r, gint64 job_id, StoreJobMeta *m, GError **err)
 	return 1;
 }
 
-/* The sent job with JOB_ID among its ids. */
-static int rd_lookup_job(void *b, gint64 job_id, StoreJobMeta *m, GError **err)
-{
-	Rd *r = b;
-
-	g_mutex_lock(&r->lock);
-	int found = rd_lookup_locked(r, job_id, m, err);
-	g_mutex_unlock(&r->lock);
-	return found;
-}
-
 /* A named value: a hash of value and at, gone with the rest after keep. */
 static gboolean rd_get_value(void *b, const char *name, gint64 *value, gint64 *at,
                              GError **err)
@@ -851,9 +889,7 @@ static gboolean rd_get_value(void *b, const char *name, gint64 *value, gint64 *a
 	const char *argv[] = { "HMGET", key, "value", "at" };
 
 	*at = 0;
-	g_mutex_lock(&r->lock);
 	redisReply *rep = rd_plain(r, G_N_ELEMENTS(argv), argv, err);
-	g_mutex_unlock(&r->lock);
 	if (rep == NULL)
 		return FALSE;
 	if (*elem(rep, 1) != '\0') {
@@ -877,13 +913,11 @@ static gboolean rd_set_value(void *b, const char *name, gint64 value, gint64 now
 	g_snprintf(snow, sizeof snow, "%" G_GINT64_FORMAT, now);
 	const char *set[] = { "HSET", key, "value", svalue, "at", snow };
 	const char *expire[] = { "EXPIRE", key, r->keep };
-	g_mutex_lock(&r->lock);
 	redisReply *rep = rd_plain(r, G_N_ELEMENTS(set), set, err);
 	if (rep != NULL) {
 		freeReplyObject(rep);
 		rep = rd_plain(r, G_N_ELEMENTS(expire), expire, err);
 	}
-	g_mutex_unlock(&r->lock);
 	if (rep == NULL)
 		return FALSE;
 	freeReplyObject(rep);
@@ -902,9 +936,7 @@ static gboolean rd_add_value(void *b, const char *name, gint64 delta, gint64 now
 	g_snprintf(sdelta, sizeof sdelta, "%" G_GINT64_FORMAT, delta);
 	g_snprintf(snow, sizeof snow, "%" G_GINT64_FORMAT, now);
 	const char *keys[] = { key }, *args[] = { sdelta, snow, r->keep };
-	g_mutex_lock(&r->lock);
 	redisReply *rep = rd_eval(r, &add_value_script, 1, keys, 3, args, err);
-	g_mutex_unlock(&r->lock);
 	if (rep == NULL)
 		return FALSE;
 	gboolean ok = rep->type == REDIS_REPLY_STRING;
@@ -935,9 +967,7 @@ static gboolean rd_get_text(void *b, const char *name, char **text, gint64 *at, 
 	g_autofree char *key = g_strconcat(KEY_TEXT, name, NULL);
 	const char *argv[] = { "HMGET", key, "text", "at" };
 
-	g_mutex_lock(&r->lock);
 	redisReply *rep = rd_plain(r, G_N_ELEMENTS(argv), argv, err);
-	g_mutex_unlock(&r->lock);
 	if (rep == NULL)
 		return FALSE;
 	if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
@@ -966,9 +996,7 @@ static gboolean rd_window(void *b, const char *key, const char *text, gint64 now
 	g_snprintf(slimit, sizeof slimit, "%u", limit);
 	const char *keys[] = { wkey, KEY_SEQ, tkey };
 	const char *args[] = { snow, scut, swindow, slimit, take ? "1" : "0" };
-	g_mutex_lock(&r->lock);
 	redisReply *rep = rd_eval(r, &window_script, 3, keys, 5, args, err);
-	g_mutex_unlock(&r->lock);
 	if (rep == NULL)
 		return FALSE;
 	gboolean ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 3;
@@ -1039,10 +1067,8 @@ static gboolean rd_window_batch(Rd *r, const redisReply *keys, GHashTable *seen,
 	}
 	if (wkeys->len == 0)
 		return TRUE;
-	g_mutex_lock(&r->lock);
 	redisReply *rep = rd_eval(r, &window_list_script, wkeys->len,
 	                          (const char *const *)wkeys->pdata, 2, args, err);
-	g_mutex_unlock(&r->lock);
 	if (rep == NULL)
 		return FALSE;
 	gboolean ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == wkeys->len;
@@ -1064,9 +1090,9 @@ static gboolean rd_window_batch(Rd *r, const redisReply *keys, GHashTable *seen,
 }
 
 /* The windows over LIMIT whose key starts with PREFIX: SCAN for their text keys, then one
- * read-only script per batch counts them. The lock is taken per command, not for the whole
- * walk: the milter's threads share this connection. A walk is bounded by the database's
- * keys (SCAN may give one more than once: SEEN), and stops once MAX windows are found. */
+ * read-only script per batch counts them, each command on whichever connection is free. A
+ * walk is bounded by the database's keys (SCAN may give one more than once: SEEN), and
+ * stops once MAX windows are found. */
 static gboolean rd_window_list(void *b, const char *prefix, gint64 now_ms, gint64 window_ms,
                                guint limit, guint max, GPtrArray *out, GError **err)
 {
@@ -1082,9 +1108,7 @@ static gboolean rd_window_list(void *b, const char *prefix, gint64 now_ms, gint6
 	do {
 		const char *scan[] = { "SCAN", cursor, "MATCH", pattern, "COUNT",
 		                       G_STRINGIFY(REDIS_SCAN_COUNT) };
-		g_mutex_lock(&r->lock);
 		redisReply *rep = rd_plain(r, G_N_ELEMENTS(scan), scan, err);
-		g_mutex_unlock(&r->lock);
 		if (rep == NULL)
 			return FALSE;
 		gboolean ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
@@ -1106,13 +1130,11 @@ static gboolean rd_window_list(void *b, const char *prefix, gint64 now_ms, gint6
 	return TRUE;
 }
 
-/* Runs one of the held-alert scripts (they take no KEYS), the lock taken. */
+/* Runs one of the held-alert scripts (they take no KEYS). */
 static redisReply *rd_held(Rd *r, Script *script, guint nargs, const char *const *args,
                            GError **err)
 {
-	g_mutex_lock(&r->lock);
 	redisReply *rep = rd_eval(r, script, 0, NULL, nargs, args, err);
-	g_mutex_unlock(&r->lock);
 	return rep;
 }
 
@@ -1223,9 +1245,7 @@ static gboolean rd_ping(void *b, GError **err)
 	Rd *r = b;
 	const char *argv[] = { "PING" };
 
-	g_mutex_lock(&r->lock);
 	redisReply *rep = rd_plain(r, 1, argv, err);
-	g_mutex_unlock(&r->lock);
 	if (rep == NULL)
 		return FALSE;
 	freeReplyObject(rep);

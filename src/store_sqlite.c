@@ -665,7 +665,8 @@ static gboolean sq_release(void *b, const char *tag, gint64 claimed_at, GError *
 	return sq_finish(q, ok, err);
 }
 
-/* Deletes a sent record claimed at CLAIMED_AT, and only that (see StoreBackend.forget). */
+/* Deletes a sent record claimed at CLAIMED_AT, and only that (see StoreBackend.forget),
+ * with its job ids: pruning reaches job ids only through their record. */
 static gboolean sq_forget(void *b, const char *tag, gint64 claimed_at, GError **err)
 {
 	Sq *q = b;
@@ -680,6 +681,14 @@ static gboolean sq_forget(void *b, const char *tag, gint64 claimed_at, GError **
 		sqlite3_bind_text(st, 1, tag, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 2, claimed_at);
 		ok = sq_run(q, st, "forget an old sent record", err);
+	}
+	if (ok && sqlite3_changes(q->db) > 0) {
+		st = sq_prepare(q, "DELETE FROM jobs WHERE tag = ?1", err);
+		ok = st != NULL;
+		if (ok) {
+			sqlite3_bind_text(st, 1, tag, -1, SQLITE_TRANSIENT);
+			ok = sq_run(q, st, "forget its job ids", err);
+		}
 	}
 	return sq_finish(q, ok, err);
 }

@@ -1833,6 +1833,48 @@ static void redis_down_and_back(void **s)
 	assert_int_equal(claim(st, v, T0 + 3, NULL), CLAIM_BUSY);
 }
 
+/* Connections to the Redis under test, all clients counted (M2S_STORE_CLIENTS prints it). */
+static int redis_clients(void)
+{
+	const char *cmd = getenv("M2S_STORE_CLIENTS");
+	FILE *f = cmd != NULL ? popen(cmd, "r") : NULL;
+	int n = -1;
+
+	if (f == NULL || fscanf(f, "%d", &n) != 1 || pclose(f) != 0 || n < 0)
+		fail_msg("M2S_STORE_CLIENTS (%s) printed no count", cmd != NULL ? cmd : "unset");
+	return n;
+}
+
+/* One store's connections: one for calls made one at a time; more while threads wait on
+ * Redis together, so that one thread's round trip does not hold up the others, but never
+ * more than REDIS_CONNECTIONS (8, store_redis.c) whatever the threads; all closed with the
+ * store. */
+static void redis_connections_bounded(void **s)
+{
+	(void)s;
+	int base = redis_clients();
+	Store *mine = open_store(0);
+	g_autofree char *one = tag("connections-one", 0);
+	g_autofree char *many = tag("connections-threads", 0);
+	g_autoptr(GError) e = NULL;
+
+	for (int i = 0; i < ADDS; i++)
+		assert_true(store_add_value(mine, one, 1, T0, NULL, &e));
+	assert_int_equal(redis_clients() - base, 1);
+	Crowd c = { .store = mine, .name = many };
+	run_threads(adder_thread, &c);
+	assert_int_equal(c.errors, 0);
+	int used = redis_clients() - base;
+	if (used < 2 || used > 8)
+		fail_msg("%d connections for %d threads, not 2 to 8", used, THREADS);
+	print_message("# %d connections for %d threads\n", used, THREADS);
+	store_close(mine);
+	/* Redis notices a closed connection at its next event loop turn. */
+	for (int i = 0; i < 50 && redis_clients() != base; i++)
+		g_usleep(20 * 1000);
+	assert_int_equal(redis_clients(), base);
+}
+
 static const char *sqlite_path(void)
 {
 	return spec + strlen("sqlite:");
@@ -1913,6 +1955,32 @@ static void sqlite_wal_bounded(void **s)
 	assert_int_equal(claim(w, first, T0 + 1, NULL), CLAIM_WON);
 	assert_int_equal(claim(w, last, T0 + 1, NULL), CLAIM_SENT);
 	store_close(w);
+}
+
+/* The job ids of a forgotten record (a tag naming the content, forgotten once sent) go
+ * with it: nothing else would ever remove them, since pruning finds job ids through
+ * their record. */
+static void sqlite_forgotten_jobs_go(void **s)
+{
+	(void)s;
+	g_autofree char *t = tag("forgotten-jobs", 0);
+	g_autoptr(GError) e = NULL;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int rows = -1;
+
+	assert_int_equal(claim(st, t, T0, NULL), CLAIM_WON);
+	sent(st, t, T0, "9100001,9100002", NULL);
+	assert_int_equal(lookup(st, 9100002, NULL), 1);
+	assert_true(store_forget(st, t, T0, &e));
+	assert_int_equal(sqlite3_open(sqlite_path(), &db), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM jobs WHERE id IN (9100001, 9100002)", -1,
+	                       &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		rows = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	assert_int_equal(rows, 0);
+	assert_int_equal(lookup(st, 9100002, NULL), 0);
 }
 
 /* The mode of a store file created under umask MASK. */
@@ -2295,6 +2363,7 @@ int main(int argc, char **argv)
 	if (is_sqlite) {
 		ADD(sqlite_deleted_file);
 		ADD(sqlite_wal_bounded);
+		ADD(sqlite_forgotten_jobs_go);
 		ADD(sqlite_schema_2_upgraded);
 		ADD(sqlite_schema_3_upgraded);
 		ADD(sqlite_schema_4_upgraded);
@@ -2304,6 +2373,8 @@ int main(int argc, char **argv)
 	} else if (getenv("M2S_STORE_DOWN") != NULL && getenv("M2S_STORE_UP") != NULL) {
 		ADD(redis_down_and_back);
 	}
+	if (!is_sqlite && getenv("M2S_STORE_CLIENTS") != NULL)
+		ADD(redis_connections_bounded);
 	if (password_file != NULL && !is_sqlite)
 		ADD(redis_auth);
 #undef ADD
