@@ -1522,6 +1522,11 @@ static void pruning_sqlite(void)
 	g_autofree char *young = tag("prune-young", 0);
 	g_autofree char *yids = g_strdup_printf("%" G_GINT64_FORMAT, base + 999);
 	sent(s, young, tp + keep - 1, yids, NULL);
+	/* Claimed long ago, sent lately: kept from its outcome, the last write. */
+	g_autofree char *late = tag("prune-late", 0);
+	g_autofree char *lids = g_strdup_printf("%" G_GINT64_FORMAT, base + 998);
+	assert_int_equal(claim(s, late, tp, NULL), CLAIM_WON);
+	sent(s, late, tp + keep - 1, lids, NULL);
 	PruneLeft left = prune_left(s, base, queue, wkey, tp, old);
 	for (guint k = 0; k < G_N_ELEMENTS(left.n); k++)
 		assert_int_equal(left.n[k], old);
@@ -1538,6 +1543,7 @@ static void pruning_sqlite(void)
 		left = now_left;
 	}
 	assert_int_equal(lookup(s, base + 999, NULL), 1);
+	assert_int_equal(lookup(s, base + 998, NULL), 1);
 	g_autofree char *t0 = tag("prune", 0);
 	assert_int_equal(claim(s, t0, tp + keep + 51, NULL), CLAIM_WON);
 	store_close(s);
