@@ -3,16 +3,16 @@
  * A few connections per store (REDIS_CONNECTIONS), each used by one thread at a time and
  * opened only when every open one is busy: a thread waiting for its reply (a round trip, far
  * longer on a busy machine or a remote Redis) must not hold up the other sessions' SMS, as
- * it did when they shared one connection behind a mutex. Every decision
- * that reads and then writes is one Lua script (atomic in Redis), which makes a claim exact
- * across threads, processes and hosts. The connection is made again whenever it is missing
- * or broke, so a restarted Redis needs no restart of ours; connect and command times are
- * bounded. Records expire keep seconds after their last write (Redis's clock): no pruning
- * here; a window's events (and its key as text) go a window after its last one, and held
- * alerts past keep are trimmed as their queue is written or listed. One counter (KEY_SEQ)
- * never expires: it names events, which a sorted set needs unique. The AUTH password never
- * goes in an error. Writing to a closed socket must not kill the process: SIGPIPE is held
- * back around each command. */
+ * it did when they shared one connection behind a mutex. Every decision that reads and then
+ * writes is one Lua script (atomic in Redis), which makes a claim exact across threads,
+ * processes and hosts. A connection is made again whenever it is missing or broke, so a
+ * restarted Redis needs no restart of ours; connect and command times are bounded. Records
+ * expire keep seconds after their last write (Redis's clock): no pruning here; a window's
+ * events (and its key as text) go a window after its last one, and held alerts past keep
+ * are trimmed as their queue is written or listed. One counter (KEY_SEQ) never expires: it
+ * names events, which a sorted set needs unique. The AUTH password never goes in an error.
+ * Writing to a closed socket must not kill the process: SIGPIPE is held back around each
+ * command. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -510,6 +510,13 @@ static RdConn *rd_take(Rd *r)
 	return k;
 }
 
+/* The pool's free function. */
+static void rd_conn_free(gpointer p)
+{
+	rd_drop(p);
+	g_free(p);
+}
+
 static void rd_give(Rd *r, RdConn *k)
 {
 	g_mutex_lock(&r->lock);
@@ -609,10 +616,6 @@ static void rd_close(void *b)
 {
 	Rd *r = b;
 
-	for (guint i = 0; i < r->idle->len; i++) {
-		rd_drop(r->idle->pdata[i]);
-		g_free(r->idle->pdata[i]);
-	}
 	g_ptr_array_free(r->idle, TRUE);
 	g_cond_clear(&r->returned);
 	g_mutex_clear(&r->lock);
@@ -628,13 +631,12 @@ static void rd_close(void *b)
 static void *rd_open(const StoreSpec *spec, const char *password, gint64 keep, GError **err)
 {
 	Rd *r = g_new0(Rd, 1);
-	g_autoptr(GError) e = NULL;
-
 	RdConn *k = g_new0(RdConn, 1);
+	g_autoptr(GError) e = NULL;
 
 	g_mutex_init(&r->lock);
 	g_cond_init(&r->returned);
-	r->idle = g_ptr_array_new();
+	r->idle = g_ptr_array_new_with_free_func(rd_conn_free);
 	g_ptr_array_add(r->idle, k);
 	r->opened = 1;
 	r->path = g_strdup(spec->path);
@@ -1130,14 +1132,6 @@ static gboolean rd_window_list(void *b, const char *prefix, gint64 now_ms, gint6
 	return TRUE;
 }
 
-/* Runs one of the held-alert scripts (they take no KEYS). */
-static redisReply *rd_held(Rd *r, Script *script, guint nargs, const char *const *args,
-                           GError **err)
-{
-	redisReply *rep = rd_eval(r, script, 0, NULL, nargs, args, err);
-	return rep;
-}
-
 /* Holds one alert (hold_script). */
 static gboolean rd_hold(void *b, const char *queue, gint64 now, const char *summary,
                         GError **err)
@@ -1148,7 +1142,7 @@ static gboolean rd_hold(void *b, const char *queue, gint64 now, const char *summ
 	g_snprintf(snow, sizeof snow, "%" G_GINT64_FORMAT, now);
 	g_snprintf(scut, sizeof scut, "%" G_GINT64_FORMAT, now - r->keep_s);
 	const char *args[] = { queue, snow, r->keep, summary, scut };
-	redisReply *rep = rd_held(r, &hold_script, G_N_ELEMENTS(args), args, err);
+	redisReply *rep = rd_eval(r, &hold_script, 0, NULL, G_N_ELEMENTS(args), args, err);
 	if (rep == NULL)
 		return FALSE;
 	freeReplyObject(rep);
@@ -1166,7 +1160,7 @@ static gboolean rd_held_take(void *b, const char *queue, const char *tag, gint64
 	g_snprintf(scut, sizeof scut, "%" G_GINT64_FORMAT, now - r->keep_s);
 	g_snprintf(smax, sizeof smax, "%u", max);
 	const char *args[] = { queue, tag, snow, r->keep, scut, smax };
-	redisReply *rep = rd_held(r, &held_take_script, G_N_ELEMENTS(args), args, err);
+	redisReply *rep = rd_eval(r, &held_take_script, 0, NULL, G_N_ELEMENTS(args), args, err);
 	if (rep == NULL)
 		return FALSE;
 	gboolean ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 4 &&
@@ -1188,7 +1182,7 @@ static gboolean rd_held_take(void *b, const char *queue, const char *tag, gint64
 static gboolean rd_held_end(Rd *r, Script *script, const char *tag, GError **err)
 {
 	const char *args[] = { tag, r->keep };
-	redisReply *rep = rd_held(r, script, G_N_ELEMENTS(args), args, err);
+	redisReply *rep = rd_eval(r, script, 0, NULL, G_N_ELEMENTS(args), args, err);
 
 	if (rep == NULL)
 		return FALSE;
@@ -1216,7 +1210,7 @@ static gboolean rd_held_list(void *b, gint64 now, guint max, GPtrArray *out, GEr
 	g_snprintf(scut, sizeof scut, "%" G_GINT64_FORMAT, now - r->keep_s);
 	g_snprintf(smax, sizeof smax, "%u", max);
 	const char *args[] = { snow, r->keep, scut, smax };
-	redisReply *rep = rd_held(r, &held_list_script, G_N_ELEMENTS(args), args, err);
+	redisReply *rep = rd_eval(r, &held_list_script, 0, NULL, G_N_ELEMENTS(args), args, err);
 	if (rep == NULL)
 		return FALSE;
 	gboolean ok = rep->type == REDIS_REPLY_ARRAY;
