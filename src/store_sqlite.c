@@ -19,16 +19,17 @@
 /* How long a call waits for another process's transaction before it fails. */
 #define SQLITE_BUSY_MS 5000
 /* The schema this file writes; a file with a higher one is from a newer mail2sms. */
-#define SCHEMA_VERSION 5
-/* The page size of a new file. A job dirties some eight pages across two commits, most of
- * them leaves of B-trees keyed at random (tags, job ids), and each goes to the WAL and back
- * into the file whole: at 2 KiB instead of SQLite's 4 KiB a job writes about half as many
- * bytes (some 26 KiB with the checkpoint's copy, against 48 KiB), on the disk the MTA
- * fsyncs its queue files to; a record (a few hundred bytes) still fits a page several
- * times over. */
+#define SCHEMA_VERSION 6
+/* The page size of a new file. Each page a commit changes goes to the WAL and back into the
+ * file whole, and a job changes some five across its two commits: at 2 KiB instead of
+ * SQLite's 4 KiB a job writes about half as many bytes, on the disk the MTA fsyncs its
+ * queue files to; a record (a few hundred bytes) still fits a page several times over. */
 #define SQ_PAGE_SIZE 2048
-/* WAL pages past which a commit is followed by a checkpoint (SQLite's own default). */
-#define SQ_CHECKPOINT_PAGES 1000
+/* WAL pages past which a commit is followed by a checkpoint: 8 MiB of WAL. A checkpoint that
+ * commits overtook is tried again at the next commit until it catches up (only then can the
+ * WAL start over), and every try fsyncs twice: at SQLite's default of 1000 pages a busy
+ * milter made some seven fsyncs per 1000 pages. */
+#define SQ_CHECKPOINT_PAGES 4096
 
 typedef struct {
 	GMutex lock;
@@ -46,18 +47,26 @@ typedef struct {
 	ino_t ckpt_ino;
 } Sq;
 
+/* The records' columns. Schema 6: a record's rowid follows its last change (touched), each
+ * write that changes touched moving it past every other, so that the oldest are the first
+ * rowids and no index on touched is kept; a record's job ids are found through its ids, so
+ * that none on jobs(tag) either. The two indexes were two of the seven pages a job wrote. */
+#define TAGS_COLUMNS \
+	" (tag TEXT PRIMARY KEY, state INTEGER NOT NULL, claimed_at INTEGER NOT NULL," \
+	" doubt_since INTEGER NOT NULL DEFAULT 0, ids TEXT, credits REAL, receivers TEXT," \
+	" queue_id TEXT, sender TEXT, message_id TEXT, subject TEXT, sent_at INTEGER," \
+	" touched INTEGER NOT NULL)"
+/* The rowid that puts a record after every other. */
+#define SQ_LAST_ROWID "(SELECT max(rowid) FROM tags) + 1"
+/* A record's job ids ("1,2,3", NULL before it is sent) as rows of json_each's value; none
+ * for ids that are not such a list, which would otherwise fail every write that prunes. */
+#define SQ_IDS_OF(t) \
+	"json_each(CASE WHEN json_valid('[' || " t ".ids || ']') THEN '[' || " t ".ids || ']'" \
+	" ELSE '[]' END)"
+
 static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS tags ("
-	" tag TEXT PRIMARY KEY,"
-	" state INTEGER NOT NULL,"
-	" claimed_at INTEGER NOT NULL,"
-	" doubt_since INTEGER NOT NULL DEFAULT 0,"
-	" ids TEXT, credits REAL, receivers TEXT,"
-	" queue_id TEXT, sender TEXT, message_id TEXT, subject TEXT, sent_at INTEGER,"
-	" touched INTEGER NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS tags_touched ON tags(touched, tag);"
+	"CREATE TABLE IF NOT EXISTS tags" TAGS_COLUMNS ";"
 	"CREATE TABLE IF NOT EXISTS jobs (id INTEGER PRIMARY KEY, tag TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS jobs_tag ON jobs(tag);"
 	"CREATE TABLE IF NOT EXISTS vals (name TEXT PRIMARY KEY, value INTEGER NOT NULL,"
 	" at INTEGER NOT NULL);"
 	/* Schema 2: which job of a mail holds each of its numbers (store_numbers_claim). */
@@ -264,6 +273,37 @@ static gboolean sq_window_names(Sq *q, GError **err)
 	return sq_exec(q, "ALTER TABLE windows ADD COLUMN name TEXT", err);
 }
 
+/* Brings the records of a file of schema 5 or older to schema 6, inside the upgrade's
+ * transaction (checked there, as sq_window_names is): the table is copied in the order of
+ * touched, so that rowids follow it from the start, and the two indexes go. Job ids left by
+ * records forgotten before schema 5's fix go too: nothing would find them any more. */
+static gboolean sq_tags_in_order(Sq *q, GError **err)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(q->db, "SELECT 1 FROM sqlite_master WHERE type = 'index'"
+	                              " AND name = 'tags_touched'", -1, &st, NULL) != SQLITE_OK) {
+		sq_error(q, err, "read the indexes");
+		sqlite3_finalize(st);
+		return FALSE;
+	}
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return TRUE;
+	if (rc != SQLITE_ROW) {
+		sq_error(q, err, "read the indexes");
+		return FALSE;
+	}
+	return sq_exec(q, "DELETE FROM jobs WHERE tag NOT IN (SELECT tag FROM tags);"
+	                  " CREATE TABLE tags_6" TAGS_COLUMNS ";"
+	                  " INSERT INTO tags_6 SELECT tag, state, claimed_at, doubt_since, ids,"
+	                  " credits, receivers, queue_id, sender, message_id, subject, sent_at,"
+	                  " touched FROM tags ORDER BY touched, tag;"
+	                  " DROP TABLE tags; ALTER TABLE tags_6 RENAME TO tags;"
+	                  " DROP INDEX IF EXISTS jobs_tag;", err);
+}
+
 /* Opens (creating when missing) the file and its schema. */
 static gboolean sq_connect(Sq *q, GError **err)
 {
@@ -307,7 +347,8 @@ static gboolean sq_connect(Sq *q, GError **err)
 	if (version < SCHEMA_VERSION) {
 		g_autofree char *sql = g_strdup_printf("BEGIN IMMEDIATE; %s PRAGMA user_version=%d;",
 		                                       schema, SCHEMA_VERSION);
-		if (!sq_exec(q, sql, err) || !sq_window_names(q, err) || !sq_exec(q, "COMMIT", err)) {
+		if (!sq_exec(q, sql, err) || !sq_window_names(q, err) || !sq_tags_in_order(q, err) ||
+		    !sq_exec(q, "COMMIT", err)) {
 			sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
 			goto fail;
 		}
@@ -412,11 +453,13 @@ static gboolean sq_exec1(Sq *q, const char *sql, GError **err)
 
 /* Removes at most STORE_PRUNE_PER_WRITE records of each kind written before NOW - keep,
  * oldest first, with their job ids, and as many window events out of their window at NOW
- * (?3, in milliseconds): bounded work inside the write that pays for it. The first two
- * statements pick the same records (a total order, and the first changes no tag). Once a
- * pass found fewer than that of every kind, nothing more is old until the next second: the
- * writes of that second skip the seven statements, which cost as much as the write that
- * pays for them when there is nothing to remove. */
+ * (?3, in milliseconds): bounded work inside the write that pays for it. Job records are
+ * taken among the first rowids, the least recently changed (a clock set back may leave an
+ * old one behind a younger one for that long); the first two statements pick the same
+ * records (the first changes no tag). Once a pass found fewer than that of every kind,
+ * nothing more is old until the next second: the writes of that second skip the seven
+ * statements, which cost as much as the write that pays for them when there is nothing to
+ * remove. */
 static gboolean sq_prune(Sq *q, gint64 now, GError **err)
 {
 	gboolean clean = TRUE;
@@ -424,10 +467,12 @@ static gboolean sq_prune(Sq *q, gint64 now, GError **err)
 	if (now == q->clean_at)
 		return TRUE;
 	static const char *const sql[] = {
-		"DELETE FROM jobs WHERE tag IN (SELECT tag FROM tags WHERE touched < ?1"
-		" ORDER BY touched, tag LIMIT ?2)",
-		"DELETE FROM tags WHERE tag IN (SELECT tag FROM tags WHERE touched < ?1"
-		" ORDER BY touched, tag LIMIT ?2)",
+		"DELETE FROM jobs WHERE id IN (SELECT j.value FROM (SELECT tag, ids, touched FROM tags"
+		" ORDER BY rowid LIMIT ?2) t, " SQ_IDS_OF("t") " j WHERE t.touched < ?1)"
+		" AND tag IN (SELECT tag FROM (SELECT tag, touched FROM tags ORDER BY rowid"
+		" LIMIT ?2) WHERE touched < ?1)",
+		"DELETE FROM tags WHERE rowid IN (SELECT rowid FROM (SELECT rowid, touched FROM tags"
+		" ORDER BY rowid LIMIT ?2) WHERE touched < ?1)",
 		"DELETE FROM numbers WHERE rowid IN (SELECT rowid FROM numbers WHERE at < ?1"
 		" ORDER BY at LIMIT ?2)",
 		"DELETE FROM vals WHERE name IN (SELECT name FROM vals WHERE at < ?1"
@@ -519,7 +564,7 @@ static StoreClaim sq_claim_tx(Sq *q, const char *tag, gint64 now, gint64 timeout
 	rec->state = STORE_CLAIMED;
 	rec->claimed_at = now;
 	st = sq_prepare(q, "UPDATE tags SET state = ?2, claimed_at = ?3, doubt_since = ?4,"
-	                   " touched = ?3 WHERE tag = ?1", err);
+	                   " touched = ?3, rowid = " SQ_LAST_ROWID " WHERE tag = ?1", err);
 	if (st == NULL)
 		return CLAIM_ERROR;
 	sqlite3_bind_text(st, 1, tag, -1, SQLITE_TRANSIENT);
@@ -593,7 +638,7 @@ static gboolean sq_upsert_sent(Sq *q, const char *tag, gint64 now, const StoreSe
 		" VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?3, ?3)"
 		" ON CONFLICT(tag) DO UPDATE SET state = ?2, ids = ?4, credits = ?5, receivers = ?6,"
 		" queue_id = ?7, sender = ?8, message_id = ?9, subject = ?10, sent_at = ?3,"
-		" touched = ?3", err);
+		" touched = ?3, rowid = " SQ_LAST_ROWID, err);
 	if (st == NULL)
 		return FALSE;
 	sq_bind_sent(st, tag, now, s);
@@ -617,9 +662,8 @@ static gboolean sq_jobs_tx(Sq *q, const char *tag, gint64 now, const StoreSent *
 }
 
 /* Records the outcome and indexes each job id, inside the caller's transaction. A record
- * claimed in the same second (most are: OVH answers within it) is updated without setting
- * touched, which it holds already: SQLite rewrites an index entry whose column is set even
- * to the same value, a page more per job. */
+ * claimed in the same second (most are: OVH answers within it) is updated where it is: it
+ * holds touched already, and moving it past the others would change a page more. */
 static gboolean sq_sent_tx(Sq *q, const char *tag, gint64 now, const StoreSent *s, GError **err)
 {
 	sqlite3_stmt *st = sq_prepare(q,
@@ -671,7 +715,7 @@ static gboolean sq_doubt(void *b, const char *tag, gint64 now, GError **err)
 	g_autofree char *sql = g_strdup_printf(
 		"INSERT INTO tags (tag, state, claimed_at, doubt_since, touched)"
 		" VALUES (?1, ?3, ?2, ?2, ?2)"
-		" ON CONFLICT(tag) DO UPDATE SET state = ?3, touched = ?2,"
+		" ON CONFLICT(tag) DO UPDATE SET state = ?3, touched = ?2, rowid = " SQ_LAST_ROWID ","
 		" doubt_since = CASE WHEN doubt_since > 0 AND doubt_since < ?2 THEN doubt_since"
 		" ELSE ?2 END WHERE state <> %d", STORE_SENT);
 	return sq_write1(b, sql, "mark in doubt", tag, now, STORE_IN_DOUBT, err);
@@ -707,28 +751,27 @@ static gboolean sq_release(void *b, const char *tag, gint64 claimed_at, GError *
 }
 
 /* Deletes a sent record claimed at CLAIMED_AT, and only that (see StoreBackend.forget),
- * with its job ids: pruning reaches job ids only through their record. */
+ * with its job ids (first: they are found through the record's ids). */
 static gboolean sq_forget(void *b, const char *tag, gint64 claimed_at, GError **err)
 {
 	Sq *q = b;
-	g_autofree char *sql = g_strdup_printf("DELETE FROM tags WHERE tag = ?1 AND state = %d"
+	g_autofree char *jobs = g_strdup_printf("DELETE FROM jobs WHERE id IN (SELECT j.value"
+	                                        " FROM tags t, " SQ_IDS_OF("t") " j WHERE"
+	                                        " t.tag = ?1 AND t.state = %d AND"
+	                                        " t.claimed_at = ?2) AND tag = ?1", STORE_SENT);
+	g_autofree char *rec = g_strdup_printf("DELETE FROM tags WHERE tag = ?1 AND state = %d"
 	                                       " AND claimed_at = ?2", STORE_SENT);
 
 	if (!sq_begin(q, err))
 		return FALSE;
-	sqlite3_stmt *st = sq_prepare(q, sql, err);
-	gboolean ok = st != NULL;
-	if (ok) {
-		sqlite3_bind_text(st, 1, tag, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 2, claimed_at);
-		ok = sq_run(q, st, "forget an old sent record", err);
-	}
-	if (ok && sqlite3_changes(q->db) > 0) {
-		st = sq_prepare(q, "DELETE FROM jobs WHERE tag = ?1", err);
+	gboolean ok = TRUE;
+	for (const char *const *sql = (const char *const[]){ jobs, rec, NULL }; ok && *sql; sql++) {
+		sqlite3_stmt *st = sq_prepare(q, *sql, err);
 		ok = st != NULL;
 		if (ok) {
 			sqlite3_bind_text(st, 1, tag, -1, SQLITE_TRANSIENT);
-			ok = sq_run(q, st, "forget its job ids", err);
+			sqlite3_bind_int64(st, 2, claimed_at);
+			ok = sq_run(q, st, "forget an old sent record", err);
 		}
 	}
 	return sq_finish(q, ok, err);

@@ -59,16 +59,27 @@ static char *tag(const char *what, int i)
 	return g_strdup_printf("%s:%s:%d", prefix, what, i);
 }
 
-static Store *open_window(gint64 keep, gint64 window)
+static const char *sqlite_path(void)
+{
+	return spec + strlen("sqlite:");
+}
+
+/* The store SP, keeping records KEEP seconds and recognising retries within WINDOW. */
+static Store *open_at(const char *sp, gint64 keep, gint64 window)
 {
 	StoreOptions o = { .password_file = password_file, .keep = keep, .retry_window = window };
 	Store *s = NULL;
 	g_autoptr(GError) e = NULL;
 
-	if (!store_open(spec, &o, &s, &e))
-		fail_msg("store_open %s: %s", spec, e->message);
+	if (!store_open(sp, &o, &s, &e))
+		fail_msg("store_open %s: %s", sp, e->message);
 	assert_non_null(s);
 	return s;
+}
+
+static Store *open_window(gint64 keep, gint64 window)
+{
+	return open_at(spec, keep, window);
 }
 
 static Store *open_store(gint64 keep)
@@ -1457,7 +1468,7 @@ static void processes_4_held_digests_once(void **s)
 
 /* pruning_sqlite's window: its events outlive the young record's write (keep - 1 s after
  * them) and not the writers' (keep + 50 s after). */
-#define PRUNE_WINDOW_MS 120000
+#define PRUNE_WINDOW_MS 220000
 
 /* What is left of pruning_sqlite's old records of each kind: jobs, held alerts, window
  * events, values, texts. */
@@ -1494,19 +1505,33 @@ static PruneLeft prune_left(Store *s, gint64 base, const char *queue, const char
 }
 
 /* sqlite: old records go as new ones are written, at most STORE_PRUNE_PER_WRITE a write of
- * each kind (jobs, held alerts, window events, values, texts). Its times are far older than every
- * other case's, so that only its own records are old. */
+ * each kind (jobs, held alerts, window events, values, texts), oldest first. In a file of
+ * its own: job records are taken in the order they were last changed in, which the other
+ * cases' made-up times do not follow. */
 static void pruning_sqlite(void)
 {
 	static const char *const kinds[] = { "records", "held alerts", "window events", "values",
 		                             "texts" };
-	const gint64 tp = T0 - 10000000, keep = 100;
+	/* keep above TIMEOUT, so that a claim can expire before its record is old. */
+	const gint64 tp = T0 - 10000000, keep = 200;
 	const int old = 30;
-	Store *s = open_store(keep);
+	g_autofree char *dir = g_path_get_dirname(sqlite_path());
+	g_autofree char *path = g_strconcat(dir, "/prune.db", NULL);
+	g_autofree char *sp = g_strconcat("sqlite:", path, NULL);
+	unlink(path);
+	Store *s = open_at(sp, keep, 0);
 	gint64 base = 2000000 + (g_get_real_time() % 1000000) * 1000;
 	g_autofree char *queue = tag("prune-held", 0), *wkey = tag("prune-window", 0);
 	g_autoptr(GError) e = NULL;
 	StoreWindow win;
+	/* Claimed long ago, before the old records, then sent, marked in doubt or taken over
+	 * lately: kept from then, and moved past the old ones, which go first. */
+	g_autofree char *late = tag("prune-late", 0);
+	g_autofree char *doubt = tag("prune-doubt", 0), *over = tag("prune-over", 0);
+	assert_int_equal(claim(s, late, tp, NULL), CLAIM_WON);
+	assert_int_equal(claim(s, doubt, tp, NULL), CLAIM_WON);
+	assert_int_equal(claim(s, over, tp + keep - 1 - TIMEOUT, NULL), CLAIM_WON);
+	assert_true(TIMEOUT < keep);
 
 	for (int i = 0; i < old; i++) {
 		g_autofree char *t = tag("prune", i);
@@ -1522,11 +1547,10 @@ static void pruning_sqlite(void)
 	g_autofree char *young = tag("prune-young", 0);
 	g_autofree char *yids = g_strdup_printf("%" G_GINT64_FORMAT, base + 999);
 	sent(s, young, tp + keep - 1, yids, NULL);
-	/* Claimed long ago, sent lately: kept from its outcome, the last write. */
-	g_autofree char *late = tag("prune-late", 0);
 	g_autofree char *lids = g_strdup_printf("%" G_GINT64_FORMAT, base + 998);
-	assert_int_equal(claim(s, late, tp, NULL), CLAIM_WON);
 	sent(s, late, tp + keep - 1, lids, NULL);
+	assert_true(store_doubt(s, doubt, tp + keep - 1, &e));
+	assert_int_equal(claim(s, over, tp + keep - 1, NULL), CLAIM_IN_DOUBT);
 	PruneLeft left = prune_left(s, base, queue, wkey, tp, old);
 	for (guint k = 0; k < G_N_ELEMENTS(left.n); k++)
 		assert_int_equal(left.n[k], old);
@@ -1544,6 +1568,8 @@ static void pruning_sqlite(void)
 	}
 	assert_int_equal(lookup(s, base + 999, NULL), 1);
 	assert_int_equal(lookup(s, base + 998, NULL), 1);
+	assert_int_equal(claim(s, doubt, tp + keep + 51, NULL), CLAIM_IN_DOUBT);
+	assert_int_equal(claim(s, over, tp + keep + 51, NULL), CLAIM_BUSY);
 	g_autofree char *t0 = tag("prune", 0);
 	assert_int_equal(claim(s, t0, tp + keep + 51, NULL), CLAIM_WON);
 	store_close(s);
@@ -1881,11 +1907,6 @@ static void redis_connections_bounded(void **s)
 	assert_int_equal(redis_clients(), base);
 }
 
-static const char *sqlite_path(void)
-{
-	return spec + strlen("sqlite:");
-}
-
 static void sqlite_deleted_file(void **s)
 {
 	(void)s;
@@ -1949,12 +1970,12 @@ static void sqlite_wal_bounded(void **s)
 	write_jobs(w, "wal", 3000);
 	/* Checkpointed: the jobs are in the file itself, not only in its WAL. */
 	assert_true(file_size(path) > 200000);
-	/* 1000 pages of 4 KiB before a checkpoint, and the transaction that crossed it. */
-	if (file_size(wal) > 8 * 1024 * 1024)
+	/* 4096 pages of 2 KiB before a checkpoint, and the commits made while it ran. */
+	if (file_size(wal) > 16 * 1024 * 1024)
 		fail_msg("the WAL holds %" G_GINT64_FORMAT " bytes after 3000 jobs", file_size(wal));
 	assert_int_equal(unlink(path), 0);
 	write_jobs(w, "wal-after", 3000);
-	if (file_size(wal) > 8 * 1024 * 1024)
+	if (file_size(wal) > 16 * 1024 * 1024)
 		fail_msg("the new file's WAL holds %" G_GINT64_FORMAT " bytes", file_size(wal));
 	g_autofree char *first = tag("wal", 0);
 	g_autofree char *last = tag("wal-after", 2999);
@@ -2068,6 +2089,9 @@ static const char schema_2[] =
 	"CREATE INDEX numbers_at ON numbers(at);"
 	"PRAGMA user_version=2;";
 
+/* The schema this mail2sms writes (store_sqlite.c). */
+#define SCHEMA_NOW 6
+
 /* PATH's schema version. */
 static int schema_version(const char *path)
 {
@@ -2113,7 +2137,7 @@ static void sqlite_schema_2_upgraded(void **s)
 	assert_int_equal(schema_version(path), 2);
 	if (!store_open(sp, NULL, &s2, &e))
 		fail_msg("open %s: %s", sp, e->message);
-	assert_int_equal(schema_version(path), 5);
+	assert_int_equal(schema_version(path), SCHEMA_NOW);
 	assert_int_equal(claim(s2, t, T0 + 1, &r), CLAIM_SENT);
 	assert_string_equal(r.ids, "77");
 	store_record_clear(&r);
@@ -2174,7 +2198,7 @@ static void sqlite_schema_3_upgraded(void **s)
 	assert_int_equal(schema_version(path), 3);
 	if (!store_open(sp, NULL, &s2, &e))
 		fail_msg("open %s: %s", sp, e->message);
-	assert_int_equal(schema_version(path), 5);
+	assert_int_equal(schema_version(path), SCHEMA_NOW);
 	assert_true(store_window_count(s2, key, MS0 + 1, WINDOW_MS, 3, &w, &e));
 	assert_int_equal(w.count, 1);
 	g_autoptr(GPtrArray) l = g_ptr_array_new();
@@ -2222,12 +2246,94 @@ static void sqlite_schema_4_upgraded(void **s)
 	assert_int_equal(schema_version(path), 4);
 	if (!store_open(sp, NULL, &s2, &e))
 		fail_msg("open %s: %s", sp, e->message);
-	assert_int_equal(schema_version(path), 5);
+	assert_int_equal(schema_version(path), SCHEMA_NOW);
 	assert_true(store_get_value(s2, name, &v, &at, &e));
 	assert_int_equal(v, 44);
 	set_text(s2, name, "kept after the upgrade", T0);
 	g_autofree char *text = text_of(s2, name, &at);
 	assert_string_equal(text, "kept after the upgrade");
+	store_close(s2);
+}
+
+/* What schemas 4 and 5 added to schema 3: the window events' text, the texts. */
+static const char schema_5_more[] =
+	"ALTER TABLE windows ADD COLUMN name TEXT;"
+	"CREATE TABLE texts (name TEXT PRIMARY KEY, text TEXT NOT NULL, at INTEGER NOT NULL);"
+	"CREATE INDEX texts_at ON texts(at);"
+	"PRAGMA user_version=5;";
+
+/* The number of rows SQL counts in the file at PATH. */
+static int count_rows(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int n = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
+/* A file of schema 5 is upgraded where it is: its records and their job ids stay, in the
+ * order of their last change (the oldest is pruned first, though written after younger
+ * ones), the indexes on touched and on jobs(tag) go, and so do job ids whose record was
+ * forgotten before schema 5 removed them with it. */
+static void sqlite_schema_5_upgraded(void **s)
+{
+	(void)s;
+	const gint64 keep = 100;
+	g_autofree char *dir = g_path_get_dirname(sqlite_path());
+	g_autofree char *path = g_strconcat(dir, "/schema5.db", NULL);
+	g_autofree char *sp = g_strconcat("sqlite:", path, NULL);
+	g_autofree char *old = tag("schema5-old", 0);
+	g_autoptr(GString) ins = g_string_new(NULL);
+	sqlite3 *db = NULL;
+	StoreRecord r;
+
+	/* Younger records first, more than a write prunes, then the old one. */
+	for (int i = 0; i <= STORE_PRUNE_PER_WRITE; i++) {
+		g_autofree char *t = i < STORE_PRUNE_PER_WRITE ? tag("schema5-young", i) : g_strdup(old);
+		gint64 at = i < STORE_PRUNE_PER_WRITE ? T0 + 50 : T0;
+		g_string_append_printf(ins, "INSERT INTO tags (tag, state, claimed_at, ids, touched)"
+		                       " VALUES ('%s', %d, %" G_GINT64_FORMAT ", '%d,%d', %"
+		                       G_GINT64_FORMAT "); INSERT INTO jobs VALUES (%d, '%s'),"
+		                       " (%d, '%s');", t, STORE_SENT, at, 9500000 + 2 * i,
+		                       9500001 + 2 * i, at, 9500000 + 2 * i, t, 9500001 + 2 * i, t);
+	}
+	g_string_append(ins, "INSERT INTO jobs VALUES (9599999, 'forgotten');");
+	unlink(path);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, schema_2, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, schema_3_more, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, schema_5_more, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, ins->str, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(schema_version(path), 5);
+	Store *s2 = open_at(sp, keep, 0);
+	assert_int_equal(schema_version(path), SCHEMA_NOW);
+	assert_int_equal(count_rows(path, "SELECT count(*) FROM sqlite_master WHERE name IN"
+	                                  " ('tags_touched', 'jobs_tag', 'tags_6')"), 0);
+	assert_int_equal(count_rows(path, "SELECT count(*) FROM jobs WHERE id = 9599999"), 0);
+	assert_int_equal(count_rows(path, "SELECT count(*) FROM tags"), STORE_PRUNE_PER_WRITE + 1);
+	for (int i = 0; i < 2 * (STORE_PRUNE_PER_WRITE + 1); i++)
+		assert_int_equal(lookup(s2, 9500000 + i, NULL), 1);
+	assert_int_equal(claim(s2, old, T0 + 1, &r), CLAIM_SENT);
+	g_autofree char *want = g_strdup_printf("%d,%d", 9500000 + 2 * STORE_PRUNE_PER_WRITE,
+	                                        9500001 + 2 * STORE_PRUNE_PER_WRITE);
+	assert_string_equal(r.ids, want);
+	store_record_clear(&r);
+	/* One write when the old record is old and the young ones are not: it goes, with its
+	 * job ids. */
+	g_autofree char *w = tag("schema5-writer", 0);
+	assert_int_equal(claim(s2, w, T0 + keep + 10, NULL), CLAIM_WON);
+	assert_int_equal(lookup(s2, 9500000 + 2 * STORE_PRUNE_PER_WRITE, NULL), 0);
+	assert_int_equal(lookup(s2, 9500001 + 2 * STORE_PRUNE_PER_WRITE, NULL), 0);
+	assert_int_equal(count_rows(path, "SELECT count(*) FROM jobs WHERE id >= 9500000"
+	                                  " AND id < 9600000"), 2 * STORE_PRUNE_PER_WRITE);
+	assert_int_equal(lookup(s2, 9500000, NULL), 1);
 	store_close(s2);
 }
 
@@ -2373,6 +2479,7 @@ int main(int argc, char **argv)
 		ADD(sqlite_schema_2_upgraded);
 		ADD(sqlite_schema_3_upgraded);
 		ADD(sqlite_schema_4_upgraded);
+		ADD(sqlite_schema_5_upgraded);
 		ADD(sqlite_file_mode_0600);
 		ADD(sqlite_root_creates_for_the_owner);
 		ADD(sqlite_missing_directory);
