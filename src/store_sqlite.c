@@ -249,28 +249,34 @@ static gboolean sq_create(Sq *q, GError **err)
 	return TRUE;
 }
 
+/* Whether SQL (a query) has a row: *FOUND; FALSE with *ERR when it could not be read. */
+static gboolean sq_exists(Sq *q, const char *sql, gboolean *found, GError **err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	*found = rc == SQLITE_ROW;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		sq_error(q, err, sql);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /* Adds schema 4's column to a windows table of schema 3, inside the upgrade's transaction:
  * checked there, since another process may have upgraded the file after we read its
  * version (ALTER TABLE is no IF NOT EXISTS). */
 static gboolean sq_window_names(Sq *q, GError **err)
 {
-	sqlite3_stmt *st = NULL;
+	gboolean found;
 
-	if (sqlite3_prepare_v2(q->db, "SELECT 1 FROM pragma_table_info('windows')"
-	                              " WHERE name = 'name'", -1, &st, NULL) != SQLITE_OK) {
-		sq_error(q, err, "read the windows table's columns");
-		sqlite3_finalize(st);
+	if (!sq_exists(q, "SELECT 1 FROM pragma_table_info('windows') WHERE name = 'name'",
+	               &found, err))
 		return FALSE;
-	}
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
-		return TRUE;
-	if (rc != SQLITE_DONE) {
-		sq_error(q, err, "read the windows table's columns");
-		return FALSE;
-	}
-	return sq_exec(q, "ALTER TABLE windows ADD COLUMN name TEXT", err);
+	return found || sq_exec(q, "ALTER TABLE windows ADD COLUMN name TEXT", err);
 }
 
 /* Brings the records of a file of schema 5 or older to schema 6, inside the upgrade's
@@ -279,23 +285,13 @@ static gboolean sq_window_names(Sq *q, GError **err)
  * records forgotten before schema 5's fix go too: nothing would find them any more. */
 static gboolean sq_tags_in_order(Sq *q, GError **err)
 {
-	sqlite3_stmt *st = NULL;
+	gboolean found;
 
-	if (sqlite3_prepare_v2(q->db, "SELECT 1 FROM sqlite_master WHERE type = 'index'"
-	                              " AND name = 'tags_touched'", -1, &st, NULL) != SQLITE_OK) {
-		sq_error(q, err, "read the indexes");
-		sqlite3_finalize(st);
+	if (!sq_exists(q, "SELECT 1 FROM sqlite_master WHERE type = 'index'"
+	                  " AND name = 'tags_touched'", &found, err))
 		return FALSE;
-	}
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
-		return TRUE;
-	if (rc != SQLITE_ROW) {
-		sq_error(q, err, "read the indexes");
-		return FALSE;
-	}
-	return sq_exec(q, "DELETE FROM jobs WHERE tag NOT IN (SELECT tag FROM tags);"
+	return !found ||
+	       sq_exec(q, "DELETE FROM jobs WHERE tag NOT IN (SELECT tag FROM tags);"
 	                  " CREATE TABLE tags_6" TAGS_COLUMNS ";"
 	                  " INSERT INTO tags_6 SELECT tag, state, claimed_at, doubt_since, ids,"
 	                  " credits, receivers, queue_id, sender, message_id, subject, sent_at,"

@@ -1984,6 +1984,21 @@ static void sqlite_wal_bounded(void **s)
 	store_close(w);
 }
 
+/* The integer SQL reads first in the file at PATH (a count, a pragma), -1 for none. */
+static int count_rows(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int n = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
 /* The job ids of a forgotten record (a tag naming the content, forgotten once sent) go
  * with it: nothing else would ever remove them, since pruning finds job ids through
  * their record. */
@@ -1992,21 +2007,13 @@ static void sqlite_forgotten_jobs_go(void **s)
 	(void)s;
 	g_autofree char *t = tag("forgotten-jobs", 0);
 	g_autoptr(GError) e = NULL;
-	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
-	int rows = -1;
 
 	assert_int_equal(claim(st, t, T0, NULL), CLAIM_WON);
 	sent(st, t, T0, "9100001,9100002", NULL);
 	assert_int_equal(lookup(st, 9100002, NULL), 1);
 	assert_true(store_forget(st, t, T0, &e));
-	assert_int_equal(sqlite3_open(sqlite_path(), &db), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM jobs WHERE id IN (9100001, 9100002)", -1,
-	                       &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
-		rows = sqlite3_column_int(q, 0);
-	sqlite3_finalize(q);
-	sqlite3_close(db);
-	assert_int_equal(rows, 0);
+	assert_int_equal(count_rows(sqlite_path(), "SELECT count(*) FROM jobs"
+	                                           " WHERE id IN (9100001, 9100002)"), 0);
 	assert_int_equal(lookup(st, 9100002, NULL), 0);
 }
 
@@ -2095,17 +2102,7 @@ static const char schema_2[] =
 /* PATH's schema version. */
 static int schema_version(const char *path)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
-	int v = -1;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
-	    sqlite3_step(q) == SQLITE_ROW)
-		v = sqlite3_column_int(q, 0);
-	sqlite3_finalize(q);
-	sqlite3_close(db);
-	return v;
+	return count_rows(path, "PRAGMA user_version");
 }
 
 /* A file of schema 2 (before flood control) is upgraded where it is: its records and
@@ -2261,21 +2258,6 @@ static const char schema_5_more[] =
 	"CREATE TABLE texts (name TEXT PRIMARY KEY, text TEXT NOT NULL, at INTEGER NOT NULL);"
 	"CREATE INDEX texts_at ON texts(at);"
 	"PRAGMA user_version=5;";
-
-/* The number of rows SQL counts in the file at PATH. */
-static int count_rows(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
-	int n = -1;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
-		n = sqlite3_column_int(q, 0);
-	sqlite3_finalize(q);
-	sqlite3_close(db);
-	return n;
-}
 
 /* A file of schema 5 is upgraded where it is: its records and their job ids stay, in the
  * order of their last change (the oldest is pruned first, though written after younger
