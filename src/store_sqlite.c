@@ -447,12 +447,41 @@ static gboolean sq_exec1(Sq *q, const char *sql, GError **err)
 	return st != NULL && sq_run(q, st, sql, err);
 }
 
+/* A job record last changed this long after NOW was written under a clock that has since
+ * been set back (an RTC read as local time until NTP came, say). */
+#define SQ_FUTURE_S 60
+
+/* Moves the records among the first rowids that were last changed after NOW (more than
+ * SQ_FUTURE_S ahead) to the end, as changed NOW, at most STORE_PRUNE_PER_WRITE of them:
+ * held at the head, they would stop pruning until the clock caught up with them, however
+ * far ahead it had been. *MOVED: whether one was. */
+static gboolean sq_prune_future(Sq *q, gint64 now, gboolean *moved, GError **err)
+{
+	sqlite3_stmt *st = sq_prepare(q, "UPDATE tags SET touched = ?3, rowid = " SQ_LAST_ROWID
+	                                 " WHERE rowid = (SELECT rowid FROM (SELECT rowid, touched"
+	                                 " FROM tags ORDER BY rowid LIMIT ?2) WHERE touched > ?1"
+	                                 " LIMIT 1)", err);
+	*moved = FALSE;
+	for (int i = 0; st != NULL && i < STORE_PRUNE_PER_WRITE; i++) {
+		sqlite3_bind_int64(st, 1, now + SQ_FUTURE_S);
+		sqlite3_bind_int(st, 2, STORE_PRUNE_PER_WRITE);
+		sqlite3_bind_int64(st, 3, now);
+		if (!sq_run(q, st, "prune", err))
+			return FALSE;
+		if (sqlite3_changes(q->db) == 0)
+			return TRUE;
+		*moved = TRUE;
+	}
+	return st != NULL;
+}
+
 /* Removes at most STORE_PRUNE_PER_WRITE records of each kind written before NOW - keep,
  * oldest first, with their job ids, and as many window events out of their window at NOW
  * (?3, in milliseconds): bounded work inside the write that pays for it. Job records are
  * taken among the first rowids, the least recently changed (a clock set back may leave an
  * old one behind a younger one for that long); the first two statements pick the same
- * records (the first changes no tag). Once a pass found fewer than that of every kind,
+ * records (the first changes no tag), then sq_prune_future clears the way for the next
+ * write. Once a pass found fewer than that of every kind (and nothing in the future),
  * nothing more is old until the next second: the writes of that second skip the seven
  * statements, which cost as much as the write that pays for them when there is nothing to
  * remove. */
@@ -492,7 +521,10 @@ static gboolean sq_prune(Sq *q, gint64 now, GError **err)
 			return FALSE;
 		clean = clean && sqlite3_changes(q->db) < STORE_PRUNE_PER_WRITE;
 	}
-	q->clean_at = clean ? now : G_MININT64;
+	gboolean moved;
+	if (!sq_prune_future(q, now, &moved, err))
+		return FALSE;
+	q->clean_at = clean && !moved ? now : G_MININT64;
 	return TRUE;
 }
 

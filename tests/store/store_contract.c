@@ -1984,6 +1984,47 @@ static void sqlite_wal_bounded(void **s)
 	store_close(w);
 }
 
+/* Job records written under a clock ahead, at the head of the order once it is set back,
+ * do not stop pruning: they are kept from the next write, and the records behind them go
+ * when they are old. */
+static void sqlite_prune_after_clock_ahead(void **s)
+{
+	(void)s;
+	const gint64 tp = T0 - 20000000, keep = 100, ahead = 100000;
+	const int n = 2 * STORE_PRUNE_PER_WRITE + 3, bound = 2 * (2 * n / STORE_PRUNE_PER_WRITE + 1);
+	g_autofree char *dir = g_path_get_dirname(sqlite_path());
+	g_autofree char *path = g_strconcat(dir, "/ahead.db", NULL);
+	g_autofree char *sp = g_strconcat("sqlite:", path, NULL);
+	gint64 base = 4000000 + (g_get_real_time() % 1000000) * 1000;
+	int w = 0, left = n;
+
+	unlink(path);
+	Store *s2 = open_at(sp, keep, 0);
+	for (int i = 0; i < n; i++) {
+		g_autofree char *t = tag("ahead", i);
+		g_autofree char *ids = g_strdup_printf("%" G_GINT64_FORMAT, base + n + i);
+		sent(s2, t, tp + ahead, ids, NULL);
+	}
+	/* The clock set back. */
+	for (int i = 0; i < n; i++) {
+		g_autofree char *t = tag("ahead-old", i);
+		g_autofree char *ids = g_strdup_printf("%" G_GINT64_FORMAT, base + i);
+		sent(s2, t, tp, ids, NULL);
+	}
+	for (int i = 0; i < n; i++)
+		assert_int_equal(lookup(s2, base + n + i, NULL), 1);
+	for (; left > 0 && w < bound; w++) {
+		g_autofree char *t = tag("ahead-writer", w);
+		assert_int_equal(claim(s2, t, tp + keep + 50, NULL), CLAIM_WON);
+		left = 0;
+		for (int i = 0; i < n; i++)
+			left += lookup(s2, base + i, NULL);
+	}
+	if (left > 0)
+		fail_msg("%d of %d old records left after %d writes", left, n, w);
+	store_close(s2);
+}
+
 /* The integer SQL reads first in the file at PATH (a count, a pragma), -1 for none. */
 static int count_rows(const char *path, const char *sql)
 {
@@ -2462,6 +2503,7 @@ int main(int argc, char **argv)
 		ADD(sqlite_schema_3_upgraded);
 		ADD(sqlite_schema_4_upgraded);
 		ADD(sqlite_schema_5_upgraded);
+		ADD(sqlite_prune_after_clock_ahead);
 		ADD(sqlite_file_mode_0600);
 		ADD(sqlite_root_creates_for_the_owner);
 		ADD(sqlite_missing_directory);
