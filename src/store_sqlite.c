@@ -56,6 +56,8 @@ typedef struct {
 	" doubt_since INTEGER NOT NULL DEFAULT 0, ids TEXT, credits REAL, receivers TEXT," \
 	" queue_id TEXT, sender TEXT, message_id TEXT, subject TEXT, sent_at INTEGER," \
 	" touched INTEGER NOT NULL)"
+/* The STORE_PRUNE_PER_WRITE (?2) least recently changed records, with COLS. */
+#define SQ_OLDEST(cols) "(SELECT " cols " FROM tags ORDER BY rowid LIMIT ?2)"
 /* The rowid that puts a record after every other. */
 #define SQ_LAST_ROWID "(SELECT max(rowid) FROM tags) + 1"
 /* A record's job ids ("1,2,3", NULL before it is sent) as rows of json_each's value; none
@@ -458,9 +460,9 @@ static gboolean sq_exec1(Sq *q, const char *sql, GError **err)
 static gboolean sq_prune_future(Sq *q, gint64 now, gboolean *moved, GError **err)
 {
 	sqlite3_stmt *st = sq_prepare(q, "UPDATE tags SET touched = ?3, rowid = " SQ_LAST_ROWID
-	                                 " WHERE rowid = (SELECT rowid FROM (SELECT rowid, touched"
-	                                 " FROM tags ORDER BY rowid LIMIT ?2) WHERE touched > ?1"
-	                                 " LIMIT 1)", err);
+	                                 " WHERE rowid = (SELECT rowid FROM "
+	                                 SQ_OLDEST("rowid, touched") " WHERE touched > ?1 LIMIT 1)",
+	                              err);
 	*moved = FALSE;
 	for (int i = 0; st != NULL && i < STORE_PRUNE_PER_WRITE; i++) {
 		sqlite3_bind_int64(st, 1, now + SQ_FUTURE_S);
@@ -492,12 +494,11 @@ static gboolean sq_prune(Sq *q, gint64 now, GError **err)
 	if (now == q->clean_at)
 		return TRUE;
 	static const char *const sql[] = {
-		"DELETE FROM jobs WHERE id IN (SELECT j.value FROM (SELECT tag, ids, touched FROM tags"
-		" ORDER BY rowid LIMIT ?2) t, " SQ_IDS_OF("t") " j WHERE t.touched < ?1)"
-		" AND tag IN (SELECT tag FROM (SELECT tag, touched FROM tags ORDER BY rowid"
-		" LIMIT ?2) WHERE touched < ?1)",
-		"DELETE FROM tags WHERE rowid IN (SELECT rowid FROM (SELECT rowid, touched FROM tags"
-		" ORDER BY rowid LIMIT ?2) WHERE touched < ?1)",
+		"DELETE FROM jobs WHERE id IN (SELECT j.value FROM " SQ_OLDEST("tag, ids, touched")
+		" t, " SQ_IDS_OF("t") " j WHERE t.touched < ?1) AND tag IN (SELECT tag FROM "
+		SQ_OLDEST("tag, touched") " WHERE touched < ?1)",
+		"DELETE FROM tags WHERE rowid IN (SELECT rowid FROM " SQ_OLDEST("rowid, touched")
+		" WHERE touched < ?1)",
 		"DELETE FROM numbers WHERE rowid IN (SELECT rowid FROM numbers WHERE at < ?1"
 		" ORDER BY at LIMIT ?2)",
 		"DELETE FROM vals WHERE name IN (SELECT name FROM vals WHERE at < ?1"
@@ -718,21 +719,33 @@ static gboolean sq_sent(void *b, const char *tag, gint64 now, const StoreSent *s
 	return sq_finish(q, sq_sent_tx(q, tag, now, s, err), err);
 }
 
+/* The statements SQLS (NULL-terminated) in one transaction, each with TAG as ?1 and A, B
+ * as ?2, ?3 (a parameter a statement does not name is refused, harmlessly). */
+static gboolean sq_writes(Sq *q, const char *const *sqls, const char *what, const char *tag,
+                          gint64 a, gint64 b, GError **err)
+{
+	gboolean ok = TRUE;
+
+	if (!sq_begin(q, err))
+		return FALSE;
+	for (const char *const *sql = sqls; ok && *sql != NULL; sql++) {
+		sqlite3_stmt *st = sq_prepare(q, *sql, err);
+		ok = st != NULL;
+		if (ok) {
+			sqlite3_bind_text(st, 1, tag, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int64(st, 2, a);
+			sqlite3_bind_int64(st, 3, b);
+			ok = sq_run(q, st, what, err);
+		}
+	}
+	return sq_finish(q, ok, err);
+}
+
 /* One statement in its own transaction, with TAG as ?1 and A, B as ?2, ?3. */
 static gboolean sq_write1(Sq *q, const char *sql, const char *what, const char *tag, gint64 a,
                           gint64 b, GError **err)
 {
-	if (!sq_begin(q, err))
-		return FALSE;
-	sqlite3_stmt *st = sq_prepare(q, sql, err);
-	gboolean ok = FALSE;
-	if (st != NULL) {
-		sqlite3_bind_text(st, 1, tag, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 2, a);
-		sqlite3_bind_int64(st, 3, b);
-		ok = sq_run(q, st, what, err);
-	}
-	return sq_finish(q, ok, err);
+	return sq_writes(q, (const char *const[]){ sql, NULL }, what, tag, a, b, err);
 }
 
 /* Marks TAG in doubt since the earlier of its doubt and NOW (see store_doubt). */
@@ -762,27 +775,14 @@ static gboolean sq_release(void *b, const char *tag, gint64 claimed_at, GError *
 	                                        " AND doubt_since <> ?3",
 	                                        STORE_IN_DOUBT, STORE_CLAIMED);
 
-	if (!sq_begin(q, err))
-		return FALSE;
-	gboolean ok = TRUE;
-	for (const char *const *sql = (const char *const[]){ del, back, NULL }; ok && *sql; sql++) {
-		sqlite3_stmt *st = sq_prepare(q, *sql, err);
-		ok = st != NULL;
-		if (ok) {
-			sqlite3_bind_text(st, 1, tag, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int64(st, 2, claimed_at);
-			sqlite3_bind_int64(st, 3, 0);
-			ok = sq_run(q, st, "release the claim", err);
-		}
-	}
-	return sq_finish(q, ok, err);
+	return sq_writes(q, (const char *const[]){ del, back, NULL }, "release the claim", tag,
+	                 claimed_at, 0, err);
 }
 
 /* Deletes a sent record claimed at CLAIMED_AT, and only that (see StoreBackend.forget),
  * with its job ids (first: they are found through the record's ids). */
 static gboolean sq_forget(void *b, const char *tag, gint64 claimed_at, GError **err)
 {
-	Sq *q = b;
 	g_autofree char *jobs = g_strdup_printf("DELETE FROM jobs WHERE id IN (SELECT j.value"
 	                                        " FROM tags t, " SQ_IDS_OF("t") " j WHERE"
 	                                        " t.tag = ?1 AND t.state = %d AND"
@@ -790,19 +790,8 @@ static gboolean sq_forget(void *b, const char *tag, gint64 claimed_at, GError **
 	g_autofree char *rec = g_strdup_printf("DELETE FROM tags WHERE tag = ?1 AND state = %d"
 	                                       " AND claimed_at = ?2", STORE_SENT);
 
-	if (!sq_begin(q, err))
-		return FALSE;
-	gboolean ok = TRUE;
-	for (const char *const *sql = (const char *const[]){ jobs, rec, NULL }; ok && *sql; sql++) {
-		sqlite3_stmt *st = sq_prepare(q, *sql, err);
-		ok = st != NULL;
-		if (ok) {
-			sqlite3_bind_text(st, 1, tag, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int64(st, 2, claimed_at);
-			ok = sq_run(q, st, "forget an old sent record", err);
-		}
-	}
-	return sq_finish(q, ok, err);
+	return sq_writes(b, (const char *const[]){ jobs, rec, NULL }, "forget an old sent record",
+	                 tag, claimed_at, 0, err);
 }
 
 /* One number's claim inside the caller's transaction: inserted as TAG's unless a row is
