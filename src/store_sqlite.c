@@ -464,17 +464,19 @@ static gboolean sq_prune_future(Sq *q, gint64 now, gboolean *moved, GError **err
 	                                 SQ_OLDEST("rowid, touched") " WHERE touched > ?1 LIMIT 1)",
 	                              err);
 	*moved = FALSE;
-	for (int i = 0; st != NULL && i < STORE_PRUNE_PER_WRITE; i++) {
+	if (st == NULL)
+		return FALSE;
+	for (int i = 0; i < STORE_PRUNE_PER_WRITE; i++) {
 		sqlite3_bind_int64(st, 1, now + SQ_FUTURE_S);
 		sqlite3_bind_int(st, 2, STORE_PRUNE_PER_WRITE);
 		sqlite3_bind_int64(st, 3, now);
 		if (!sq_run(q, st, "prune", err))
 			return FALSE;
 		if (sqlite3_changes(q->db) == 0)
-			return TRUE;
+			break;
 		*moved = TRUE;
 	}
-	return st != NULL;
+	return TRUE;
 }
 
 /* Removes at most STORE_PRUNE_PER_WRITE records of each kind written before NOW - keep,

@@ -64,6 +64,14 @@ static const char *sqlite_path(void)
 	return spec + strlen("sqlite:");
 }
 
+/* The file NAME beside the store's (newly allocated), for a case that needs a file of its
+ * own. */
+static char *side_path(const char *name)
+{
+	g_autofree char *dir = g_path_get_dirname(sqlite_path());
+	return g_build_filename(dir, name, NULL);
+}
+
 /* The store SP, keeping records KEEP seconds and recognising retries within WINDOW. */
 static Store *open_at(const char *sp, gint64 keep, gint64 window)
 {
@@ -1515,8 +1523,7 @@ static void pruning_sqlite(void)
 	/* keep above TIMEOUT, so that a claim can expire before its record is old. */
 	const gint64 tp = T0 - 10000000, keep = 200;
 	const int old = 30;
-	g_autofree char *dir = g_path_get_dirname(sqlite_path());
-	g_autofree char *path = g_strconcat(dir, "/prune.db", NULL);
+	g_autofree char *path = side_path("prune.db");
 	g_autofree char *sp = g_strconcat("sqlite:", path, NULL);
 	unlink(path);
 	Store *s = open_at(sp, keep, 0);
@@ -1959,8 +1966,7 @@ static void write_jobs(Store *s, const char *what, int n)
 static void sqlite_wal_bounded(void **s)
 {
 	(void)s;
-	g_autofree char *dir = g_path_get_dirname(sqlite_path());
-	g_autofree char *path = g_strconcat(dir, "/wal.db", NULL);
+	g_autofree char *path = side_path("wal.db");
 	g_autofree char *wal = g_strconcat(path, "-wal", NULL);
 	g_autofree char *sp = g_strconcat("sqlite:", path, NULL);
 	g_autoptr(GError) e = NULL;
@@ -1992,8 +1998,7 @@ static void sqlite_prune_after_clock_ahead(void **s)
 	(void)s;
 	const gint64 tp = T0 - 20000000, keep = 100, ahead = 100000;
 	const int n = 2 * STORE_PRUNE_PER_WRITE + 3, bound = 2 * (2 * n / STORE_PRUNE_PER_WRITE + 1);
-	g_autofree char *dir = g_path_get_dirname(sqlite_path());
-	g_autofree char *path = g_strconcat(dir, "/ahead.db", NULL);
+	g_autofree char *path = side_path("ahead.db");
 	g_autofree char *sp = g_strconcat("sqlite:", path, NULL);
 	gint64 base = 4000000 + (g_get_real_time() % 1000000) * 1000;
 	int w = 0, left = n;
@@ -2151,8 +2156,7 @@ static int schema_version(const char *path)
 static void sqlite_schema_2_upgraded(void **s)
 {
 	(void)s;
-	g_autofree char *dir = g_path_get_dirname(sqlite_path());
-	g_autofree char *path = g_strconcat(dir, "/schema2.db", NULL);
+	g_autofree char *path = side_path("schema2.db");
 	g_autofree char *sp = g_strconcat("sqlite:", path, NULL);
 	g_autofree char *t = tag("schema2", 0), *queue = tag("schema2-held", 0);
 	g_autofree char *d = tag("schema2-digest", 0);
@@ -2212,8 +2216,7 @@ static const char schema_3_more[] =
 static void sqlite_schema_3_upgraded(void **s)
 {
 	(void)s;
-	g_autofree char *dir = g_path_get_dirname(sqlite_path());
-	g_autofree char *path = g_strconcat(dir, "/schema3.db", NULL);
+	g_autofree char *path = side_path("schema3.db");
 	g_autofree char *sp = g_strconcat("sqlite:", path, NULL);
 	g_autofree char *pfx = tag("schema3", 0);
 	g_autofree char *key = g_strconcat(pfx, ":sender:old@example.org", NULL);
@@ -2263,8 +2266,7 @@ static void sqlite_schema_3_upgraded(void **s)
 static void sqlite_schema_4_upgraded(void **s)
 {
 	(void)s;
-	g_autofree char *dir = g_path_get_dirname(sqlite_path());
-	g_autofree char *path = g_strconcat(dir, "/schema4.db", NULL);
+	g_autofree char *path = side_path("schema4.db");
 	g_autofree char *sp = g_strconcat("sqlite:", path, NULL);
 	g_autofree char *name = tag("schema4", 0);
 	g_autoptr(GError) e = NULL;
@@ -2308,8 +2310,7 @@ static void sqlite_schema_5_upgraded(void **s)
 {
 	(void)s;
 	const gint64 keep = 100;
-	g_autofree char *dir = g_path_get_dirname(sqlite_path());
-	g_autofree char *path = g_strconcat(dir, "/schema5.db", NULL);
+	g_autofree char *path = side_path("schema5.db");
 	g_autofree char *sp = g_strconcat("sqlite:", path, NULL);
 	g_autofree char *old = tag("schema5-old", 0);
 	g_autoptr(GString) ins = g_string_new(NULL);
